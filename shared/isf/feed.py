@@ -1,0 +1,210 @@
+"""Synthetic hospital activity: reproducible episode and prescription events shaped like Norwegian activity.
+
+HFs are drawn in proportion to their points in seed 000; patients come back (dialysis,
+biologic drugs with prescriptions and infusions, AMD injections, PHV/TSB series); a share
+of events is corrected (new version), withdrawn, sent twice, sent late or invalid.
+"""
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Iterator
+
+from .registry import hospitals
+
+# Case-mix templates: name, relative frequency, sector, care level, main conditions, procedures, extras
+TEMPLATES = [
+    ("inpatient_medical", 10, "somatic", "inpatient", ["J189", "I509", "I219", "A419", "K859", "N390", "E119", "I639", "S720", "D509"], [], {}),
+    ("inpatient_cc", 3, "somatic", "inpatient", ["J441", "I509", "K802"], [], {"secondary": ["E870", "N179", "J969"]}),
+    ("inpatient_surgery", 5, "somatic", "inpatient", ["M161", "S720", "K359", "K802", "C189", "C509", "N812"], ["NFB40", "NGB20", "JEA01", "JKA21", "LCD10", "HAB40"], {"match_mdc": True}),
+    ("day_surgery", 5, "somatic", "day", ["H269", "J350", "N812", "L031"], ["CJE20", "EMB10", "LAF11", "QBB10"], {"match_mdc": True}),
+    ("outpatient", 40, "somatic", "outpatient", ["M545", "I480", "E039", "H401", "J459", "K291", "N200", "Z099", "C509", "D649"], [], {"modes": True}),
+    ("acute_short", 4, "somatic", "inpatient", ["G439", "J459", "I10", "K291", "T781"], [], {"acute": True, "short": True}),
+    ("birth", 2, "somatic", "inpatient", ["O800", "O829"], [], {"female": True, "birth": True}),
+    ("phv_outpatient", 18, "phv", "outpatient", ["F322", "F900", "F431", "F200", "F602"], [], {"modes": True}),
+    ("tsb_outpatient", 6, "tsb", "outpatient", ["F100", "F112", "F122"], [], {"modes": True}),
+    ("phv_inpatient", 1, "phv", "inpatient", ["F200", "F322"], [], {}),
+    ("collab_somatic", 1, "somatic", "indirect", ["C509", "I509"], ["WPBA10"], {}),
+    ("collab_phv", 3, "phv", "indirect", ["F322", "F900"], ["WPBA15"], {}),
+    ("collab_tsb", 1, "tsb", "indirect", ["F100"], ["WPBA20"], {}),
+    ("act_team", 1, "phv", "outpatient", ["F200"], ["IEAD00"], {}),
+    ("somatic_team", 1, "somatic", "outpatient", ["I509"], ["IEAD00"], {}),
+    ("remote_monitoring", 2, "somatic", "outpatient", ["C509", "E109", "I509", "J441", "N185"], ["WMAA30"], {}),
+    ("digital_form", 1, "somatic", "outpatient", ["M059", "E109"], ["WMGA28"], {}),
+    ("online_programme", 1, "phv", "outpatient", ["F419", "F322"], ["IEAB20"], {}),
+    ("relatives_phv", 1, "phv", "outpatient", ["F900"], ["WPBA25"], {}),
+    ("nipt", 1, "somatic", "outpatient", ["Z348"], [], {"female": True, "debtor": "30"}),
+]
+# Series patients: repeat activity over the year
+SERIES = [
+    ("dialysis", 2),  # DRG 317O in hospital + home dialysis MS01/MS02, several a month
+    ("biologic", 3),  # prescriptions (AS01/FS01/HS01/JS01) + infusions 801H/806H/808H/809H
+    ("amd", 3),  # 802U injections
+]
+BIOLOGIC = [("G35", "801H"), ("K509", "806H"), ("M059", "808H"), ("L409", "809H")]
+
+
+@dataclass
+class FeedConfig:
+    seed: int = 1
+    year: int = 2026
+    corrections: float = 0.03
+    deletes: float = 0.01
+    duplicates: float = 0.01
+    late: float = 0.01
+    invalid: float = 0.005
+
+
+class Feed:
+    """Iterate events as (key, JSON bytes); the same seed gives the same events."""
+
+    def __init__(self, config: FeedConfig | None = None):
+        self.cfg = config or FeedConfig()
+        self.rng = random.Random(self.cfg.seed)
+        hs = list(hospitals().values())
+        self.hfs = [h.hf for h in hs]
+        self.hf_weights = [h.somatic_points_2025 + h.phv_tsb_points_2025 + 1 for h in hs]
+        self.n = 0
+        self.sent: list[dict] = []  # recent valid events, for corrections and duplicates
+        self.patients: dict[str, list[str]] = {}
+
+    def _patient(self, hf: str, new_share: float = 0.6) -> str:
+        pool = self.patients.setdefault(hf, [])
+        if not pool or self.rng.random() < new_share:
+            pool.append(f"SYN-{hf}-{len(pool):07d}")
+        return self.rng.choice(pool)
+
+    def _when(self) -> datetime:
+        start = datetime(self.cfg.year, 1, 1, 7, 0)
+        return start + timedelta(minutes=self.rng.randrange(0, 320 * 24 * 60))
+
+    def _base(self, hf: str, patient: str, sex: str | None = None) -> dict:
+        self.n += 1
+        r = self.rng
+        born = date(r.randrange(1930, 2024), r.randrange(1, 13), r.randrange(1, 29))
+        return {"event_id": f"ev-{self.cfg.seed}-{self.n}", "version": 1, "action": "upsert", "hf": hf,
+                "patient_id": patient, "birth_date": born.isoformat(), "sex": sex or r.choice("MF")}
+
+    def _episode(self, hf: str, patient: str, template) -> dict:
+        name, _w, sector, care, mains, procs, extra = template
+        r = self.rng
+        ev = self._base(hf, patient, "F" if extra.get("female") else None)
+        if extra.get("birth"):
+            ev["birth_date"] = date(r.randrange(1985, 2004), r.randrange(1, 13), 1).isoformat()
+        start = self._when()
+        if care == "inpatient":
+            los = 0 if extra.get("short") else r.choice([0, 1, 2, 3, 4, 5, 7, 9, 14, 21, 40])
+            end = start + timedelta(days=los, hours=r.randrange(1, 10))
+        else:
+            end = start + timedelta(hours=1)
+        main = r.choice(mains)
+        procedures = list(procs) if not extra.get("match_mdc") else [procs[mains.index(main) % len(procs)]] if main in mains[:len(procs)] else []
+        ev.update({"schema": "episode/v1", "episode_id": f"ep-{self.n}", "sector": sector, "care_level": care,
+                   "admitted_at": start.isoformat(), "discharged_at": end.isoformat(), "main_condition": main,
+                   "secondary_conditions": [r.choice(extra["secondary"])] if "secondary" in extra else [],
+                   "procedures": procedures, "special_codes": [], "atc_codes": [],
+                   "contact_mode": (r.choices(["in_person", "video", "phone"], [80, 12, 8])[0] if extra.get("modes") else ("in_person" if care == "outpatient" else None)),
+                   "urgency": "acute" if extra.get("acute") or (care == "inpatient" and r.random() < 0.4) else "planned",
+                   "debtor": extra.get("debtor", "11"),
+                   "discharge_summary_sent_at": (end + timedelta(hours=r.choice([2, 12, 20, 30, 60]))).isoformat() if care == "inpatient" else None})
+        return ev
+
+    def _series(self, hf: str, kind: str) -> list[dict]:
+        r = self.rng
+        patient = self._patient(hf, new_share=1.0)
+        out = []
+        if kind == "dialysis":
+            month = r.randrange(1, 13)
+            for k in range(r.randrange(2, 6)):
+                day = datetime(self.cfg.year, month, 1 + k * 5, 8)
+                if r.random() < 0.5:
+                    ev = self._episode(hf, patient, ("dialysis", 0, "somatic", "outpatient", ["N185"], ["KAS00"], {}))
+                else:
+                    ev = self._episode(hf, patient, ("home_dialysis", 0, "somatic", "outpatient", ["N185"], [r.choice(["KAS10", "KAS15"])], {}))
+                ev["admitted_at"], ev["discharged_at"] = day.isoformat(), (day + timedelta(hours=4)).isoformat()
+                out.append(ev)
+        elif kind == "biologic":
+            icd, _drg = r.choice(BIOLOGIC)
+            for _ in range(r.randrange(1, 4)):
+                if r.random() < 0.5:
+                    ev = self._base(hf, patient)
+                    ev.update({"schema": "prescription/v1", "prescription_id": f"rx-{self.n}",
+                               "dispensed_at": self._when().isoformat(), "drug_code": "L04AB02", "atc": "L04AB02",
+                               "indication": icd})
+                else:
+                    ev = self._episode(hf, patient, ("infusion", 0, "somatic", "outpatient", [icd], [r.choice(["WBGM20", "WBGM10"])], {}))
+                out.append(ev)
+        elif kind == "amd":
+            for _ in range(r.randrange(2, 10)):
+                out.append(self._episode(hf, patient, ("amd", 0, "somatic", "outpatient", ["H353"], ["CKD05"], {})))
+        return out
+
+    def _invalid(self, hf: str) -> tuple[str, bytes]:
+        r = self.rng
+        self.n += 1
+        kind = r.randrange(4)
+        if kind == 0:
+            return f"bad-{self.n}", b"{not json"
+        ev = self._episode(hf, self._patient(hf), TEMPLATES[0])
+        if kind == 1:
+            ev["hf"] = "no-such-hf"
+        elif kind == 2:
+            ev["discharged_at"] = "2020-01-01T00:00:00"
+        else:
+            del ev["main_condition"]
+        return ev.get("episode_id", f"bad-{self.n}"), json.dumps(ev).encode()
+
+    @staticmethod
+    def key_of(ev: dict) -> str:
+        return f"{ev['hf']}:{ev.get('episode_id') or ev.get('prescription_id')}"
+
+    def events(self, count: int) -> Iterator[tuple[str, bytes]]:
+        r, cfg = self.rng, self.cfg
+        tw = [t[1] for t in TEMPLATES]
+        produced = 0
+        pending: list[dict] = []
+        while produced < count:
+            if pending:
+                ev = pending.pop(0)
+            else:
+                hf = r.choices(self.hfs, self.hf_weights)[0]
+                x = r.random()
+                if x < cfg.invalid:
+                    key, raw = self._invalid(hf)
+                    produced += 1
+                    yield key, raw
+                    continue
+                if x < 0.04:
+                    pending.extend(self._series(hf, r.choices([s[0] for s in SERIES], [s[1] for s in SERIES])[0]))
+                    continue
+                ev = self._episode(hf, self._patient(hf), r.choices(TEMPLATES, tw)[0])
+            produced += 1
+            yield self.key_of(ev), json.dumps(ev).encode()
+            self.sent.append(ev)
+            if len(self.sent) > 2000:
+                self.sent = self.sent[-1000:]
+            y = r.random()
+            if y < cfg.duplicates:
+                pending.append(ev)  # the same event id again
+            elif y < cfg.duplicates + cfg.corrections:
+                pending.append(self._correct(r.choice(self.sent)))
+            elif y < cfg.duplicates + cfg.corrections + cfg.deletes:
+                old = r.choice(self.sent)
+                pending.append({**old, "event_id": f"del-{self.n}-{old['event_id']}", "version": old["version"] + 1, "action": "delete"})
+                self.n += 1
+            elif y < cfg.duplicates + cfg.corrections + cfg.deletes + cfg.late:
+                old = r.choice(self.sent)
+                if old["version"] > 1:  # an older version arriving after a newer one: changes nothing
+                    pending.append({**old, "event_id": f"late-{self.n}-{old['event_id']}", "version": old["version"] - 1})
+                    self.n += 1
+
+    def _correct(self, old: dict) -> dict:
+        self.n += 1
+        new = {**old, "event_id": f"fix-{self.n}-{old['event_id']}", "version": old["version"] + 1, "action": "upsert"}
+        if "main_condition" in new and self.rng.random() < 0.5:
+            new["secondary_conditions"] = list(new.get("secondary_conditions", [])) + ["E870"]
+        elif "main_condition" in new:
+            new["procedures"] = list(new.get("procedures", [])) + ["WMGA28"]
+        return new

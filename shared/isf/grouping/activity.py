@@ -1,0 +1,99 @@
+"""Group one activity under its rule year: DRG and points for episodes, STG for special services."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..events import Activity
+from ..rules import RuleYear, StgRule, rule_year
+from .engine import group_case
+from .mapping import length_of_stay, to_case
+
+MICRO = Decimal("0.000001")
+
+
+class Grouped(BaseModel):
+    """The grouper's output: the activity, its rule year, DRG result and points, STG."""
+
+    model_config = ConfigDict(frozen=True)
+
+    activity: Activity
+    rule_year: int | None  # None: nothing to group (deleted, or an admission still ongoing)
+    drg: str | None = None
+    mdc: str | None = None
+    ord: str | None = None
+    rtc: str | None = None
+    drg_points: Decimal = Decimal(0)
+    stg: str | None = None
+    explanation: dict | None = None
+
+    @property
+    def counts(self) -> bool:
+        """Whether anything is derived from it: not deleted and grouped under a rule year."""
+        return self.rule_year is not None and not self.activity.deleted
+
+    @property
+    def isf_liable(self) -> bool:
+        return self.counts and self.activity.debtor in rule_year(self.rule_year).isf_debtors
+
+
+def activity_year(a: Activity) -> int | None:
+    return a.end.year if a.end is not None else None
+
+
+def drg_points(rules: RuleYear, a: Activity, drg: str | None) -> Decimal:
+    """Cost weight, plus per-day weight beyond the trim point, times the acute factor; 0 outside ISF."""
+    if drg is None or a.debtor not in rules.isf_debtors:
+        return Decimal(0)
+    w = rules.weights.get(drg)
+    if w is None:
+        return Decimal(0)
+    points = w.weight
+    los = length_of_stay(a)
+    if w.trim_days and los > w.trim_days:
+        points += (los - w.trim_days) * w.per_day_weight
+    if a.urgency == "acute":
+        points *= w.acute_factor
+    return points.quantize(MICRO)
+
+
+def _stg_holds(r: StgRule, a: Activity) -> bool:
+    if r.source != a.kind:
+        return False
+    if r.sector and a.kind == "episode" and r.sector != a.sector:
+        return False
+    if r.care_level and r.care_level != a.care_level:
+        return False
+    if r.special_code and r.special_code not in a.special_codes and r.special_code != a.drug_code:
+        return False
+    if r.procedure and r.procedure not in a.procedures:
+        return False
+    if r.atc_prefix and not any(c.startswith(r.atc_prefix) for c in a.atc_codes):
+        return False
+    if r.indication_prefix and not a.main_condition.replace(".", "").startswith(r.indication_prefix):
+        return False
+    return True
+
+
+def stg_of(rules: RuleYear, a: Activity) -> str | None:
+    """The first STG row that holds (an activity gives at most one STG)."""
+    for r in rules.stg_rules:
+        if _stg_holds(r, a):
+            return r.stg
+    return None
+
+
+def group_activity(a: Activity, year: int | None = None, explain: bool = False) -> Grouped:
+    """Group under `year`, or under the year the activity ended (its rule year)."""
+    y = year or activity_year(a)
+    if a.deleted or y is None:
+        return Grouped(activity=a, rule_year=None)
+    rules = rule_year(y)
+    stg = stg_of(rules, a)
+    if a.kind == "prescription" or a.care_level == "indirect":
+        return Grouped(activity=a, rule_year=y, stg=stg)
+    r = group_case(rules.definitions, to_case(a), explain=explain)
+    return Grouped(activity=a, rule_year=y, drg=r.drg, mdc=r.mdc, ord=r.ord, rtc=r.rtc,
+                   drg_points=drg_points(rules, a, r.drg), stg=stg,
+                   explanation=r.explanation if explain else None)

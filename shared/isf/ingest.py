@@ -1,0 +1,145 @@
+"""Ingest: parse and validate hospital events, pseudonymise, and decide which version is current.
+
+`parse` never raises on bad input: it returns readable errors for the dead-letter topic.
+`decide` is the version state machine shared by replay (`MemoryIngestLedger`) and the
+ingest service (the Redis script in `services/common/redis_ingest.py`).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import ValidationError
+
+from .events import Activity, EpisodeV1, InputEvent, PrescriptionV1
+from .pseudonym import pseudonymise
+from .registry import rhf_of
+from .rules import YEARS
+
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 8
+SCHEMAS = {"episode/v1": EpisodeV1, "prescription/v1": PrescriptionV1}
+# First sight of an event id: accepted (a newer version), duplicate (this version is already
+# current), superseded (a newer one is). A repeated event id: "repeat", or "repeat_current"
+# when the version it carried is still current (then it is passed on again, harmlessly).
+Decision = Literal["accepted", "duplicate", "superseded", "repeat", "repeat_current"]
+FIRST_SIGHT = ("accepted", "duplicate", "superseded")
+PASS_ON = ("accepted", "repeat_current")
+_ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{11}(?!\d)")
+
+
+@dataclass(frozen=True)
+class Rejected:
+    errors: list[str]
+    payload: str  # the original, with the patient identifier replaced (see `redact`)
+    hf: str | None = None
+
+
+def _depth(v, d: int = 0) -> int:
+    if d > MAX_DEPTH:
+        return d
+    if isinstance(v, dict):
+        return max([_depth(x, d + 1) for x in v.values()] or [d + 1])
+    if isinstance(v, list):
+        return max([_depth(x, d + 1) for x in v] or [d + 1])
+    return d
+
+
+def redact(raw: bytes | str, key: bytes) -> str:
+    """The payload for the dead-letter topic, with no raw patient identifier left in it."""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else raw
+    if len(text) > 4096:
+        text = text[:4096] + "...[truncated]"
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        obj = None
+    if isinstance(obj, dict) and "patient_id" in obj:
+        obj["patient_id"] = pseudonymise(str(obj["patient_id"]), key) if obj["patient_id"] else obj["patient_id"]
+        text = json.dumps(obj, ensure_ascii=False, default=str)
+    return _ELEVEN_DIGITS.sub("[redacted-id]", text)
+
+
+def _readable(exc: ValidationError) -> list[str]:
+    out = []
+    for e in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in e["loc"]) or "event"
+        out.append(f"{where}: {e['msg']}")
+    return out
+
+
+def parse(raw: bytes, key: bytes) -> InputEvent | Rejected:
+    if len(raw) > MAX_BYTES:
+        return Rejected([f"message is {len(raw)} bytes, over the limit of {MAX_BYTES}"], redact(raw[:4096], key))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Rejected([f"not valid UTF-8: {exc.reason} at byte {exc.start}"], redact(raw, key))
+    try:
+        obj = json.loads(text)
+    except RecursionError:
+        return Rejected([f"JSON nested deeper than {MAX_DEPTH} levels"], redact(text, key))
+    except ValueError as exc:
+        return Rejected([f"not valid JSON: {exc}"], redact(text, key))
+    if not isinstance(obj, dict):
+        return Rejected([f"expected a JSON object, got {type(obj).__name__}"], redact(text, key))
+    hf = obj.get("hf") if isinstance(obj.get("hf"), str) else None
+    if _depth(obj) > MAX_DEPTH:
+        return Rejected([f"JSON nested deeper than {MAX_DEPTH} levels"], redact(text, key), hf)
+    model = SCHEMAS.get(obj.get("schema"))
+    if model is None:
+        return Rejected([f"schema: expected one of {sorted(SCHEMAS)}, got {obj.get('schema')!r}"], redact(text, key), hf)
+    try:
+        event = model.model_validate(obj)
+    except ValidationError as exc:
+        return Rejected(_readable(exc), redact(text, key), hf)
+    end = event.discharged_at if isinstance(event, EpisodeV1) else event.dispensed_at
+    if end is not None and end.year not in YEARS:
+        return Rejected([f"no rule year {end.year}: known rule years are {', '.join(map(str, YEARS))}"],
+                        redact(text, key), hf)
+    return event
+
+
+def to_activity(e: InputEvent, key: bytes) -> Activity:
+    start = e.admitted_at if isinstance(e, EpisodeV1) else e.dispensed_at
+    if e.birth_date is not None:
+        age_days = (start.date() - e.birth_date).days
+    else:
+        age_days = int((e.age or 0) * 365.25)
+    common = dict(source_id=e.source_id, version=e.version, deleted=e.action == "delete", hf=e.hf, rhf=rhf_of(e.hf),
+                  patient=pseudonymise(e.patient_id, key), age_days=age_days, sex=e.sex)
+    if isinstance(e, EpisodeV1):
+        return Activity(kind="episode", sector=e.sector, care_level=e.care_level, start=e.admitted_at,
+                        end=e.discharged_at, main_condition=e.main_condition,
+                        secondary_conditions=tuple(e.secondary_conditions), procedures=tuple(e.procedures),
+                        special_codes=tuple(e.special_codes), atc_codes=tuple(e.atc_codes),
+                        contact_mode=e.contact_mode, urgency=e.urgency, debtor=e.debtor,
+                        discharge_summary_sent_at=e.discharge_summary_sent_at, **common)
+    return Activity(kind="prescription", care_level="outpatient", start=e.dispensed_at, end=e.dispensed_at,
+                    main_condition=e.indication, atc_codes=(e.atc,) if e.atc else (), drug_code=e.drug_code,
+                    special_codes=("WL000",) + ((e.drug_code,) if e.drug_code else ()), **common)
+
+
+class MemoryIngestLedger:
+    """Current version per source, and the outcome per event id: the same rules as the Redis script."""
+
+    def __init__(self) -> None:
+        self.current: dict[str, tuple[int, str]] = {}  # source -> (version, event_id that set it)
+        self.outcomes: dict[str, str] = {}
+
+    def decide(self, source: str, event_id: str, version: int) -> Decision:
+        seen = self.outcomes.get(event_id)
+        if seen is not None:
+            return "repeat_current" if self.current.get(source) == (version, event_id) else "repeat"
+        cur = self.current.get(source)
+        if cur is None or version > cur[0]:
+            self.current[source] = (version, event_id)
+            outcome = "accepted"
+        elif version == cur[0]:
+            outcome = "duplicate"
+        else:
+            outcome = "superseded"
+        self.outcomes[event_id] = outcome
+        return outcome

@@ -1,0 +1,69 @@
+"""What a grouped activity contributes to the RBF indicators 1-9, per HF, tertial and year.
+
+Stat keys: `I|year|hf|<indicator>|num` and `I|year|hf|<indicator>|den` for counted
+indicators (1, 9); unique patients `I|year|hf|<indicator>|num` and shared denominators
+`I|year|hf|patients|<population>`. Only activity that counts in ISF takes part.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ..events import Delta
+from ..grouping.activity import Grouped
+from .calendar import label, score
+from .ledger import Contributions, Unit
+
+NAMESPACE = "ind"
+
+# Indicators over unique patients: (id, population, how an activity qualifies for the numerator)
+UNIQUE = (
+    ("2", "phv_tsb", {"stg": {"TS08A", "TS08B"}}),
+    ("3", "somatic", {"stg": {"XS08"}}),
+    ("4", "phv_tsb", {"stg": {"TS01"}}),
+    ("5", "somatic", {"stg": {"XS09"}}),
+    ("6", "all", {"procedure": {"WMGA28"}}),
+    ("7", "all", {"procedure": {"IEAB20"}}),
+    ("8", "somatic", {"stg": {"CS11", "ES11", "HS11", "JS11", "XS11"}}),
+)
+POPULATION_OF = {i: pop for i, pop, _ in UNIQUE}
+REMOTE_MODES = {"video", "phone"}
+SUMMARY_WITHIN = timedelta(days=1)
+
+
+def _population(g: Grouped) -> set[str]:
+    sector = g.activity.sector if g.activity.kind == "episode" else "somatic"
+    return {"all", "phv_tsb" if sector in ("phv", "tsb") else "somatic"}
+
+
+def _qualifies(g: Grouped, test: dict) -> bool:
+    if "stg" in test:
+        return g.stg in test["stg"]
+    return bool(test["procedure"] & set(g.activity.procedures))
+
+
+def indicator_contributions(g: Grouped) -> Contributions:
+    if not g.isf_liable:
+        return Contributions()
+    a, y = g.activity, g.rule_year
+    day = a.end.date()
+    sc = score(day)
+    items: list[Delta] = []
+    units: list[tuple[Unit, int]] = []
+    pops = _population(g)
+    for period in (label("tertial", day), label("year", day)):
+        base = f"I|{y}|{a.hf}"
+        for pop in pops:
+            units.append((Unit(f"{base}|patients|{pop}", a.patient, period), sc))
+        for ind, pop, test in UNIQUE:
+            if pop in pops and _qualifies(g, test):
+                units.append((Unit(f"{base}|{ind}|num", a.patient, period), sc))
+        if a.kind == "episode" and a.care_level == "outpatient" and a.contact_mode is not None:
+            items.append(Delta(stat=f"{base}|1|den", period=period, count=1))
+            if a.contact_mode in REMOTE_MODES:
+                items.append(Delta(stat=f"{base}|1|num", period=period, count=1))
+        if a.kind == "episode" and a.care_level == "inpatient" and a.sector == "somatic":
+            items.append(Delta(stat=f"{base}|9|den", period=period, count=1))
+            sent = a.discharge_summary_sent_at
+            if sent is not None and sent - a.end <= SUMMARY_WITHIN:
+                items.append(Delta(stat=f"{base}|9|num", period=period, count=1))
+    return Contributions(tuple(items), tuple(units))

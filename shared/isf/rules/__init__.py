@@ -1,0 +1,163 @@
+"""Rule years: definition data, weights, STG and TFG tables and money parameters, per year, as data.
+
+The project's illustrative sets live in `data/<year>/`. `ISF_DEFINITIONS_<year>` (or
+`ISF_DEFINITIONS` for every year) points the grouper at official definition data instead.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from ..grouping.tables import Definitions, load_definitions
+
+DATA = Path(__file__).with_name("data")
+YEARS = (2025, 2026)
+
+
+class RuleError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DrgWeight:
+    drg: str
+    name: str
+    weight: Decimal
+    trim_days: int
+    per_day_weight: Decimal
+    acute_factor: Decimal
+
+
+@dataclass(frozen=True)
+class StgRule:
+    stg: str
+    name: str
+    period: str
+    weight: Decimal
+    source: str  # "episode" or "prescription"
+    sector: str
+    care_level: str
+    special_code: str
+    procedure: str
+    atc_prefix: str
+    indication_prefix: str
+
+
+@dataclass(frozen=True)
+class Tfg:
+    tfg: str
+    name: str
+    period: str
+    weight: Decimal
+    finances: bool
+    members: frozenset[tuple[str, str]]  # (system, code)
+
+
+@dataclass(frozen=True)
+class SectorMoney:
+    unit_price_nok: Decimal
+    isf_share: Decimal
+
+
+@dataclass(frozen=True)
+class RbfParams:
+    budget_nok: Decimal
+    key: dict[str, Decimal]
+    weights: dict[str, Decimal]
+    targets: dict[str, Decimal]  # percent
+
+
+@dataclass(frozen=True)
+class RuleYear:
+    year: int
+    definitions: Definitions
+    weights: dict[str, DrgWeight]
+    stg_rules: tuple[StgRule, ...]
+    tfgs: dict[str, Tfg]
+    tfg_of_member: dict[tuple[str, str], Tfg]
+    sectors: dict[str, SectorMoney]
+    isf_debtors: frozenset[str]
+    rbf: RbfParams
+
+    def stg_weight(self, stg: str) -> Decimal:
+        for r in self.stg_rules:
+            if r.stg == stg:
+                return r.weight
+        raise KeyError(stg)
+
+    def stg_period(self, stg: str) -> str:
+        for r in self.stg_rules:
+            if r.stg == stg:
+                return r.period
+        raise KeyError(stg)
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        raise RuleError(f"missing rule file {path}")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def _dec(text: str, where: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except Exception as exc:
+        raise RuleError(f"{where}: not a number: {text!r}") from exc
+
+
+def load_weights(path: Path) -> dict[str, DrgWeight]:
+    """The documented weight-list CSV: drg, name, weight, trim_days, per_day_weight, acute_factor."""
+    out = {}
+    for i, r in enumerate(_csv(path), start=2):
+        where = f"{path.name} line {i}"
+        out[r["drg"]] = DrgWeight(r["drg"], r.get("name", ""), _dec(r["weight"], where), int(r.get("trim_days") or 0),
+                                  _dec(r.get("per_day_weight") or "0", where), _dec(r.get("acute_factor") or "1", where))
+    return out
+
+
+def definitions_path(year: int) -> Path:
+    override = os.environ.get(f"ISF_DEFINITIONS_{year}") or os.environ.get("ISF_DEFINITIONS")
+    return Path(override) if override else DATA / str(year) / "definitions"
+
+
+@lru_cache(maxsize=None)
+def rule_year(year: int) -> RuleYear:
+    if year not in YEARS:
+        raise RuleError(f"no rules for year {year}; known rule years: {', '.join(map(str, YEARS))}")
+    folder = DATA / str(year)
+    params = json.loads((folder / "params.json").read_text(encoding="utf-8"))
+    stg_rules = tuple(StgRule(r["stg"], r["name"], r["period"], _dec(r["weight"], f"stg.csv {r['stg']}"), r["source"],
+                              r["sector"], r["care_level"], r["special_code"], r["procedure"], r["atc_prefix"],
+                              r["indication_prefix"]) for r in _csv(folder / "stg.csv"))
+    tfg_rows = _csv(folder / "tfg.csv")
+    tfgs: dict[str, Tfg] = {}
+    for r in tfg_rows:
+        t = tfgs.get(r["tfg"])
+        members = (t.members if t else frozenset()) | {(r["member_system"], r["member_code"])}
+        tfgs[r["tfg"]] = Tfg(r["tfg"], r["name"], r["period"], _dec(r["weight"], f"tfg.csv {r['tfg']}"),
+                             r["finances"] == "1", frozenset(members))
+    tfg_of_member = {}
+    for t in tfgs.values():
+        for m in t.members:
+            if m in tfg_of_member:
+                raise RuleError(f"tfg.csv {year}: {m} is a member of both {tfg_of_member[m].tfg} and {t.tfg}")
+            tfg_of_member[m] = t
+    rbf = params["rbf"]
+    return RuleYear(
+        year=year,
+        definitions=load_definitions(definitions_path(year)),
+        weights=load_weights(folder / "weights.csv"),
+        stg_rules=stg_rules,
+        tfgs=tfgs,
+        tfg_of_member=tfg_of_member,
+        sectors={k: SectorMoney(Decimal(v["unit_price_nok"]), Decimal(v["isf_share"])) for k, v in params["sectors"].items()},
+        isf_debtors=frozenset(params["isf_debtors"]),
+        rbf=RbfParams(Decimal(rbf["budget_nok"]), {k: Decimal(v) for k, v in rbf["key"].items()},
+                      {k: Decimal(v) for k, v in rbf["weights"].items()}, {k: Decimal(v) for k, v in rbf["targets"].items()}),
+    )

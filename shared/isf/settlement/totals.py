@@ -1,0 +1,27 @@
+"""Settled totals: the sum of every delta batch, applied once each, keyed `stat|period`."""
+from __future__ import annotations
+
+from ..events import DeltaBatch
+
+
+class Totals:
+    """In-memory totals (replay, tests); the settlement service keeps the same sums in Redis."""
+
+    def __init__(self) -> None:
+        self.points: dict[str, int] = {}
+        self.counts: dict[str, int] = {}
+        self.applied: set[str] = set()
+
+    def apply(self, batch: DeltaBatch | None) -> bool:
+        if batch is None or batch.id in self.applied:
+            return False
+        self.applied.add(batch.id)
+        for d in batch.deltas:
+            k = f"{d.stat}|{d.period}"
+            self.points[k] = self.points.get(k, 0) + d.points_micro
+            self.counts[k] = self.counts.get(k, 0) + d.count
+        return True
+
+    def rows(self):
+        for k in sorted(set(self.points) | set(self.counts)):
+            yield k, self.points.get(k, 0), self.counts.get(k, 0)
