@@ -23,5 +23,8 @@ class Totals:
         return True
 
     def rows(self):
+        """Non-zero totals in key order (a total that came and went is the same as none)."""
         for k in sorted(set(self.points) | set(self.counts)):
-            yield k, self.points.get(k, 0), self.counts.get(k, 0)
+            p, c = self.points.get(k, 0), self.counts.get(k, 0)
+            if p or c:
+                yield k, p, c

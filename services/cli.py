@@ -1,0 +1,158 @@
+"""The `isf` command: run, group, replay, rbf, feed, conformance, schemas. JSON (lines) in and out."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "shared" / "schemas"
+
+
+def _lines(path: str | None):
+    fh = open(path, "rb") if path and path != "-" else sys.stdin.buffer
+    try:
+        for line in fh:
+            if line.strip():
+                yield line.rstrip(b"\r\n")
+    finally:
+        if fh is not sys.stdin.buffer:
+            fh.close()
+
+
+def _print(obj) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+
+
+def cmd_group(args) -> int:
+    from isf.grouping.activity import group_activity
+    from isf.ingest import Rejected, parse, to_activity
+    from isf.pseudonym import DEMO_KEY
+
+    bad = 0
+    for raw in _lines(args.file):
+        e = parse(raw, DEMO_KEY)
+        if isinstance(e, Rejected):
+            bad += 1
+            _print({"error": e.errors})
+            continue
+        g = group_activity(to_activity(e, DEMO_KEY), year=args.year, explain=True)
+        _print({"episode_id": getattr(e, "episode_id", None) or getattr(e, "prescription_id", None),
+                "drg": g.drg, "hdg": g.mdc, "rtc": g.rtc, "points": str(g.drg_points), "stg": g.stg,
+                "explanation": g.explanation})
+    return 1 if bad else 0
+
+
+def cmd_replay(args) -> int:
+    from isf.pseudonym import DEMO_KEY
+    from isf.replay import Pipeline
+
+    _print(Pipeline(DEMO_KEY).run(_lines(args.file)).result())
+    return 0
+
+
+def cmd_rbf(args) -> int:
+    from isf.settlement.rbf import distribute
+
+    data = json.loads(b"".join(_lines(args.file)) or b"{}")
+    try:
+        ach = {r: {i: Decimal(str(v)) for i, v in inds.items()} for r, inds in data["achievements"].items()}
+        budget = Decimal(str(data["budget_nok"])) if data.get("budget_nok") is not None else None
+        out = distribute(args.year or int(data["year"]), ach, budget, data.get("key"))
+    except (KeyError, ValueError, ArithmeticError) as exc:
+        print(f"isf rbf: bad input: {exc}", file=sys.stderr)
+        return 2
+    _print(out)
+    return 0
+
+
+def cmd_feed(args) -> int:
+    from isf.feed import Feed, FeedConfig
+
+    events = Feed(FeedConfig(seed=args.seed, year=args.year)).events(args.count)
+    if args.out:
+        with open(args.out, "wb") as fh:
+            for n, (_k, raw) in enumerate(events, 1):
+                fh.write(raw + b"\n")
+                if n % 10000 == 0:
+                    print(f"\r{n}/{args.count} events", end="", file=sys.stderr)
+        print(f"\r{args.count}/{args.count} events -> {args.out}", file=sys.stderr)
+        return 0
+    if args.kafka:
+        from services.runner import produce
+        produce(args.kafka, events, rate=args.rate)
+        return 0
+    for _k, raw in events:
+        sys.stdout.buffer.write(raw + b"\n")
+        if args.rate:
+            time.sleep(1 / args.rate)
+    return 0
+
+
+def cmd_conformance(args) -> int:
+    from isf.grouping.conformance import run_conformance
+
+    defs, cases = Path(args.defs), Path(args.cases)
+    if not defs.exists() or not cases.exists():
+        print(f"conformance skipped: {defs if not defs.exists() else cases} not found", file=sys.stderr)
+        return 0
+    summary, disagreements = run_conformance(defs, cases)
+    for d in disagreements:
+        _print({"disagreement": d})
+    _print(summary)
+    return 0 if summary["drg_agree"] == summary["logic_agree"] == summary["cases"] else 1
+
+
+def write_schemas() -> None:
+    from isf.events import json_schemas
+
+    SCHEMA_DIR.mkdir(parents=True, exist_ok=True)
+    for name, schema in json_schemas().items():
+        (SCHEMA_DIR / name).write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def cmd_run(args) -> int:
+    from services.run import run
+
+    return run(duration=args.duration, rate=args.rate, seed=args.seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="isf", description="ISF Stream: Norwegian activity-based financing as a stream")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="the embedded default: broker, Redis, all services, feed, dashboard")
+    r.add_argument("--duration", type=float, help="stop after S seconds and print a JSON summary")
+    r.add_argument("--rate", type=float, default=200.0, help="feed events per second")
+    r.add_argument("--seed", type=int, default=1)
+    r.set_defaults(fn=cmd_run)
+    g = sub.add_parser("group", help="group episode events (JSON lines) under a rule year, without Kafka")
+    g.add_argument("--year", type=int, required=True)
+    g.add_argument("file", nargs="?")
+    g.set_defaults(fn=cmd_group)
+    rp = sub.add_parser("replay", help="the whole streaming logic in-process over an event file")
+    rp.add_argument("file", nargs="?")
+    rp.set_defaults(fn=cmd_replay)
+    rb = sub.add_parser("rbf", help="RBF distribution from achievements (JSON)")
+    rb.add_argument("--year", type=int)
+    rb.add_argument("file", nargs="?")
+    rb.set_defaults(fn=cmd_rbf)
+    f = sub.add_parser("feed", help="synthetic episode and prescription events")
+    f.add_argument("--rate", type=float)
+    f.add_argument("--count", type=int, default=1000)
+    f.add_argument("--seed", type=int, default=1)
+    f.add_argument("--year", type=int, default=2026)
+    f.add_argument("--out")
+    f.add_argument("--kafka", help="bootstrap servers: send to the input topics instead of stdout")
+    f.set_defaults(fn=cmd_feed)
+    c = sub.add_parser("conformance", help="agreement with the reference grouper's golden cases")
+    c.add_argument("--defs", required=True)
+    c.add_argument("--cases", required=True)
+    c.set_defaults(fn=cmd_conformance)
+    args = p.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

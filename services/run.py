@@ -1,0 +1,90 @@
+"""`isf run`: the embedded default with live counters, and the convergence check against replay."""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+
+import redis
+
+from isf.feed import Feed, FeedConfig
+from isf.pseudonym import DEMO_KEY
+from isf.replay import Pipeline
+from isf.settlement.money import points_by_hf, summary
+
+from .common.redis_store import read_counters, read_totals
+from .runner import Stack, produce
+
+COUNTED = ("accepted", "duplicate", "superseded", "dead_lettered", "grouped", "deleted", "ongoing")
+
+
+def streamed_state(client) -> dict:
+    rows = read_totals(client)
+    counters = read_counters(client)
+    return {"events": {k: counters.get(k, 0) for k in COUNTED}, "points_micro_by_hf": points_by_hf(rows), "rows": rows}
+
+
+def expected_state(pipeline: Pipeline) -> dict:
+    return {"events": {k: pipeline.counters[k] for k in COUNTED},
+            "points_micro_by_hf": points_by_hf(pipeline.totals.rows()), "rows": list(pipeline.totals.rows())}
+
+
+def wait_converged(client, expected: dict, timeout: float) -> tuple[bool, dict, float]:
+    """Poll Redis until the streamed totals and counters equal the replay's, or time runs out."""
+    start = time.monotonic()
+    got = streamed_state(client)
+    while time.monotonic() - start < timeout:
+        got = streamed_state(client)
+        if got["events"] == expected["events"] and got["rows"] == expected["rows"]:
+            return True, got, time.monotonic() - start
+        time.sleep(0.5)
+    return False, got, time.monotonic() - start
+
+
+def run(duration: float | None, rate: float, seed: int) -> int:
+    stack = Stack()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stack.start()
+        client = redis.Redis.from_url(stack.infra.redis_url)
+        print(f"broker {stack.infra.bootstrap}  redis {stack.infra.redis_url}", file=sys.stderr)
+        print(f"dashboard: http://127.0.0.1:{stack.monitor_port}/   (Ctrl-C stops everything)", file=sys.stderr)
+        expected = Pipeline(DEMO_KEY)
+        sent = [0]
+        count = int(rate * duration) if duration else 10**9
+
+        def events():
+            for key, raw in Feed(FeedConfig(seed=seed)).events(count):
+                if stop.is_set():
+                    return
+                expected.handle(raw)
+                sent[0] += 1
+                yield key, raw
+
+        feeder = threading.Thread(target=produce, args=(stack.infra.bootstrap, events(), rate), daemon=True)
+        feeder.start()
+        t0 = time.monotonic()
+        while not stop.is_set() and (duration is None or time.monotonic() - t0 < duration):
+            c = read_counters(client)
+            print(f"\r{time.monotonic() - t0:6.0f} s  sent {sent[0]:>8}  accepted {c.get('accepted', 0):>8}  "
+                  f"dead-lettered {c.get('dead_lettered', 0):>6}  alive {sum(stack.alive().values())}/6",
+                  end="", file=sys.stderr, flush=True)
+            stop.wait(1.0)
+        stop.set()
+        feeder.join(30)
+        print(file=sys.stderr)
+        ok, got, waited = wait_converged(client, expected_state(expected), timeout=60)
+        s = summary(got["rows"])
+        out = {"events_in": sent[0], "events": got["events"], "converged_with_replay": ok,
+               "drain_s": round(waited, 1), "points_by_system": s["points"], "nok_by_rhf": {
+                   y: v.get("rhf", {}) for y, v in s["nok"].items()}}
+        print(json.dumps(out, ensure_ascii=False))
+        return 0 if ok else 1
+    except KeyboardInterrupt:
+        print("\nstopping", file=sys.stderr)
+        return 130
+    finally:
+        stack.stop()
