@@ -122,7 +122,7 @@ class Feed:
                 if r.random() < 0.5:
                     ev = self._episode(hf, patient, ("dialysis", 0, "somatic", "outpatient", ["N185"], ["KAS00"], {}))
                 else:
-                    ev = self._episode(hf, patient, ("home_dialysis", 0, "somatic", "outpatient", ["N185"], [r.choice(["KAS10", "KAS15"])], {}))
+                    ev = self._episode(hf, patient, ("home_dialysis", 0, "somatic", "indirect", ["N185"], [r.choice(["KAS10", "KAS15"])], {}))
                 ev["admitted_at"], ev["discharged_at"] = day.isoformat(), (day + timedelta(hours=4)).isoformat()
                 out.append(ev)
         elif kind == "biologic":

@@ -1,0 +1,14 @@
+import os
+from pathlib import Path
+
+import pytest
+
+NORDDRG = Path(__file__).resolve().parent.parent.parent / "shared" / "norddrg"
+KEY = b"test-key"
+
+
+@pytest.fixture(scope="session")
+def norddrg() -> Path:
+    if not (NORDDRG / "TestData.csv").exists():
+        pytest.skip(f"reference NordDRG data not found at {NORDDRG}: conformance not run")
+    return NORDDRG
