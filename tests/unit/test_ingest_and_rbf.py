@@ -1,0 +1,47 @@
+"""Ingest: readable dead-letters, pseudonyms, version rules. RBF: the staircase and its invariants."""
+from decimal import Decimal
+
+from isf.ingest import MemoryIngestLedger, Rejected, parse, to_activity
+from isf.settlement.rbf import distribute, step
+
+from .helpers import KEY, episode, raw
+
+
+def test_bad_input_is_rejected_with_readable_errors_and_no_raw_identifier():
+    cases = [b"{not json", b"\xff\xfe", b"[1,2]", raw(episode(hf="nowhere")), b"x" * 1_000_001,
+             raw(episode(discharged_at="2020-01-01T00:00:00")), raw({"a": [[[[[[[[[[[1]]]]]]]]]]]}),
+             raw(episode(patient_id="12345678901", version=0))]
+    for c in cases:
+        r = parse(c, KEY)
+        assert isinstance(r, Rejected) and r.errors and all(isinstance(e, str) for e in r.errors)
+        assert "12345678901" not in r.payload
+
+
+def test_patient_identity_is_pseudonymised_with_the_key():
+    a = to_activity(parse(raw(episode(patient_id="SYN-42")), KEY), KEY)
+    b = to_activity(parse(raw(episode(patient_id="SYN-42")), b"other"), b"other")
+    assert "SYN-42" not in a.model_dump_json() and a.patient != b.patient
+
+
+def test_version_rules():
+    led = MemoryIngestLedger()
+    assert led.decide("s", "e1", 1) == "accepted"
+    assert led.decide("s", "e1", 1) == "repeat_current"
+    assert led.decide("s", "e2", 2) == "accepted"
+    assert led.decide("s", "e1", 1) == "repeat"
+    assert led.decide("s", "e0", 1) == "superseded"
+    assert led.decide("s", "e3", 2) == "duplicate"
+
+
+def test_staircase_of_seed_002_with_target_15():
+    t = Decimal(15)
+    assert [step(Decimal(a), t) for a in ("2.9", "3", "5.9", "6", "8.9", "9", "11.9", "12", "15", "30")] == \
+           [0, 1, 1, 2, 2, 4, 4, 5, 5, 5]
+
+
+def test_incomes_sum_to_the_budget_and_reaching_more_never_pays_less():
+    base = {r: {str(i): Decimal(1) for i in range(1, 9)} | {"9": Decimal(60)} for r in ("sor-ost", "vest", "midt-norge", "nord")}
+    out = distribute(2026, base)
+    assert abs(sum(v["nok"] for v in out["rhf"].values()) - 693_100_000) < 1
+    better = {**base, "nord": {**base["nord"], "1": Decimal(14)}}
+    assert distribute(2026, better)["rhf"]["nord"]["nok"] > out["rhf"]["nord"]["nok"]
