@@ -78,7 +78,9 @@ def run(duration: float | None, rate: float, seed: int) -> int:
         print(file=sys.stderr)
         ok, got, waited = wait_converged(client, expected_state(expected), timeout=60)
         s = summary(got["rows"])
-        out = {"events_in": sent[0], "events": got["events"], "converged_with_replay": ok,
+        # events_in = accepted + duplicate + superseded + dead_lettered + repeated (an event id sent again)
+        out = {"events_in": sent[0], "events": {**got["events"], "repeated": expected.counters["repeat"]},
+               "converged_with_replay": ok,
                "drain_s": round(waited, 1), "points_by_system": s["points"], "nok_by_rhf": {
                    y: v.get("rhf", {}) for y, v in s["nok"].items()}}
         print(json.dumps(out, ensure_ascii=False))

@@ -18,7 +18,7 @@ from .registry import hospitals
 TEMPLATES = [
     ("inpatient_medical", 10, "somatic", "inpatient", ["J189", "I509", "I219", "A419", "K859", "N390", "E119", "I639", "S720", "D509"], [], {}),
     ("inpatient_cc", 3, "somatic", "inpatient", ["J441", "I509", "K802"], [], {"secondary": ["E870", "N179", "J969"]}),
-    ("inpatient_surgery", 5, "somatic", "inpatient", ["M161", "S720", "K359", "K802", "C189", "C509", "N812"], ["NFB40", "NGB20", "JEA01", "JKA21", "LCD10", "HAB40"], {"match_mdc": True}),
+    ("inpatient_surgery", 5, "somatic", "inpatient", ["M161", "S720", "K359", "K802", "N812", "C509"], ["NFB40", "NGB20", "JEA01", "JKA21", "LCD10", "HAB40"], {"match_mdc": True}),
     ("day_surgery", 5, "somatic", "day", ["H269", "J350", "N812", "L031"], ["CJE20", "EMB10", "LAF11", "QBB10"], {"match_mdc": True}),
     ("outpatient", 40, "somatic", "outpatient", ["M545", "I480", "E039", "H401", "J459", "K291", "N200", "Z099", "C509", "D649"], [], {"modes": True}),
     ("acute_short", 4, "somatic", "inpatient", ["G439", "J459", "I10", "K291", "T781"], [], {"acute": True, "short": True}),
@@ -100,7 +100,8 @@ class Feed:
         else:
             end = start + timedelta(hours=1)
         main = r.choice(mains)
-        procedures = list(procs) if not extra.get("match_mdc") else [procs[mains.index(main) % len(procs)]] if main in mains[:len(procs)] else []
+        # surgical templates pair each main condition with a procedure of its own MDC
+        procedures = [procs[mains.index(main)]] if extra.get("match_mdc") else list(procs)
         ev.update({"schema": "episode/v1", "episode_id": f"ep-{self.n}", "sector": sector, "care_level": care,
                    "admitted_at": start.isoformat(), "discharged_at": end.isoformat(), "main_condition": main,
                    "secondary_conditions": [r.choice(extra["secondary"])] if "secondary" in extra else [],
