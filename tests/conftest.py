@@ -1,10 +1,8 @@
-import os
 from pathlib import Path
 
 import pytest
 
 NORDDRG = Path(__file__).resolve().parent.parent.parent / "shared" / "norddrg"
-KEY = b"test-key"
 
 
 @pytest.fixture(scope="session")

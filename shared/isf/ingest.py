@@ -102,6 +102,11 @@ def parse(raw: bytes, key: bytes) -> InputEvent | Rejected:
     return event
 
 
+def category(a: Activity) -> str:
+    """What an accepted version is counted as: withdrawn, not ended yet, or passed on for grouping."""
+    return "deleted" if a.deleted else ("ongoing" if a.end is None else "grouped")
+
+
 def to_activity(e: InputEvent, key: bytes) -> Activity:
     start = e.admitted_at if isinstance(e, EpisodeV1) else e.dispensed_at
     if e.birth_date is not None:

@@ -9,7 +9,7 @@ import hashlib
 from typing import Iterable
 
 from .grouping.activity import group_activity
-from .ingest import FIRST_SIGHT, PASS_ON, MemoryIngestLedger, Rejected, parse, to_activity
+from .ingest import FIRST_SIGHT, PASS_ON, MemoryIngestLedger, Rejected, category, parse, to_activity
 from .periods import indicators, points
 from .periods.ledger import MemoryLedger
 from .settlement.money import points_by_hf, summary
@@ -41,10 +41,10 @@ class Pipeline:
         self.counters[decision if decision in FIRST_SIGHT else "repeat"] += 1
         if decision not in PASS_ON:
             return
-        g = group_activity(to_activity(parsed, self.key))
+        a = to_activity(parsed, self.key)
         if decision == "accepted":
-            self.counters["grouped" if g.counts else ("deleted" if g.activity.deleted else "ongoing")] += 1
-        a = g.activity
+            self.counters[category(a)] += 1
+        g = group_activity(a)
         self.totals.apply(self.ledger.apply(points.NAMESPACE, a.source_id, a.version, points.point_contributions(g)))
         self.totals.apply(self.ledger.apply(indicators.NAMESPACE, a.source_id, a.version, indicators.indicator_contributions(g)))
 

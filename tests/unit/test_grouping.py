@@ -1,7 +1,4 @@
 """The NordDRG engine: conformance with the reference grouper, table validation, properties."""
-import json
-import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st

@@ -71,9 +71,6 @@ class Definitions:
     def known_diagnosis(self, code: str) -> bool:
         return code in self.dg
 
-    def known_procedure(self, code: str) -> bool:
-        return code in self.proc
-
 
 def _row_may_hold_for_mdc(row: LogicRow, mdc: str | None) -> bool:
     for col, op, value in row.cells:

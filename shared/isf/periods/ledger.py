@@ -37,10 +37,6 @@ class Unit:
     def to_json(self) -> list:
         return [self.stat, self.patient, self.period, self.points_micro, int(self.by_first)]
 
-    @classmethod
-    def from_json(cls, v: list) -> "Unit":
-        return cls(v[0], v[1], v[2], int(v[3]), bool(v[4]))
-
 
 @dataclass(frozen=True)
 class Contributions:
@@ -50,11 +46,6 @@ class Contributions:
     def to_json(self) -> dict:
         return {"i": [[d.stat, d.period, d.points_micro, d.count] for d in self.items],
                 "u": [[*u.to_json(), s] for u, s in self.units]}
-
-    @classmethod
-    def from_json(cls, v: dict) -> "Contributions":
-        return cls(tuple(Delta(stat=a, period=b, points_micro=c, count=d) for a, b, c, d in v.get("i", [])),
-                   tuple((Unit.from_json(x[:5]), int(x[5])) for x in v.get("u", [])))
 
 
 EMPTY = Contributions()

@@ -53,7 +53,8 @@ def point_contributions(g: Grouped) -> Contributions:
     if g.drg is not None:
         member("DRG", g.drg, micro(g.drg_points), None)
     if g.stg is not None:
-        kind = rules.stg_period(g.stg)
-        w = micro(rules.stg_weight(g.stg)) if liable else 0
+        stg = rules.stgs[g.stg]
+        kind = stg.period
+        w = micro(stg.weight) if liable else 0
         member("STG", g.stg, w, Unit(f"P|{base}|STG|{g.stg}", a.patient, label(kind, day), w, kind == "year"))
     return Contributions(tuple(items), tuple(units))

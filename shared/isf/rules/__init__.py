@@ -10,7 +10,7 @@ import json
 import os
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from ..grouping.tables import Definitions, load_definitions
@@ -84,17 +84,13 @@ class RuleYear:
     isf_debtors: frozenset[str]
     rbf: RbfParams
 
-    def stg_weight(self, stg: str) -> Decimal:
+    @cached_property
+    def stgs(self) -> dict[str, StgRule]:
+        """The first row of each STG: its name, period and weight (all rows of one STG share them)."""
+        out: dict[str, StgRule] = {}
         for r in self.stg_rules:
-            if r.stg == stg:
-                return r.weight
-        raise KeyError(stg)
-
-    def stg_period(self, stg: str) -> str:
-        for r in self.stg_rules:
-            if r.stg == stg:
-                return r.period
-        raise KeyError(stg)
+            out.setdefault(r.stg, r)
+        return out
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
