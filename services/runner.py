@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 class Stack:
     infra: LocalInfra = field(default_factory=LocalInfra)
     workers: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
+    started: dict[str, int] = field(default_factory=dict)
     monitor_port: int = 0
     logdir: Path | None = None
 
@@ -49,12 +50,13 @@ class Stack:
         if name == "monitor":
             self.monitor_port = port
         env["ISF_WEB_PORT"] = str(port)  # faust workers always serve web; each needs its own port
-        index = len(self.workers.get(name, []))
-        log = open(self.logdir / f"{name}-{index}.log", "ab")
+        # numbered by starts, not by live workers: a restarted worker gets a log and data dir of its own
+        index = self.started[name] = self.started.get(name, -1) + 1
         datadir = self.logdir / f"{name}-{index}-data"
-        proc = subprocess.Popen([sys.executable, "-m", f"services.{name}.app", "--datadir", str(datadir),
-                                 "worker", "-l", "warn"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.logdir / f"{name}-{index}.log", "ab") as log:
+            proc = subprocess.Popen([sys.executable, "-m", f"services.{name}.app", "--datadir", str(datadir),
+                                     "worker", "-l", "warn"],
+                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.workers.setdefault(name, []).append(proc)
         return proc
 

