@@ -19,6 +19,11 @@ def redis_url() -> str:
     return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+def retain_years() -> int:
+    """ISF_RETAIN_YEARS (default 1): years a rule year's state is kept after the year that follows it."""
+    return int(os.environ.get("ISF_RETAIN_YEARS", "1"))
+
+
 def pseudonym_key() -> bytes:
     """ISF_PSEUDONYM_KEY, or the file ISF_PSEUDONYM_KEY_FILE; the demo key only when ISF_EMBEDDED=1."""
     if os.environ.get("ISF_PSEUDONYM_KEY"):

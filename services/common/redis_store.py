@@ -14,6 +14,12 @@ Keys:
 - `isf:{hf}:u:<stat>|<period>|<patient>` sorted set: sources in a patient-period, scored yyyymmdd
 - `isf:{totals}:pts`, `isf:{totals}:cnt` hashes `<stat>|<period>` -> micro-points, count
 - `isf:{totals}:applied` set of delta batch ids already summed
+- `isf:{stats}:processed` hash service -> messages handled; `isf:{stats}:workers` hash
+  `service:pid` -> messages handled; `isf:{stats}:beat` hash `service:pid` -> unix time of last flush
+
+Expiry: a source's ledger keys (`cur:`, `src:`, `u:`) expire when its activity's rule year
+closes (`isf.periods.calendar.closes_at`, 1 January two years on by default); ingest refuses
+activity of a closed year, so an expired key is never needed again.
 """
 from __future__ import annotations
 
@@ -26,7 +32,7 @@ from isf.periods.ledger import Contributions
 EVENT_TTL = int(os.environ.get("ISF_EVENT_TTL", str(14 * 24 * 3600)))
 
 INGEST_LUA = """
-local tag, source, event_id, ver, category, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6]
+local tag, source, event_id, ver, category, ttl, close = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], tonumber(ARGV[7])
 local p = 'isf:{' .. tag .. '}:'
 local seen = redis.call('GET', p .. 'evt:' .. event_id)
 local cur = redis.call('HMGET', p .. 'cur:' .. source, 'v', 'e')
@@ -37,6 +43,7 @@ end
 local outcome
 if (not cur[1]) or ver > tonumber(cur[1]) then
   redis.call('HSET', p .. 'cur:' .. source, 'v', ver, 'e', event_id)
+  if close > 0 then redis.call('EXPIREAT', p .. 'cur:' .. source, close) end
   outcome = 'accepted'
   redis.call('HINCRBY', p .. 'counters', category, 1)
 elseif ver == tonumber(cur[1]) then outcome = 'duplicate' else outcome = 'superseded' end
@@ -55,7 +62,7 @@ return 0
 """
 
 LEDGER_LUA = """
-local tag, ns, src, verstr, newj = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local tag, ns, src, verstr, newj, close = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local ver = tonumber(verstr)
 local p = 'isf:{' .. tag .. '}:'
 local skey = p .. 'src:' .. ns .. ':' .. src
@@ -96,7 +103,10 @@ end
 local before = {}
 for _, k in ipairs(order) do before[k] = first(k) or false end
 for _, u in ipairs(old.u) do redis.call('ZREM', ukey(u), src) end
-for _, u in ipairs(new.u) do redis.call('ZADD', ukey(u), u[6], src) end
+for _, u in ipairs(new.u) do
+  redis.call('ZADD', ukey(u), u[6], src)
+  if close > 0 then redis.call('EXPIREAT', ukey(u), close) end
+end
 for _, k in ipairs(order) do
   local u = touched[k]
   local b = before[k]
@@ -122,6 +132,7 @@ end
 local mj = '[]'
 if #merged > 0 then mj = cjson.encode(merged) end
 redis.call('HSET', skey, 'v', verstr, 'c', newj, 'h:' .. verstr, mj)
+if close > 0 then redis.call('EXPIREAT', skey, close) end
 return {'new', mj}
 """
 
@@ -152,16 +163,17 @@ class RedisStore:
         self._ledger = client.register_script(LEDGER_LUA)
         self._totals = client.register_script(TOTALS_LUA)
 
-    async def decide(self, source: str, event_id: str, version: int, category: str) -> str:
-        out = await self._ingest(args=[tag_of(source), source, event_id, version, category, EVENT_TTL])
+    async def decide(self, source: str, event_id: str, version: int, category: str, close: int = 0) -> str:
+        out = await self._ingest(args=[tag_of(source), source, event_id, version, category, EVENT_TTL, close])
         return out.decode() if isinstance(out, bytes) else out
 
     async def dead_letter(self, hf: str | None, digest: str) -> bool:
         return bool(await self._dead(args=[hf or "none", digest, EVENT_TTL]))
 
-    async def apply(self, namespace: str, source: str, version: int, new: Contributions) -> DeltaBatch | None:
+    async def apply(self, namespace: str, source: str, version: int, new: Contributions,
+                    close: int = 0) -> DeltaBatch | None:
         status, payload = await self._ledger(args=[tag_of(source), namespace, source, version,
-                                                   json.dumps(new.to_json(), separators=(",", ":"))])
+                                                   json.dumps(new.to_json(), separators=(",", ":")), close])
         status = status.decode() if isinstance(status, bytes) else status
         if status == "old":
             return None
@@ -173,6 +185,14 @@ class RedisStore:
     async def settle(self, batch: DeltaBatch) -> bool:
         rows = [[d.stat, d.period, d.points_micro, d.count] for d in batch.deltas]
         return bool(await self._totals(args=[batch.id, json.dumps(rows) if rows else "[]"]))
+
+    async def worker_stats(self, service: str, worker: str, n: int, now: float) -> None:
+        async with self.r.pipeline(transaction=False) as p:
+            if n:
+                p.hincrby("isf:{stats}:processed", service, n)
+                p.hincrby("isf:{stats}:workers", worker, n)
+            p.hset("isf:{stats}:beat", worker, f"{now:.3f}")
+            await p.execute()
 
 
 def read_totals(client) -> list[tuple[str, int, int]]:

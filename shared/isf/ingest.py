@@ -70,7 +70,9 @@ def _readable(exc: ValidationError) -> list[str]:
     return out
 
 
-def parse(raw: bytes, key: bytes) -> InputEvent | Rejected:
+def parse(raw: bytes, key: bytes, open_from: int | None = None) -> InputEvent | Rejected:
+    """A valid event, or readable errors. `open_from`: rule years before it are closed (their
+    patient-period state has expired), so their events are refused rather than counted afresh."""
     if len(raw) > MAX_BYTES:
         return Rejected([f"message is {len(raw)} bytes, over the limit of {MAX_BYTES}"], redact(raw[:4096], key))
     try:
@@ -99,12 +101,20 @@ def parse(raw: bytes, key: bytes) -> InputEvent | Rejected:
     if end is not None and end.year not in YEARS:
         return Rejected([f"no rule year {end.year}: known rule years are {', '.join(map(str, YEARS))}"],
                         redact(text, key), hf)
+    year = (end or (event.admitted_at if isinstance(event, EpisodeV1) else event.dispensed_at)).year
+    if open_from is not None and year < open_from:
+        return Rejected([f"rule year {year} is closed (final settlement done, state expired); "
+                         f"open years start at {open_from}"], redact(text, key), hf)
     return event
 
 
 def category(a: Activity) -> str:
     """What an accepted version is counted as: withdrawn, not ended yet, or passed on for grouping."""
     return "deleted" if a.deleted else ("ongoing" if a.end is None else "grouped")
+
+
+def activity_year(a: Activity) -> int:
+    return (a.end or a.start).year
 
 
 def to_activity(e: InputEvent, key: bytes) -> Activity:

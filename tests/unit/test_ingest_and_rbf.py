@@ -47,3 +47,15 @@ def test_incomes_sum_to_the_budget_and_reaching_more_never_pays_less():
     assert abs(sum(v["nok"] for v in out["rhf"].values()) - 693_100_000) < 1
     better = {**base, "nord": {**base["nord"], "1": Decimal(14)}}
     assert distribute(2026, better)["rhf"]["nord"]["nok"] > out["rhf"]["nord"]["nok"]
+
+
+def test_a_closed_rule_year_is_refused_and_its_state_expiry_follows_final_settlement():
+    from datetime import datetime, timezone
+
+    from isf.periods.calendar import closes_at, first_open_year
+    ev = raw(episode(admitted_at="2025-03-02T08:00:00", discharged_at="2025-03-02T10:00:00"))
+    assert not isinstance(parse(ev, KEY, open_from=2025), Rejected)
+    r = parse(ev, KEY, open_from=2026)
+    assert isinstance(r, Rejected) and "rule year 2025 is closed" in r.errors[0]
+    assert datetime.fromtimestamp(closes_at(2025), timezone.utc) == datetime(2027, 1, 1, tzinfo=timezone.utc)
+    assert first_open_year(closes_at(2025) - 1) == 2025 and first_open_year(closes_at(2025)) == 2026

@@ -26,3 +26,16 @@ def score(d: date) -> int:
 def tertial_of_score(s: int) -> str:
     y, m = divmod(s // 100, 100)
     return f"{y}-T{(m - 1) // 4 + 1}"
+
+
+def closes_at(year: int, retain_years: int = 1) -> int:
+    """Unix time when a rule year's patient-period state may be dropped: 1 January `retain_years`
+    after the year that follows it (final settlement of year Y is made during Y+1)."""
+    from datetime import datetime, timezone
+    return int(datetime(year + 1 + retain_years, 1, 1, tzinfo=timezone.utc).timestamp())
+
+
+def first_open_year(now: float, retain_years: int = 1) -> int:
+    """The earliest rule year whose state is still kept at unix time `now`: older years are closed."""
+    from datetime import datetime, timezone
+    return datetime.fromtimestamp(now, timezone.utc).year - retain_years
