@@ -68,6 +68,8 @@ def run(duration: float | None, rate: float, seed: int) -> int:
         feeder.start()
         t0 = time.monotonic()
         while not stop.is_set() and (duration is None or time.monotonic() - t0 < duration):
+            for name in stack.supervise():
+                print(f"\nworker {name} had exited: started again", file=sys.stderr)
             c = read_counters(client)
             print(f"\r{time.monotonic() - t0:6.0f} s  sent {sent[0]:>8}  accepted {c.get('accepted', 0):>8}  "
                   f"dead-lettered {c.get('dead_lettered', 0):>6}  alive {sum(stack.alive().values())}/6",

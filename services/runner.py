@@ -70,6 +70,18 @@ class Stack:
         self.workers[name].pop(index)
         self.start_worker(name)
 
+    def supervise(self) -> list[str]:
+        """Start again every worker that has exited (a crash, or a service ending itself on an
+        unexpected error); returns the names restarted."""
+        restarted = []
+        for name, procs in self.workers.items():
+            for i, p in enumerate(list(procs)):
+                if p.poll() is not None:
+                    procs.remove(p)
+                    self.start_worker(name)
+                    restarted.append(name)
+        return restarted
+
     def alive(self) -> dict[str, int]:
         return {n: sum(p.poll() is None for p in ps) for n, ps in self.workers.items()}
 

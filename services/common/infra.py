@@ -86,7 +86,7 @@ class LocalInfra:
         with open(os.path.join(self.workdir, "redis.log"), "wb") as log:
             self.procs.append(subprocess.Popen(
                 [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "yes", "--appendfsync", "everysec", "--dir", self.workdir],
+                 "--appendonly", "yes", "--appendfsync", "always", "--dir", self.workdir],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
         wait_port(port)
         return f"redis://127.0.0.1:{port}/0"

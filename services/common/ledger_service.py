@@ -9,7 +9,7 @@ from isf.periods.calendar import closes_at
 from isf.periods.ledger import Contributions
 
 from .config import make_app, retain_years
-from .runtime import processed, send, store, track
+from .runtime import batches, items, processed, publish, store, supervised, track
 
 
 def ledger_app(name: str, output: str, namespace: str, contributions: Callable[[Grouped], Contributions]):
@@ -21,14 +21,15 @@ def ledger_app(name: str, output: str, namespace: str, contributions: Callable[[
     track(app, service)
 
     @app.agent(grouped, name=f"{name}.apply")
+    @supervised(service)
     async def apply(stream):
-        async for raw in stream:
-            processed(service)
-            g = Grouped.model_validate_json(raw)
-            a = g.activity
-            batch = await store().apply(namespace, a.source_id, a.version, contributions(g),
-                                        closes_at(activity_year(a), retain))
-            if batch is not None and batch.deltas:
-                await send(out, g.activity.hf, batch.model_dump_json().encode())
+        async for raws in batches(stream):
+            gs = [Grouped.model_validate(g) for g in items(raws)]
+            processed(service, len(gs))
+            results = await store().apply([(namespace, g.activity.source_id, g.activity.version, contributions(g),
+                                            closes_at(activity_year(g.activity), retain)) for g in gs])
+            changed = [b for b in results if b is not None and b.deltas]
+            if changed:
+                await publish(out, changed[0].id, [b.model_dump_json().encode() for b in changed])
 
     return app

@@ -9,6 +9,7 @@ Keys:
 - `isf:{hf}:cur:<source>` hash v, e: current version of a source and the event id that set it
 - `isf:{hf}:evt:<event id>` string, outcome of an event id's first sight, expires after ISF_EVENT_TTL (14 days)
 - `isf:{hf}:dead:<sha256>` string, a dead-lettered payload already counted (same expiry)
+- `isf:{hf}:errors` list: the latest 20 dead-letter error lists of the HF (readable, no identifiers)
 - `isf:{hf}:counters` hash: accepted, duplicate, superseded, dead_lettered, grouped, deleted, ongoing
 - `isf:{hf}:src:<ns>:<source>` hash v, c (contributions JSON), h:<version> (deltas it caused)
 - `isf:{hf}:u:<stat>|<period>|<patient>` sorted set: sources in a patient-period, scored yyyymmdd
@@ -23,12 +24,19 @@ activity of a closed year, so an expired key is never needed again.
 """
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
+
+from redis.exceptions import BusyLoadingError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from isf.events import Delta, DeltaBatch
 from isf.periods.ledger import Contributions
 
+log = logging.getLogger("isf.redis")
 EVENT_TTL = int(os.environ.get("ISF_EVENT_TTL", str(14 * 24 * 3600)))
 
 INGEST_LUA = """
@@ -56,6 +64,8 @@ DEAD_LUA = """
 local p = 'isf:{' .. ARGV[1] .. '}:'
 if redis.call('SET', p .. 'dead:' .. ARGV[2], '1', 'NX', 'EX', ARGV[3]) then
   redis.call('HINCRBY', p .. 'counters', 'dead_lettered', 1)
+  redis.call('LPUSH', p .. 'errors', ARGV[4])
+  redis.call('LTRIM', p .. 'errors', 0, 19)
   return 1
 end
 return 0
@@ -137,14 +147,18 @@ return {'new', mj}
 """
 
 TOTALS_LUA = """
-if redis.call('SADD', 'isf:{totals}:applied', ARGV[1]) == 0 then return 0 end
-local deltas = cjson.decode(ARGV[2])
-for _, d in ipairs(deltas) do
-  local f = d[1] .. '|' .. d[2]
-  if d[3] ~= 0 then redis.call('HINCRBY', 'isf:{totals}:pts', f, d[3]) end
-  if d[4] ~= 0 then redis.call('HINCRBY', 'isf:{totals}:cnt', f, d[4]) end
+local applied = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('SADD', 'isf:{totals}:applied', ARGV[i]) == 1 then
+    applied = applied + 1
+    for _, d in ipairs(cjson.decode(ARGV[i + 1])) do
+      local f = d[1] .. '|' .. d[2]
+      if d[3] ~= 0 then redis.call('HINCRBY', 'isf:{totals}:pts', f, d[3]) end
+      if d[4] ~= 0 then redis.call('HINCRBY', 'isf:{totals}:cnt', f, d[4]) end
+    end
+  end
 end
-return 1
+return applied
 """
 
 
@@ -153,8 +167,13 @@ def tag_of(source: str) -> str:
     return source.split(":", 2)[1]
 
 
+def _text(v) -> str:
+    return v.decode() if isinstance(v, bytes) else v
+
+
 class RedisStore:
-    """Async facade over the scripts, for the faust services."""
+    """Async facade over the scripts for the faust services: each call takes a whole micro-batch and
+    makes one round trip (a pipeline of scripts, each atomic on its own)."""
 
     def __init__(self, client):
         self.r = client
@@ -163,28 +182,58 @@ class RedisStore:
         self._ledger = client.register_script(LEDGER_LUA)
         self._totals = client.register_script(TOTALS_LUA)
 
-    async def decide(self, source: str, event_id: str, version: int, category: str, close: int = 0) -> str:
-        out = await self._ingest(args=[tag_of(source), source, event_id, version, category, EVENT_TTL, close])
-        return out.decode() if isinstance(out, bytes) else out
+    async def _run(self, script, arg_lists: list[list]) -> list:
+        """One round trip; while Redis is unreachable (restarting, loading its AOF), wait and try again.
+        Every script is idempotent, so running a batch again after an unknown outcome is safe."""
+        if not arg_lists:
+            return []
+        delay = 0.1
+        while True:
+            try:
+                async with self.r.pipeline(transaction=False) as pipe:
+                    for args in arg_lists:
+                        await script(args=args, client=pipe)
+                    return await pipe.execute()
+            except (ConnectionError, TimeoutError, OSError, BusyLoadingError, RedisConnectionError,
+                    RedisTimeoutError) as exc:
+                log.warning("Redis unavailable (%s); retrying in %.1f s", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
 
-    async def dead_letter(self, hf: str | None, digest: str) -> bool:
-        return bool(await self._dead(args=[hf or "none", digest, EVENT_TTL]))
+    async def decide(self, items: list[tuple[str, str, int, str, int]]) -> list[str]:
+        """(source, event id, version, category, closes-at) -> ingest decision, per item."""
+        out = await self._run(self._ingest, [[tag_of(src), src, eid, ver, cat, EVENT_TTL, close]
+                                             for src, eid, ver, cat, close in items])
+        return [_text(o) for o in out]
 
-    async def apply(self, namespace: str, source: str, version: int, new: Contributions,
-                    close: int = 0) -> DeltaBatch | None:
-        status, payload = await self._ledger(args=[tag_of(source), namespace, source, version,
-                                                   json.dumps(new.to_json(), separators=(",", ":")), close])
-        status = status.decode() if isinstance(status, bytes) else status
-        if status == "old":
-            return None
-        rows = json.loads(payload)
-        rows = rows if isinstance(rows, list) else []
-        return DeltaBatch(id=f"{namespace}:{source}:{version}",
-                          deltas=[Delta(stat=s, period=p, points_micro=int(a), count=int(c)) for s, p, a, c in rows])
+    async def dead_letter(self, items: list[tuple[str | None, str, str]]) -> list[bool]:
+        """(hf, payload digest, readable errors) -> first sight of that payload (counted), per item."""
+        out = await self._run(self._dead, [[hf or "none", digest, EVENT_TTL, errors] for hf, digest, errors in items])
+        return [bool(o) for o in out]
 
-    async def settle(self, batch: DeltaBatch) -> bool:
-        rows = [[d.stat, d.period, d.points_micro, d.count] for d in batch.deltas]
-        return bool(await self._totals(args=[batch.id, json.dumps(rows) if rows else "[]"]))
+    async def apply(self, items: list[tuple[str, str, int, Contributions, int]]) -> list[DeltaBatch | None]:
+        """(namespace, source, version, contributions, closes-at) -> the deltas it caused, None if outdated."""
+        out = await self._run(self._ledger, [
+            [tag_of(src), ns, src, ver, json.dumps(new.to_json(), separators=(",", ":")), close]
+            for ns, src, ver, new, close in items])
+        batches: list[DeltaBatch | None] = []
+        for (ns, src, ver, _new, _close), (status, payload) in zip(items, out):
+            if _text(status) == "old":
+                batches.append(None)
+                continue
+            rows = json.loads(payload)
+            rows = rows if isinstance(rows, list) else []
+            batches.append(DeltaBatch(id=f"{ns}:{src}:{ver}", deltas=[
+                Delta(stat=s, period=p, points_micro=int(a), count=int(c)) for s, p, a, c in rows]))
+        return batches
+
+    async def settle(self, batches: list[DeltaBatch]) -> int:
+        """Sum each batch into the totals once; returns how many were new."""
+        args: list[str] = []
+        for b in batches:
+            rows = [[d.stat, d.period, d.points_micro, d.count] for d in b.deltas]
+            args += [b.id, json.dumps(rows) if rows else "[]"]
+        return int((await self._run(self._totals, [args]))[0]) if args else 0
 
     async def worker_stats(self, service: str, worker: str, n: int, now: float) -> None:
         async with self.r.pipeline(transaction=False) as p:

@@ -1,14 +1,28 @@
-"""What every faust service shares: the Redis store, JSON codecs, a send, and per-worker throughput stats."""
+"""What every faust service shares: the Redis store, micro-batches in and out, and per-worker stats.
+
+Internal topics carry JSON arrays (micro-batches): per-message overhead in faust and round trips
+to Redis, not the domain logic, bound a service's rate (STACK.md), so each agent takes up to
+ISF_BATCH messages at a time (waiting at most ISF_BATCH_WITHIN seconds), does one Redis round
+trip for all of them, and publishes its output as arrays of up to CHUNK items.
+"""
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
+import logging
 import os
 import time
+from typing import Iterable
 
 from .config import redis_url
 from .redis_store import RedisStore
 
+BATCH = int(os.environ.get("ISF_BATCH", "500"))
+WITHIN = float(os.environ.get("ISF_BATCH_WITHIN", "0.05"))
+CHUNK = 200  # items per output message: keeps messages well under the broker's 1 MB limit
 _store: RedisStore | None = None
+log = logging.getLogger("isf")
 _processed: dict[str, int] = {}
 
 
@@ -24,11 +38,43 @@ def dumps(obj) -> bytes:
     return json.dumps(obj, separators=(",", ":"), default=str).encode()
 
 
-async def send(topic, key: str, value: bytes) -> None:
-    """Send from inside an agent: faust attaches the message to the input offset and publishes it,
-    and waits for the broker, before it commits that offset (at-least-once). Awaiting the returned
-    future here would wait for the next commit, one message per commit interval."""
-    await topic.send(key=key.encode(), value=value)
+def supervised(service: str):
+    """Wrap an agent so an unexpected error ends the worker process instead of leaving a live worker
+    whose agent has silently stopped: the supervisor (`isf run`, compose, k8s) starts it again and
+    the unacknowledged batch is delivered again."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        async def agent(stream):
+            try:
+                await fn(stream)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("%s: unexpected error; exiting so that the worker is restarted", service)
+                logging.shutdown()
+                os._exit(70)
+        return agent
+    return wrap
+
+
+def batches(stream):
+    """Micro-batches of raw messages. faust acks a batch's input offsets only after the loop body
+    has finished with it, so everything `publish`ed for it is on the broker first (at-least-once)."""
+    return stream.take(BATCH, within=WITHIN)
+
+
+def items(raw_messages: Iterable[bytes]) -> Iterable:
+    """The items of array messages, flattened."""
+    for raw in raw_messages:
+        yield from json.loads(raw)
+
+
+async def publish(topic, key: str, values: list[bytes]) -> None:
+    """Send JSON values as array messages and wait for the broker's acknowledgement of each.
+    `force` bypasses faust's attachments: those belong to one input event, a batch spans many."""
+    for i in range(0, len(values), CHUNK):
+        fut = await topic.send(key=key.encode(), value=b"[" + b",".join(values[i:i + CHUNK]) + b"]", force=True)
+        await fut
 
 
 def processed(service: str, n: int = 1) -> None:

@@ -4,21 +4,22 @@ from __future__ import annotations
 from isf.events import Activity
 from isf.grouping.activity import group_activity
 from services.common.config import make_app
-from services.common.runtime import processed, send, track
+from services.common.runtime import batches, items, processed, publish, supervised, track
 
 app = make_app("isf-grouper")
 activity = app.topic("isf.activity", key_serializer="raw", value_serializer="raw")
 grouped = app.topic("isf.grouped", key_serializer="raw", value_serializer="raw")
-
 track(app, "grouper")
 
 
 @app.agent(activity)
+@supervised("grouper")
 async def group(stream):
-    async for raw in stream:
-        processed("grouper")
-        g = group_activity(Activity.model_validate_json(raw))
-        await send(grouped, g.activity.patient, g.model_dump_json().encode())
+    async for raws in batches(stream):
+        out = [group_activity(Activity.model_validate(a)) for a in items(raws)]
+        processed("grouper", len(out))
+        if out:
+            await publish(grouped, out[0].activity.patient, [g.model_dump_json().encode() for g in out])
 
 
 if __name__ == "__main__":

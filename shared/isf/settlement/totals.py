@@ -13,7 +13,8 @@ class Totals:
         self.applied: set[str] = set()
 
     def apply(self, batch: DeltaBatch | None) -> bool:
-        if batch is None or batch.id in self.applied:
+        """Sum a batch once; an empty batch is not sent by the services, so it is not recorded either."""
+        if batch is None or not batch.deltas or batch.id in self.applied:
             return False
         self.applied.add(batch.id)
         for d in batch.deltas:
