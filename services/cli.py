@@ -1,4 +1,4 @@
-"""The `isf` command: run, group, replay, rbf, feed, conformance, schemas. JSON (lines) in and out."""
+"""The `isf` command: run, group, replay, rbf, feed, conformance, bench, schemas. JSON (lines) in and out."""
 from __future__ import annotations
 
 import argparse
@@ -119,6 +119,13 @@ def cmd_run(args) -> int:
     return run(duration=args.duration, rate=args.rate, seed=args.seed)
 
 
+def cmd_bench(args) -> int:
+    from services.bench import run
+
+    _print(run(quick=args.quick, out_dir=args.out))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="isf", description="ISF Stream: Norwegian activity-based financing as a stream")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -150,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--defs", required=True)
     c.add_argument("--cases", required=True)
     c.set_defaults(fn=cmd_conformance)
+    b = sub.add_parser("bench", help="performance figures with same-run baselines, as JSON (bench/results/)")
+    b.add_argument("--quick", action="store_true", help="small samples: a smoke run of every figure")
+    b.add_argument("--out", help="folder for the result file (default bench/results)")
+    b.set_defaults(fn=cmd_bench)
     args = p.parse_args(argv)
     return args.fn(args)
 

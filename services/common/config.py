@@ -38,9 +38,29 @@ def pseudonym_key() -> bytes:
                       "(only the embedded default, ISF_EMBEDDED=1, runs with the demo key)")
 
 
+def _short_fetch_wait() -> None:
+    """faust creates its consumer with fetch_max_wait_ms=1500, fixed. Tansu answers a fetch only when
+    that wait ends if too little data has arrived, which adds up to 1.5 s per stage at low rates.
+    ISF_FETCH_MAX_WAIT_MS (default 100) replaces it before the consumer starts."""
+    from faust.transport.drivers import aiokafka as driver
+
+    if getattr(driver.AIOKafkaConsumerThread, "_isf_patched", False):
+        return
+    original = driver.AIOKafkaConsumerThread._create_worker_consumer
+    wait_ms = int(os.environ.get("ISF_FETCH_MAX_WAIT_MS", "100"))
+
+    def create(self, transport):
+        consumer = original(self, transport)
+        consumer._fetch_max_wait_ms = wait_ms
+        return consumer
+    driver.AIOKafkaConsumerThread._create_worker_consumer = create
+    driver.AIOKafkaConsumerThread._isf_patched = True
+
+
 def make_app(name: str, web_port: int | None = None):
     import faust
 
+    _short_fetch_wait()
     port = web_port or int(os.environ.get("ISF_WEB_PORT", "0") or 0)
     return faust.App(
         name,

@@ -111,7 +111,7 @@ class LocalInfra:
         self.stop()
 
 
-def create_topics(bootstrap: str, partitions: int = PARTITIONS) -> None:
+def create_topics(bootstrap: str, partitions: int = PARTITIONS, names: tuple[str, ...] = TOPICS) -> None:
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
@@ -126,7 +126,7 @@ def create_topics(bootstrap: str, partitions: int = PARTITIONS) -> None:
             time.sleep(0.2)
     try:
         existing = set(admin.list_topics())
-        new = [NewTopic(t, partitions, 1) for t in TOPICS if t not in existing]
+        new = [NewTopic(t, partitions, 1) for t in names if t not in existing]
         if new:
             try:
                 admin.create_topics(new)

@@ -1,0 +1,394 @@
+"""`isf bench`: every performance figure with a baseline measured in the same run, as one JSON document.
+
+Figures (each `{"value", "unit", "baseline": {name: {"value", "ratio"}}}`, ratio = value / baseline):
+- grouper: episodes/s on one core through `group_activity`, against a plain dict lookup loop over
+  the same activities and against drgpy (MS-DRG in pure Python) on synthetic US cases;
+- replay: events/s through `isf replay`, and the national year (12 million events) extrapolated;
+- redis_memory: bytes per tracked patient-period, against the same patient-periods as bare set members;
+- pipeline: events/s from feed to settled totals on the local broker and Redis, against raw aiokafka
+  consume-transform-produce on the same broker, with peak memory per service while a flood of
+  events waits in the topics (backpressure), and the national year extrapolated;
+- latency: p50/p99 from sending an event to its points being in the settled totals the dashboard
+  reads, at fixed rates of 500/s and 800/s (2 x the national average of about 400/s).
+Absolute numbers vary between machines and runs; compare the ratios.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+NATIONAL_YEAR_EVENTS = 12_000_000
+
+
+def _ratio(value: float, baseline: float) -> float:
+    return round(value / baseline, 4) if baseline else float("nan")
+
+
+def _log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def machine() -> dict:
+    try:
+        model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+    except OSError:
+        model = ""
+    return {"cpus": os.cpu_count(), "cpu": model, "python": platform.python_version(),
+            "platform": platform.platform(), "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
+
+
+def _activities(n: int, seed: int):
+    from isf.feed import Feed, FeedConfig
+    from isf.ingest import Rejected, parse, to_activity
+    out = []
+    for _k, raw in Feed(FeedConfig(seed=seed, invalid=0, deletes=0)).events(n):
+        e = parse(raw, b"bench")
+        if not isinstance(e, Rejected):
+            a = to_activity(e, b"bench")
+            if a.end is not None:
+                out.append(a)
+    return out
+
+
+def bench_grouper(n: int) -> dict:
+    from isf.grouping.activity import group_activity
+    acts = _activities(n, seed=101)
+    for a in acts[:200]:
+        group_activity(a)  # load and compile the rule years outside the timing
+    t = time.perf_counter()
+    for a in acts:
+        group_activity(a)
+    engine = len(acts) / (time.perf_counter() - t)
+    # the floor: one dict lookup per code of each activity, nothing else
+    table = {c: i for i, c in enumerate({c for a in acts for c in (a.main_condition, *a.procedures, *a.secondary_conditions)})}
+    t = time.perf_counter()
+    for a in acts:
+        table.get(a.main_condition)
+        for c in a.procedures:
+            table.get(c)
+        for c in a.secondary_conditions:
+            table.get(c)
+    floor = len(acts) / (time.perf_counter() - t)
+    out = {"value": round(engine), "unit": "episodes/s/core", "episodes": len(acts),
+           "baseline": {"dict_lookup_loop": {"value": round(floor), "ratio": _ratio(engine, floor)}}}
+    try:
+        out["baseline"]["drgpy_msdrg"] = _drgpy(len(acts))
+        out["baseline"]["drgpy_msdrg"]["ratio"] = _ratio(engine, out["baseline"]["drgpy_msdrg"]["value"])
+    except ImportError:
+        out["baseline"]["drgpy_msdrg"] = {"value": None, "note": "drgpy not installed (pip install drgpy)"}
+    return out
+
+
+def _drgpy(n: int) -> dict:
+    from drgpy.msdrg import DRGEngine
+    engine = DRGEngine()
+    rng = random.Random(7)
+    dx, pr = sorted(engine.dxmap), sorted(engine.prmap)
+    cases = [([rng.choice(dx) for _ in range(rng.randint(1, 6))], [rng.choice(pr) for _ in range(rng.choice((0, 0, 1, 2)))],
+              rng.choice("FM")) for _ in range(min(n, 5000))]
+    for c in cases[:50]:
+        engine.get_drg(*c)
+    t = time.perf_counter()
+    for c in cases:
+        engine.get_drg(*c)
+    return {"value": round(len(cases) / (time.perf_counter() - t)), "cases": len(cases),
+            "note": "MS-DRG v43.1 (US), synthetic cases: random ICD-10-CM diagnoses and ICD-10-PCS procedures"}
+
+
+def bench_replay(n: int) -> dict:
+    from isf.feed import Feed, FeedConfig
+    from isf.replay import Pipeline
+    events = [raw for _k, raw in Feed(FeedConfig(seed=102)).events(n)]
+    Pipeline(b"bench").run(events[:200])
+    t = time.perf_counter()
+    Pipeline(b"bench").run(events)
+    rate = n / (time.perf_counter() - t)
+    return {"value": round(rate), "unit": "events/s", "events": n,
+            "national_year_s": {"value": round(NATIONAL_YEAR_EVENTS / rate), "extrapolated": True,
+                                "note": f"12 million events at the rate measured over {n} (one process)"}}
+
+
+def bench_redis_memory(redis_url: str, n: int) -> dict:
+    """Fill an empty Redis through the ledger script, then the same patient-periods as bare set members."""
+    import redis
+    import redis.asyncio as aredis
+
+    from isf.feed import Feed, FeedConfig
+    from isf.grouping.activity import group_activity
+    from isf.ingest import PASS_ON, Rejected, parse, to_activity
+    from isf.periods import indicators, points
+
+    from .common.redis_store import RedisStore
+    client = redis.Redis.from_url(redis_url)
+    client.flushall()
+    base = client.info("memory")["used_memory"]
+    events = [raw for _k, raw in Feed(FeedConfig(seed=103)).events(n)]
+
+    async def load():
+        st = RedisStore(aredis.from_url(redis_url))
+        for i in range(0, len(events), 500):
+            parsed = [e for e in (parse(r, b"bench") for r in events[i:i + 500]) if not isinstance(e, Rejected)]
+            acts = [to_activity(e, b"bench") for e in parsed]
+            dec = await st.decide([(a.source_id, e.event_id, e.version, "grouped", 0) for e, a in zip(parsed, acts)])
+            gs = [group_activity(a) for a, d in zip(acts, dec) if d in PASS_ON]
+            for ns, fn in ((points.NAMESPACE, points.point_contributions), (indicators.NAMESPACE, indicators.indicator_contributions)):
+                await st.settle([b for b in await st.apply([(ns, g.activity.source_id, g.activity.version, fn(g), 0) for g in gs])
+                                 if b is not None and b.deltas])
+    asyncio.run(load())
+    used = client.info("memory")["used_memory"] - base
+    unit_keys = [k for k in client.scan_iter(match="isf:{*}:u:*", count=5000)]
+    sources = sum(1 for _ in client.scan_iter(match="isf:{*}:src:*", count=5000))
+    members = sum(client.zcard(k) for k in unit_keys)
+    unit_bytes = sum(client.memory_usage(k) or 0 for k in unit_keys)
+    # baseline: each patient-period as one member of one plain set (the least Redis can hold)
+    client.delete("bench:bare")
+    b0 = client.info("memory")["used_memory"]
+    for i in range(0, len(unit_keys), 1000):
+        client.sadd("bench:bare", *unit_keys[i:i + 1000])
+    bare = (client.info("memory")["used_memory"] - b0) / max(1, len(unit_keys))
+    client.flushall()
+    per = unit_bytes / max(1, len(unit_keys))
+    return {"value": round(per), "unit": "bytes per tracked patient-period (its sorted set of sources)",
+            "patient_periods": len(unit_keys), "memberships": members, "sources": sources, "events": n,
+            "all_state_bytes_per_event": round(used / n), "all_state_bytes": used,
+            "baseline": {"bare_set_member": {"value": round(bare), "ratio": _ratio(per, bare)}}}
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def bench_raw_aiokafka(bootstrap: str, values: list[bytes]) -> float:
+    """Consume -> json loads/dumps -> produce with plain aiokafka on the same broker: the ceiling."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    from .common.infra import create_topics
+    create_topics(bootstrap, names=("bench.raw-in", "bench.raw-out"))
+
+    async def go() -> float:
+        prod = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=262144)
+        await prod.start()
+        try:
+            for i, v in enumerate(values):
+                await prod.send("bench.raw-in", v, key=str(i).encode())
+            await prod.flush()
+            cons = AIOKafkaConsumer("bench.raw-in", bootstrap_servers=bootstrap, group_id="bench-raw",
+                                    auto_offset_reset="earliest", enable_auto_commit=True)
+            await cons.start()
+            try:
+                n, t = 0, None
+                while n < len(values):
+                    batch = await cons.getmany(timeout_ms=1000, max_records=2000)
+                    for records in batch.values():
+                        if t is None:
+                            t = time.perf_counter()
+                        for r in records:
+                            try:
+                                v = json.dumps(json.loads(r.value)).encode()
+                            except ValueError:
+                                v = r.value  # the feed's deliberately invalid events
+                            await prod.send("bench.raw-out", v, key=r.key)
+                            n += 1
+                await prod.flush()
+                return n / (time.perf_counter() - t)
+            finally:
+                await cons.stop()
+        finally:
+            await prod.stop()
+    return asyncio.run(go())
+
+
+class _Tracker:
+    """Replays what is sent, so the bench knows which delta batches each sent event must produce."""
+
+    def __init__(self):
+        from isf.pseudonym import DEMO_KEY
+        from isf.replay import Pipeline
+        self.pipe = Pipeline(DEMO_KEY)
+        self.new: list[str] = []
+        apply = self.pipe.totals.apply
+
+        def record(batch):
+            ok = apply(batch)
+            if ok:
+                self.new.append(batch.id)
+            return ok
+        self.pipe.totals.apply = record
+
+    def handle(self, raw: bytes) -> list[str]:
+        self.new = []
+        self.pipe.handle(raw)
+        return self.new
+
+
+def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dict:
+    import redis
+
+    from isf.feed import Feed, FeedConfig
+
+    from .run import expected_state, wait_converged
+    from .runner import Stack, produce
+
+    feed = Feed(FeedConfig(seed=104)).events(10**9)
+    tracker = _Tracker()
+    out: dict = {}
+    with Stack() as stack:
+        client = redis.Redis.from_url(stack.infra.redis_url)
+        _log("stack up; warming up")
+        warm = [next(feed) for _ in range(500)]
+        for _k, raw in warm:
+            tracker.handle(raw)
+        produce(stack.infra.bootstrap, warm)
+        ok, _got, _w = wait_converged(client, expected_state(tracker.pipe), timeout=120)
+        if not ok:
+            raise RuntimeError("warm-up did not converge")
+        pids = {name: procs[0].pid for name, procs in stack.workers.items()}
+        idle = {name: _rss_kib(pid) for name, pid in pids.items()}
+
+        # throughput and backpressure: a flood far above the processing rate
+        flood = [next(feed) for _ in range(n_flood)]
+        for _k, raw in flood:
+            tracker.handle(raw)
+        peak = dict(idle)
+        lag_peak = [0]
+        done = threading.Event()
+
+        def sample():
+            while not done.is_set():
+                for name, pid in pids.items():
+                    peak[name] = max(peak[name], _rss_kib(pid))
+                proc = {k.decode(): int(v) for k, v in client.hgetall("isf:{stats}:processed").items()}
+                lag_peak[0] = max(lag_peak[0], len(warm) + sent[0] - proc.get("ingest", 0))
+                time.sleep(0.25)
+        sent = [0]
+        sampler = threading.Thread(target=sample, daemon=True)
+        _log(f"flood of {n_flood} events")
+        t0 = time.monotonic()
+        sampler.start()
+        produce(stack.infra.bootstrap, flood, on_progress=lambda k: sent.__setitem__(0, k))
+        sent[0] = n_flood
+        ok, _got, _w = wait_converged(client, expected_state(tracker.pipe), timeout=600)
+        elapsed = time.monotonic() - t0
+        done.set()
+        sampler.join()
+        rate = n_flood / elapsed
+        _log(f"pipeline {rate:.0f} events/s (converged={ok}); raw aiokafka baseline")
+        raw_rate = bench_raw_aiokafka(stack.infra.bootstrap, [raw for _k, raw in flood])
+        out["pipeline"] = {
+            "value": round(rate), "unit": "events/s feed to settled totals", "events": n_flood, "converged_with_replay": ok,
+            "baseline": {"raw_aiokafka_consume_transform_produce": {"value": round(raw_rate), "ratio": _ratio(rate, raw_rate)}},
+            "national_year_s": {"value": round(NATIONAL_YEAR_EVENTS / rate), "extrapolated": True,
+                                "note": f"12 million events at the rate measured over {n_flood}, one worker per service"}}
+        out["backpressure_memory"] = {
+            "unit": "KiB resident per worker", "peak_consumer_lag_events": lag_peak[0],
+            "services": {name: {"idle": idle[name], "peak_during_flood": peak[name], "ratio": _ratio(peak[name], idle[name])}
+                         for name in pids}}
+        out["latency"] = {}
+        for rate_target in rates:
+            _log(f"latency at {rate_target}/s for {seconds:.0f} s")
+            out["latency"][str(rate_target)] = _latency(stack, client, tracker, feed, rate_target, seconds)
+        _log("draining")
+        ok, _got, _w = wait_converged(client, expected_state(tracker.pipe), timeout=300)
+        out["latency"]["converged_with_replay"] = ok
+    return out
+
+
+def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) -> dict:
+    """Send at a fixed rate; for each event that produces settled deltas, time until all its batch ids are in
+    `isf:{totals}:applied`, i.e. until the dashboard's totals include it."""
+    from .runner import produce
+    pending: dict[str, tuple[float, int]] = {}  # batch id -> (sent at, event index)
+    remaining: dict[int, int] = {}
+    sent_at: dict[int, float] = {}
+    lat: list[float] = []
+    lock = threading.Lock()
+    count = int(rate * seconds)
+    stop = threading.Event()
+
+    def events():
+        for i in range(count):
+            key, raw = next(feed)
+            ids = tracker.handle(raw)
+            now = time.monotonic()
+            with lock:
+                if ids:
+                    sent_at[i] = now
+                    remaining[i] = len(ids)
+                    for b in ids:
+                        pending[b] = (now, i)
+            yield key, raw
+
+    def poll():
+        while not (stop.is_set() and not pending):
+            with lock:
+                ids = list(pending)
+            if ids:
+                found = client.smismember("isf:{totals}:applied", ids)
+                now = time.monotonic()
+                with lock:
+                    for b, hit in zip(ids, found):
+                        if hit:
+                            _t, i = pending.pop(b)
+                            remaining[i] -= 1
+                            if remaining[i] == 0:
+                                lat.append(now - sent_at.pop(i))
+                    if any(found):
+                        progress[0] = now
+            time.sleep(0.05)
+            # a batch of a version that a newer one overtook is never settled (the ledger skips
+            # outdated versions): stop waiting once nothing has settled for 10 s
+            if stop.is_set() and time.monotonic() - max(progress[0], stopped[0]) > 10:
+                return
+    stopped = [0.0]
+    progress = [0.0]
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    t0 = time.monotonic()
+    produce(stack.infra.bootstrap, events(), rate=rate)
+    achieved = count / (time.monotonic() - t0)
+    stopped[0] = time.monotonic()
+    stop.set()
+    poller.join()
+    lat.sort()
+    q = (lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))], 3)) if lat else (lambda p: None)
+    return {"unit": "s from send to settled totals", "target_rate": rate, "achieved_send_rate": round(achieved),
+            "events": count, "measured": len(lat),
+            "never_settled": {"batches": len(pending), "why": "versions overtaken by a newer one in flight"},
+            "p50": q(0.50), "p99": q(0.99), "max": lat[-1] if lat else None,
+            "mean": round(statistics.fmean(lat), 3) if lat else None}
+
+
+def run(quick: bool = False, out_dir: str | None = None) -> dict:
+    from .common.infra import LocalInfra
+    started = time.time()
+    n = 3000 if quick else 20000
+    doc: dict = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "quick": quick}
+    _log("grouper engine")
+    doc["grouper"] = bench_grouper(n)
+    _log("replay")
+    doc["replay"] = bench_replay(n)
+    _log("redis memory")
+    with LocalInfra() as infra:
+        doc["redis_memory"] = bench_redis_memory(infra.redis_url, n)
+    doc.update(bench_streaming(n_flood=3000 if quick else 20000, rates=(500, 800), seconds=5 if quick else 30))
+    doc["duration_s"] = round(time.time() - started)
+    target = Path(out_dir or Path(__file__).resolve().parent.parent / "bench" / "results")
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / f"{time.strftime('%Y%m%d-%H%M%S')}{'-quick' if quick else ''}.json"
+    path.write_text(json.dumps(doc, indent=1))
+    _log(f"written to {path}")
+    return doc
