@@ -119,6 +119,23 @@ def cmd_run(args) -> int:
     return run(duration=args.duration, rate=args.rate, seed=args.seed)
 
 
+def cmd_weights(args) -> int:
+    from isf.rules.weightlist import WeightListError, import_weight_list, write_weights_csv
+
+    try:
+        rows = import_weight_list(Path(args.file))
+    except WeightListError as exc:
+        print(f"isf weights: {exc}", file=sys.stderr)
+        return 2
+    if args.out:
+        with open(args.out, "w", encoding="utf-8", newline="") as fh:
+            write_weights_csv(rows, fh)
+        print(f"{len(rows)} DRGs -> {args.out}", file=sys.stderr)
+    else:
+        write_weights_csv(rows, sys.stdout)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from services.bench import run
 
@@ -157,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--defs", required=True)
     c.add_argument("--cases", required=True)
     c.set_defaults(fn=cmd_conformance)
+    w = sub.add_parser("weights", help="convert a directorate weight list (CSV/Excel) to the documented CSV")
+    w.add_argument("file")
+    w.add_argument("--out")
+    w.set_defaults(fn=cmd_weights)
     b = sub.add_parser("bench", help="performance figures with same-run baselines, as JSON (bench/results/)")
     b.add_argument("--quick", action="store_true", help="small samples: a smoke run of every figure")
     b.add_argument("--out", help="folder for the result file (default bench/results)")

@@ -62,3 +62,36 @@ def test_result_does_not_depend_on_code_order(main, secondary, procedures, age, 
     assert a.drg is not None  # the demo set's catch-all row groups every case
     if a.is_error:
         assert a.rtc not in ("0", "A") and a.rtc is not None
+
+
+activity_codes = st.sampled_from(["E119", "I509", "J189", "M161", "S720", "O800", "F322", "F100", "H269", "K802",
+                                  "Z348", "XX999", "", "C509", "N185", "I219"])
+activity_procs = st.sampled_from(["NFB40", "JEA01", "CJE20", "EMB10", "WMAA30", "WPBA25", "IEAD00", "NOPE1", "LCD10"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(year=st.sampled_from([2025, 2026]), main=activity_codes, secondary=st.lists(activity_codes, max_size=4),
+       procedures=st.lists(activity_procs, max_size=4), days=st.integers(0, 120), hours=st.integers(1, 23),
+       care=st.sampled_from(["inpatient", "day", "outpatient"]), sector=st.sampled_from(["somatic", "phv", "tsb"]),
+       urgency=st.sampled_from(["planned", "acute"]), debtor=st.sampled_from(["11", "30", "22"]),
+       age=st.integers(0, 110 * 365))
+def test_every_activity_groups_with_non_negative_points_and_errors_explain_themselves(
+        year, main, secondary, procedures, days, hours, care, sector, urgency, debtor, age):
+    from datetime import datetime, timedelta
+
+    from isf.events import Activity
+    from isf.grouping.activity import group_activity
+
+    start = datetime(year, 3, 1, 8)
+    a = Activity(source_id="E:ous:p", kind="episode", version=1, hf="ous", rhf="sor-ost", patient="x", age_days=age,
+                 sex="F", sector=sector, care_level=care, start=start, end=start + timedelta(days=days, hours=hours),
+                 main_condition=main, secondary_conditions=tuple(secondary), procedures=tuple(procedures),
+                 urgency=urgency, debtor=debtor)
+    g = group_activity(a, explain=True)
+    assert g.rule_year == year and g.drg is not None
+    assert g.drg_points >= 0
+    assert g.drg in rule_year(year).weights  # every DRG the logic gives has a weight-list row
+    if g.rtc not in ("0", "A"):
+        assert g.explanation["rule"]["rtc"] and g.explanation["reason"]
+    if debtor not in rule_year(year).isf_debtors:
+        assert g.drg_points == 0

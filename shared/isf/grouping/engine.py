@@ -119,6 +119,16 @@ def row_holds(row: LogicRow, case: GroupingCase, f: Features) -> bool:
 
 
 CODE_ERROR_RTC = "9"
+# What a return code means. The tables do not say (FORMAT.md Q7): inferred from the rows that carry them.
+RTC_REASONS = {
+    "1": "no usable principal diagnosis",
+    "4": "age too low for the principal diagnosis",
+    "5": "age too high for the principal diagnosis",
+    "6": "age over 125 years",
+    "7": "OR procedure unrelated to the principal diagnosis",
+    "8": "cannot be grouped",
+    "9": "code error (a procedure or diagnosis the tables do not accept here)",
+}
 
 
 def group_case(defs: Definitions, case: GroupingCase, explain: bool = True) -> DrgResult:
@@ -134,6 +144,8 @@ def group_case(defs: Definitions, case: GroupingCase, explain: bool = True) -> D
             expl = _explain(row, f) if explain else {}
             if explain and unknown:
                 expl["reason"] = f"unknown principal diagnosis code {principal}"
+            elif explain and rtc not in ("0", "A"):
+                expl["reason"] = RTC_REASONS.get(rtc, f"return code {rtc}")
             return DrgResult(row.drg, row.ord, rtc, defs.drg_mdc.get(row.drg) or None, expl)
     return DrgResult(None, None, None, None,
                      {**_explain(None, f), "reason": "no drglogic row holds"} if explain else {})

@@ -108,13 +108,29 @@ def _dec(text: str, where: str) -> Decimal:
 
 
 def load_weights(path: Path) -> dict[str, DrgWeight]:
-    """The documented weight-list CSV: drg, name, weight, trim_days, per_day_weight, acute_factor."""
+    """The documented weight-list CSV (drg, name, weight, trim_days, per_day_weight, acute_factor), or a
+    list in the directorate's own format (CSV or Excel), read through `weightlist.import_weight_list`."""
+    from .weightlist import WeightListError, import_weight_list
+
+    path = Path(path)
+    documented = path.suffix.lower() == ".csv" and path.exists() and \
+        path.read_text(encoding="utf-8-sig").split("\n", 1)[0].strip().startswith("drg,name,weight")
+    try:
+        rows = _csv(path) if documented else import_weight_list(path)
+    except WeightListError as exc:
+        raise RuleError(str(exc)) from exc
     out = {}
-    for i, r in enumerate(_csv(path), start=2):
+    for i, r in enumerate(rows, start=2):
         where = f"{path.name} line {i}"
         out[r["drg"]] = DrgWeight(r["drg"], r.get("name", ""), _dec(r["weight"], where), int(r.get("trim_days") or 0),
                                   _dec(r.get("per_day_weight") or "0", where), _dec(r.get("acute_factor") or "1", where))
     return out
+
+
+def weights_path(year: int) -> Path:
+    """ISF_WEIGHTS_<year> points to an official weight list instead of the illustrative one."""
+    override = os.environ.get(f"ISF_WEIGHTS_{year}")
+    return Path(override) if override else DATA / str(year) / "weights.csv"
 
 
 def definitions_path(year: int) -> Path:
@@ -148,7 +164,7 @@ def rule_year(year: int) -> RuleYear:
     return RuleYear(
         year=year,
         definitions=load_definitions(definitions_path(year)),
-        weights=load_weights(folder / "weights.csv"),
+        weights=load_weights(weights_path(year)),
         stg_rules=stg_rules,
         tfgs=tfgs,
         tfg_of_member=tfg_of_member,
