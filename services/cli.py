@@ -1,4 +1,6 @@
-"""The `isf` command: run, group, replay, rbf, feed, conformance, bench, schemas. JSON (lines) in and out."""
+"""The `isf` command: run, group, replay, rbf, statement, redistribute, nki, feed, weights, conformance, bench.
+
+JSON (lines) in and out unless a format is asked for."""
 from __future__ import annotations
 
 import argparse
@@ -119,6 +121,92 @@ def cmd_run(args) -> int:
     return run(duration=args.duration, rate=args.rate, seed=args.seed)
 
 
+def _read_nki(path: str | None) -> tuple[list, list[str]]:
+    from pydantic import ValidationError
+
+    from isf.events import NkiV1
+    values, errors = [], []
+    for n, line in enumerate(_lines(path), 1):
+        try:
+            values.append(NkiV1.model_validate_json(line))
+        except ValidationError as exc:
+            errors.append(f"line {n}: " + "; ".join(f"{'.'.join(map(str, e['loc'])) or 'event'}: {e['msg']}"
+                                                    for e in exc.errors(include_url=False)))
+    return values, errors
+
+
+def cmd_statement(args) -> int:
+    from isf.settlement.export import to_csv, to_xlsx
+    from isf.settlement.statements import StatementError, difference, statement
+
+    if args.redis:
+        import redis
+
+        from services.common.redis_store import read_nki, read_totals
+        client = redis.Redis.from_url(args.redis)
+        rows, nki = read_totals(client), read_nki(client)
+    else:
+        from isf.pseudonym import DEMO_KEY
+        from isf.replay import Pipeline
+        rows, nki = list(Pipeline(DEMO_KEY).run(_lines(args.file)).totals.rows()), {}
+    if args.nki:
+        values, errors = _read_nki(args.nki)
+        if errors:
+            print("isf statement: bad NKI values:\n  " + "\n  ".join(errors), file=sys.stderr)
+            return 2
+        for v in values:
+            nki.setdefault(v.year, {})[v.hf] = (v.numerator, v.denominator)
+    try:
+        prov = statement(rows, args.year, "provisional", nki.get(args.year - 1))
+        final = statement(rows, args.year, "final", nki.get(args.year))
+    except StatementError as exc:
+        print(f"isf statement: {exc}", file=sys.stderr)
+        return 2
+    doc = {"provisional": prov, "final": final}.get(args.kind) or difference(final, prov)
+    if args.format == "json":
+        body = (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode()
+    elif args.format == "csv":
+        body = to_csv(doc).encode("utf-8")
+    else:
+        body = to_xlsx(doc)
+    if args.out:
+        Path(args.out).write_bytes(body)
+        print(f"{args.kind} statement {args.year} -> {args.out}", file=sys.stderr)
+    elif args.format == "xlsx":
+        print("isf statement: Excel output needs --out FILE", file=sys.stderr)
+        return 2
+    else:
+        sys.stdout.buffer.write(body)
+    return 0
+
+
+def cmd_redistribute(args) -> int:
+    from isf.pseudonym import DEMO_KEY
+    from isf.replay import Pipeline
+    from isf.settlement.redistribution import compare
+
+    events = list(_lines(args.file))
+    before = Pipeline(DEMO_KEY, rule_year=args.before).run(events)
+    after = Pipeline(DEMO_KEY, rule_year=args.after).run(events)
+    _print(compare(before.totals.rows(), args.before, after.totals.rows(), args.after))
+    return 0
+
+
+def cmd_nki(args) -> int:
+    values, errors = _read_nki(args.file)
+    if errors:
+        print("isf nki: nothing sent; bad values:\n  " + "\n  ".join(errors), file=sys.stderr)
+        return 2
+    from kafka import KafkaProducer
+    producer = KafkaProducer(bootstrap_servers=args.kafka, acks="all")
+    for v in values:
+        producer.send("isf.nki", key=f"{v.year}|{v.hf}".encode(), value=v.model_dump_json(by_alias=True).encode())
+    producer.flush()
+    producer.close()
+    print(f"{len(values)} NKI values sent", file=sys.stderr)
+    return 0
+
+
 def cmd_weights(args) -> int:
     from isf.rules.weightlist import WeightListError, import_weight_list, write_weights_csv
 
@@ -174,6 +262,24 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--defs", required=True)
     c.add_argument("--cases", required=True)
     c.set_defaults(fn=cmd_conformance)
+    s_ = sub.add_parser("statement", help="settlement statement: provisional, final or their difference")
+    s_.add_argument("--year", type=int, required=True)
+    s_.add_argument("--kind", choices=("provisional", "final", "difference"), default="final")
+    s_.add_argument("--format", choices=("json", "csv", "xlsx"), default="json")
+    s_.add_argument("--out", help="file to write (required for xlsx)")
+    s_.add_argument("--nki", help="JSON lines of nki/v1 values for indicator 9")
+    s_.add_argument("--redis", help="read the live settled totals from this Redis instead of replaying FILE")
+    s_.add_argument("file", nargs="?", help="events (JSON lines) to replay; stdin if omitted")
+    s_.set_defaults(fn=cmd_statement)
+    rd = sub.add_parser("redistribute", help="the same activity under two rule years, per RHF and HF")
+    rd.add_argument("--from", dest="before", type=int, default=2025)
+    rd.add_argument("--to", dest="after", type=int, default=2026)
+    rd.add_argument("file", nargs="?")
+    rd.set_defaults(fn=cmd_redistribute)
+    nk = sub.add_parser("nki", help="send external NKI values (indicator 9) to the settlement service")
+    nk.add_argument("--kafka", required=True, help="bootstrap servers")
+    nk.add_argument("file", nargs="?")
+    nk.set_defaults(fn=cmd_nki)
     w = sub.add_parser("weights", help="convert a directorate weight list (CSV/Excel) to the documented CSV")
     w.add_argument("file")
     w.add_argument("--out")

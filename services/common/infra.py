@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 
 TOPICS = ("isf.episodes", "isf.prescriptions", "isf.activity", "isf.grouped", "isf.points",
-          "isf.indicators", "isf.dead-letter")
+          "isf.indicators", "isf.dead-letter", "isf.nki", "isf.statements")
 PARTITIONS = 4
 
 

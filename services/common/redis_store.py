@@ -15,6 +15,9 @@ Keys:
 - `isf:{hf}:u:<stat>|<period>|<patient>` sorted set: sources in a patient-period, scored yyyymmdd
 - `isf:{totals}:pts`, `isf:{totals}:cnt` hashes `<stat>|<period>` -> micro-points, count
 - `isf:{totals}:applied` set of delta batch ids already summed
+- `isf:{totals}:nki` hash `year|hf` -> `numerator,denominator`: external NKI values for indicator 9
+- `isf:{totals}:statements` hash `year|kind` -> statement JSON (provisional, final, difference),
+  recomputed by the settlement service every ISF_STATEMENT_INTERVAL seconds (default 5)
 - `isf:{stats}:processed` hash service -> messages handled; `isf:{stats}:workers` hash
   `service:pid` -> messages handled; `isf:{stats}:beat` hash `service:pid` -> unix time of last flush
 
@@ -250,6 +253,15 @@ def read_totals(client) -> list[tuple[str, int, int]]:
     cnt = {k.decode(): int(v) for k, v in client.hgetall("isf:{totals}:cnt").items()}
     rows = [(k, pts.get(k, 0), cnt.get(k, 0)) for k in sorted(set(pts) | set(cnt))]
     return [r for r in rows if r[1] or r[2]]
+
+
+def read_nki(client) -> dict[int, dict[str, tuple[int, int]]]:
+    out: dict[int, dict[str, tuple[int, int]]] = {}
+    for k, v in client.hgetall("isf:{totals}:nki").items():
+        year, hf = k.decode().split("|")
+        num, den = v.decode().split(",")
+        out.setdefault(int(year), {})[hf] = (int(num), int(den))
+    return out
 
 
 def read_counters(client) -> dict[str, int]:

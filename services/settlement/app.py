@@ -1,13 +1,28 @@
-"""Settlement service: sums point and indicator deltas into totals, each batch once."""
+"""Settlement service: sums point and indicator deltas into totals (each batch once), keeps external NKI
+values, and publishes provisional, final and difference statements whenever they change."""
 from __future__ import annotations
 
-from isf.events import DeltaBatch
-from services.common.config import make_app
-from services.common.runtime import batches, items, processed, store, supervised, track
+import hashlib
+import json
+import logging
+import os
 
+import redis
+
+from isf.events import DeltaBatch, NkiV1
+from isf.settlement.statements import difference, statement
+from services.common.config import make_app, redis_url
+from services.common.redis_store import read_nki, read_totals
+from services.common.runtime import batches, items, processed, publish, store, supervised, track
+
+log = logging.getLogger("isf.settlement")
 app = make_app("isf-settlement")
 deltas = app.topic("isf.points", "isf.indicators", key_serializer="raw", value_serializer="raw")
+nki_in = app.topic("isf.nki", key_serializer="raw", value_serializer="raw")
+statements_out = app.topic("isf.statements", key_serializer="raw", value_serializer="raw")
+INTERVAL = float(os.environ.get("ISF_STATEMENT_INTERVAL", "5"))
 track(app, "settlement")
+_published: dict[str, str] = {}
 
 
 @app.agent(deltas)
@@ -17,6 +32,51 @@ async def settle(stream):
         bs = [DeltaBatch.model_validate(b) for b in items(raws)]
         processed("settlement", len(bs))
         await store().settle(bs)
+
+
+@app.agent(nki_in)
+@supervised("settlement")
+async def nki(stream):
+    async for raw in stream:
+        try:
+            v = NkiV1.model_validate_json(raw)
+        except ValueError as exc:
+            log.warning("NKI value refused: %s", str(exc)[:300])
+            continue
+        await store().r.hset("isf:{totals}:nki", f"{v.year}|{v.hf}", f"{v.numerator},{v.denominator}")
+
+
+def compute_statements(client) -> dict[str, dict]:
+    """Every statement of every rule year with settled activity, from the totals and NKI values."""
+    rows = read_totals(client)
+    nki_values = read_nki(client)
+    years = sorted({int(k.split("|")[1]) for k, _p, _c in rows if k[0] in "PI"})
+    out = {}
+    for y in years:
+        prov = statement(rows, y, "provisional", nki_values.get(y - 1))  # provisional: last year's NKI value
+        final = statement(rows, y, "final", nki_values.get(y))
+        out[f"{y}|provisional"], out[f"{y}|final"], out[f"{y}|difference"] = prov, final, difference(final, prov)
+    return out
+
+
+@app.timer(INTERVAL)
+async def publish_statements():
+    client = redis.Redis.from_url(redis_url())  # a few synchronous reads of materialised hashes
+    try:
+        docs = await app.loop.run_in_executor(None, compute_statements, client)
+    finally:
+        client.close()
+    changed = {}
+    for key, doc in docs.items():
+        body = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        if _published.get(key) != digest:
+            changed[key] = body
+            _published[key] = digest
+    if changed:
+        await store().r.hset("isf:{totals}:statements", mapping=changed)
+        for key, body in changed.items():
+            await publish(statements_out, key, [body.encode()])
 
 
 if __name__ == "__main__":

@@ -95,6 +95,27 @@ class PrescriptionV1(_Input):
 InputEvent = Union[EpisodeV1, PrescriptionV1]
 
 
+class NkiV1(BaseModel):
+    """An external value for RBF indicator 9 (discharge summaries sent within one day) from the national
+    quality indicator system (NKI), per HF and year: it takes precedence over the stream's own count."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_: Literal["nki/v1"] = Field(alias="schema")
+    hf: Ident
+    year: int = Field(ge=2000, le=2100)
+    numerator: int = Field(ge=0)
+    denominator: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _sane(self):
+        if self.hf not in hospitals():
+            raise ValueError(f"unknown HF {self.hf!r} (see the registry in README)")
+        if self.numerator > self.denominator:
+            raise ValueError("numerator is larger than denominator")
+        return self
+
+
 class Activity(BaseModel):
     """One current version of one episode or prescription, pseudonymised (ingest's output)."""
 
@@ -145,6 +166,7 @@ def json_schemas() -> dict[str, dict]:
     return {
         "episode-v1.schema.json": EpisodeV1.model_json_schema(by_alias=True),
         "prescription-v1.schema.json": PrescriptionV1.model_json_schema(by_alias=True),
+        "nki-v1.schema.json": NkiV1.model_json_schema(by_alias=True),
         "activity.schema.json": Activity.model_json_schema(),
         "delta-batch.schema.json": DeltaBatch.model_json_schema(),
     }

@@ -17,8 +17,10 @@ from .settlement.totals import Totals
 
 
 class Pipeline:
-    def __init__(self, key: bytes):
+    def __init__(self, key: bytes, rule_year: int | None = None):
+        """`rule_year` groups every activity under that year's rules instead of its own (simulation)."""
         self.key = key
+        self.rule_year = rule_year
         self.ingest = MemoryIngestLedger()
         self.ledger = MemoryLedger()
         self.totals = Totals()
@@ -44,7 +46,7 @@ class Pipeline:
         a = to_activity(parsed, self.key)
         if decision == "accepted":
             self.counters[category(a)] += 1
-        g = group_activity(a)
+        g = group_activity(a, year=self.rule_year)
         self.totals.apply(self.ledger.apply(points.NAMESPACE, a.source_id, a.version, points.point_contributions(g)))
         self.totals.apply(self.ledger.apply(indicators.NAMESPACE, a.source_id, a.version, indicators.indicator_contributions(g)))
 

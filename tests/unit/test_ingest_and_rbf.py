@@ -44,9 +44,9 @@ def test_staircase_of_seed_002_with_target_15():
 def test_incomes_sum_to_the_budget_and_reaching_more_never_pays_less():
     base = {r: {str(i): Decimal(1) for i in range(1, 9)} | {"9": Decimal(60)} for r in ("sor-ost", "vest", "midt-norge", "nord")}
     out = distribute(2026, base)
-    assert abs(sum(v["nok"] for v in out["rhf"].values()) - 693_100_000) < 1
+    assert sum(Decimal(v["nok"]) for v in out["rhf"].values()) == Decimal("693100000.00")
     better = {**base, "nord": {**base["nord"], "1": Decimal(14)}}
-    assert distribute(2026, better)["rhf"]["nord"]["nok"] > out["rhf"]["nord"]["nok"]
+    assert Decimal(distribute(2026, better)["rhf"]["nord"]["nok"]) > Decimal(out["rhf"]["nord"]["nok"])
 
 
 def test_a_closed_rule_year_is_refused_and_its_state_expiry_follows_final_settlement():

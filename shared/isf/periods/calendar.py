@@ -39,3 +39,14 @@ def first_open_year(now: float, retain_years: int = 1) -> int:
     """The earliest rule year whose state is still kept at unix time `now`: older years are closed."""
     from datetime import datetime, timezone
     return datetime.fromtimestamp(now, timezone.utc).year - retain_years
+
+
+def tertial_of_label(period: str) -> str:
+    """The tertial a period label falls in: months and tertials map to their tertial. Year-long units
+    are attributed to the tertial of their first activity before they reach here (`Unit.by_first`)."""
+    if "-T" in period:
+        return period
+    y, _, m = period.partition("-")
+    if not m:
+        raise ValueError(f"period {period!r} is a whole year, not within one tertial")
+    return f"{y}-T{(int(m) - 1) // 4 + 1}"

@@ -47,9 +47,20 @@ def distribute(year: int, achievements: dict[str, dict[str, Decimal]], budget_no
     weighted = {r: key[r] * raw[r] for r in rhfs}
     total = sum(weighted.values())
     nok_per_point = budget / TOTAL_POINTS
-    out = {"year": year, "nok_per_point": float(nok_per_point), "rhf": {}}
+    norm = {r: TOTAL_POINTS * weighted[r] / total if total else Decimal(0) for r in rhfs}
+    incomes = _to_ore({r: norm[r] * nok_per_point for r in rhfs}) if total else {r: Decimal("0.00") for r in rhfs}
+    out = {"year": year, "budget_nok": str(budget), "nok_per_point": str(nok_per_point), "rhf": {}}
     for r in rhfs:
-        norm = TOTAL_POINTS * weighted[r] / total if total else Decimal(0)
-        out["rhf"][r] = {"raw_points": float(raw[r]), "normalised_points": float(norm),
-                         "nok": float((norm * nok_per_point).quantize(Decimal("0.01"))), "indicators": detail[r]}
+        out["rhf"][r] = {"raw_points": str(raw[r]), "normalised_points": str(norm[r].quantize(Decimal("0.0001"))),
+                         "nok": str(incomes[r]), "indicators": detail[r]}
     return out
+
+
+def _to_ore(exact: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Round to øre so that the parts still add up to the exact total (largest remainder)."""
+    ore = Decimal("0.01")
+    floors = {r: (v / ore).to_integral_value(rounding="ROUND_FLOOR") for r, v in exact.items()}
+    short = int((sum(exact.values()) / ore).to_integral_value() - sum(floors.values()))
+    for r in sorted(exact, key=lambda r: (exact[r] / ore - floors[r], r), reverse=True)[:max(0, short)]:
+        floors[r] += 1
+    return {r: (f * ore).quantize(ore) for r, f in floors.items()}

@@ -1,0 +1,37 @@
+"""Statements as the files finance departments open: CSV (semicolon, decimal comma) and Excel."""
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal, InvalidOperation
+
+from .statements import table
+
+
+def _cell(v: str):
+    try:
+        return Decimal(v) if v not in ("", None) else v
+    except (InvalidOperation, TypeError):
+        return v
+
+
+def to_csv(doc: dict) -> str:
+    """Semicolon-separated with decimal commas, as Norwegian Excel opens it without an import dialog."""
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for row in table(doc):
+        w.writerow([str(c).replace(".", ",") if isinstance(_cell(c), Decimal) else c for c in row])
+    return "\ufeff" + out.getvalue()
+
+
+def to_xlsx(doc: dict) -> bytes:
+    """One sheet, numbers stored as numbers (Decimal converted at the last step, for Excel's sake)."""
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.title = f"{doc.get('kind', 'statement')} {doc.get('year', '')}".strip()[:31]
+    for row in table(doc):
+        ws.append([float(c) if isinstance(c := _cell(v), Decimal) else v for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

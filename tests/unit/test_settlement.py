@@ -1,0 +1,164 @@
+"""Settlement: RBF invariants and seed 000's 2026 achievements, statements that equal the point events exactly."""
+from decimal import Decimal
+
+from hypothesis import given, settings, strategies as st
+
+from isf.feed import Feed, FeedConfig
+from isf.registry import RHFS, hospitals
+from isf.replay import Pipeline
+from isf.rules import rule_year
+from isf.settlement.money import MICRO
+from isf.settlement.rbf import distribute, step
+from isf.settlement.statements import difference, indicator_figures, statement, table
+
+ACH = st.decimals(min_value=0, max_value=100, places=1)
+INDS = [str(i) for i in range(1, 10)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(year=st.sampled_from([2025, 2026]),
+       ach=st.fixed_dictionaries({r: st.fixed_dictionaries({i: ACH for i in INDS}) for r in RHFS}),
+       budget=st.integers(1, 10**10))
+def test_incomes_always_sum_to_the_budget_to_the_ore(year, ach, budget):
+    out = distribute(year, ach, Decimal(budget))
+    if any(Decimal(v["raw_points"]) for v in out["rhf"].values()):
+        assert sum(Decimal(v["nok"]) for v in out["rhf"].values()) == Decimal(budget)
+
+
+@settings(max_examples=150, deadline=None)
+@given(year=st.sampled_from([2025, 2026]), other=st.fixed_dictionaries({i: ACH for i in INDS}),
+       rhf=st.sampled_from(RHFS), ind=st.sampled_from(INDS), rest=ACH)
+def test_reaching_every_target_never_pays_less_than_reaching_fewer_at_equal_key(year, other, rhf, ind, rest):
+    targets = rule_year(year).rbf.targets
+    everything = {i: targets[i] for i in INDS}
+    ach = {r: dict(everything) for r in RHFS}
+    ach[rhf] = other
+    key = {r: Decimal("0.25") for r in RHFS}
+    out = distribute(year, ach, key=key)
+    full = next(r for r in RHFS if r != rhf)
+    assert Decimal(out["rhf"][full]["nok"]) >= Decimal(out["rhf"][rhf]["nok"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(year=st.sampled_from([2025, 2026]),
+       ach=st.fixed_dictionaries({r: st.fixed_dictionaries({i: ACH for i in INDS}) for r in RHFS}),
+       rhf=st.sampled_from(RHFS), ind=st.sampled_from(INDS))
+def test_raising_an_achievement_across_a_step_never_lowers_income(year, ach, rhf, ind):
+    t = rule_year(year).rbf.targets[ind]
+    before = distribute(year, ach)
+    current = step(ach[rhf][ind], t)
+    higher = next((Decimal(s) * t for s in ("0.2", "0.4", "0.6", "0.8") if step(Decimal(s) * t, t) > current), None)
+    if higher is None:
+        return
+    after = distribute(year, {**ach, rhf: {**ach[rhf], ind: higher}})
+    assert Decimal(after["rhf"][rhf]["nok"]) >= Decimal(before["rhf"][rhf]["nok"])
+
+
+# Seed 000, "Måloppnåelse ved foreløpig fordeling" (2026): indicators 1, 2 and 9 per RHF, in percent
+SEED_000_2026 = {"midt-norge": {"1": "13.3", "2": "28.4", "9": "70.5"}, "nord": {"1": "17.4", "2": "25.3", "9": "62.1"},
+                 "sor-ost": {"1": "13.3", "2": "28.6", "9": "68.4"}, "vest": {"1": "12.1", "2": "28.2", "9": "71.4"}}
+
+
+def test_seed_000_2026_achievements_put_every_rhf_in_the_top_step_of_the_three_large_indicators():
+    ach = {r: {i: Decimal(v) for i, v in inds.items()} for r, inds in SEED_000_2026.items()}
+    out = distribute(2026, ach)
+    for r in RHFS:
+        for i in ("1", "2", "9"):
+            assert out["rhf"][r]["indicators"][i]["step"] == 5, (r, i)
+    # every RHF in the top step of the same indicators: the money follows the distribution key alone
+    key = rule_year(2026).rbf.key
+    for r in RHFS:
+        assert abs(Decimal(out["rhf"][r]["nok"]) - key[r] * rule_year(2026).rbf.budget_nok) <= Decimal("0.01")
+
+
+def _replay(n=4000, seed=31):
+    pipe = Pipeline(b"k")
+    batches = []
+    apply = pipe.totals.apply
+
+    def record(b):
+        ok = apply(b)
+        if ok:
+            batches.append(b)
+        return ok
+    pipe.totals.apply = record
+    pipe.run([raw for _k, raw in Feed(FeedConfig(seed=seed)).events(n)])
+    return pipe, batches
+
+
+def test_settlement_equals_the_sum_of_point_events_times_price_and_share_exactly():
+    pipe, batches = _replay()
+    rows = list(pipe.totals.rows())
+    year = 2026
+    ry = rule_year(year)
+    by_hf: dict[str, Decimal] = {}
+    for b in batches:  # every point delta the settlement service received, independently summed
+        for d in b.deltas:
+            f = d.stat.split("|")
+            if f[0] == "P" and f[1] == str(year):
+                s = ry.sectors[f[3]]
+                by_hf[f[2]] = by_hf.get(f[2], Decimal(0)) + Decimal(d.points_micro) / MICRO * s.unit_price_nok * s.isf_share
+    st_final = statement(rows, year, "final")
+    assert {hf: Decimal(v["nok"]) for hf, v in st_final["hf"].items()} == \
+           {hf: v.quantize(Decimal("0.01")) for hf, v in by_hf.items() if v or hf in st_final["hf"]}
+    by_rhf: dict[str, Decimal] = {}
+    for hf, v in by_hf.items():
+        by_rhf[hospitals()[hf].rhf] = by_rhf.get(hospitals()[hf].rhf, Decimal(0)) + v
+    assert {r: Decimal(v["nok"]) for r, v in st_final["rhf"].items()} == {r: v.quantize(Decimal("0.01")) for r, v in by_rhf.items()}
+
+
+def test_provisional_final_difference_and_nki_precedence():
+    pipe, _ = _replay(3000, seed=32)
+    rows = list(pipe.totals.rows())
+    prov, final = statement(rows, 2026, "provisional"), statement(rows, 2026, "final")
+    assert prov["periods"] == ["2026-T1"] and len(final["periods"]) == 3
+    assert all(Decimal(final["hf"][hf]["nok"]) >= Decimal(v["nok"]) - Decimal("0.01") for hf, v in prov["hf"].items())
+    diff = difference(final, prov)
+    for hf in final["hf"]:
+        assert Decimal(diff["hf"][hf]["nok"]) == Decimal(final["hf"][hf]["nok"]) - Decimal(prov["hf"].get(hf, {"nok": "0"})["nok"])
+    assert sum(Decimal(v) for v in diff["rbf_nok"].values()) == 0  # the same budget, redistributed
+    # indicator 9 from the stream, unless an external NKI value is given for the HF
+    hf = next(h for h, figs in indicator_figures(rows, 2026, "2026").items() if "9" in figs)
+    with_nki = statement(rows, 2026, "final", nki={hf: (9, 10)})
+    assert with_nki["indicators"][hf]["9"] == {"numerator": 9, "denominator": 10}
+    assert with_nki["nki_hfs"] == [hf]
+    t = table(final)
+    assert t[0][:4] == ["level", "name", "rhf", "nok"] and any(r and r[0] == "RBF" for r in t)
+
+
+def test_redistribution_settles_the_same_activity_under_both_rule_years():
+    from isf.settlement.redistribution import compare
+    events = [raw for _k, raw in Feed(FeedConfig(seed=33, year=2026)).events(3000)]
+    before = Pipeline(b"k", rule_year=2025).run(events)
+    after = Pipeline(b"k", rule_year=2026).run(events)
+    out = compare(before.totals.rows(), 2025, after.totals.rows(), 2026)
+    assert set(out["rhf"]) == set(RHFS)
+    for level in ("hf", "rhf"):
+        for name, lines in out[level].items():
+            for line in lines.values():
+                assert Decimal(line["after"]) - Decimal(line["before"]) == Decimal(line["change"])
+    # the RHF lines are the sums of their HF lines
+    for r in RHFS:
+        hf_sum = sum(Decimal(v["all"]["after"]) for hf, v in out["hf"].items() if hospitals()[hf].rhf == r)
+        assert Decimal(out["rhf"][r]["all"]["after"]) == hf_sum
+    # 2026 rules change what the same activity earns (BT01, 980 DRGs, PHV/TSB inpatient stays)
+    assert any(Decimal(v["all"]["change"]) != 0 for v in out["rhf"].values())
+
+
+def test_statement_cli_exports_csv_and_excel_and_refuses_bad_nki(tmp_path, capsys):
+    from openpyxl import load_workbook
+
+    from services.cli import main
+    events = tmp_path / "ev.jsonl"
+    events.write_bytes(b"\n".join(raw for _k, raw in Feed(FeedConfig(seed=34)).events(800)) + b"\n")
+    assert main(["statement", "--year", "2026", "--format", "csv", str(events)]) == 0
+    lines = capsys.readouterr().out.lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("level;name;rhf;nok") and any(line.startswith("HF;") for line in lines)
+    assert main(["statement", "--year", "2026", "--kind", "difference", "--format", "xlsx", "--out",
+                 str(tmp_path / "d.xlsx"), str(events)]) == 0
+    ws = load_workbook(tmp_path / "d.xlsx").active
+    assert ws.cell(1, 1).value == "level" and ws.max_row > 5
+    bad = tmp_path / "nki.jsonl"
+    bad.write_text('{"schema":"nki/v1","hf":"nowhere","year":2026,"numerator":1,"denominator":2}\n')
+    assert main(["statement", "--year", "2026", "--nki", str(bad), str(events)]) == 2
+    assert "unknown HF 'nowhere'" in capsys.readouterr().err
