@@ -51,7 +51,10 @@ def run(duration: float | None, rate: float, seed: int) -> int:
         stack.start()
         client = redis.Redis.from_url(stack.infra.redis_url)
         print(f"broker {stack.infra.bootstrap}  redis {stack.infra.redis_url}", file=sys.stderr)
-        print(f"dashboard: http://127.0.0.1:{stack.monitor_port}/   (Ctrl-C stops everything)", file=sys.stderr)
+        token = stack.tokens.get("national", "<your national token>")
+        print(f"dashboard: http://127.0.0.1:{stack.monitor_port}/?token={token}\n"
+              f"national token: {token}   (all roles' tokens: {stack.logdir}/tokens.json)   Ctrl-C stops everything",
+              file=sys.stderr)
         expected = Pipeline(DEMO_KEY)
         sent = [0]
         count = int(rate * duration) if duration else 10**9

@@ -25,17 +25,34 @@ class Stack:
     started: dict[str, int] = field(default_factory=dict)
     monitor_port: int = 0
     logdir: Path | None = None
+    tokens: dict[str, str] = field(default_factory=dict)  # role -> token, for the embedded default
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(KAFKA_BOOTSTRAP=self.infra.bootstrap, REDIS_URL=self.infra.redis_url, PYTHONUNBUFFERED="1")
         env.setdefault("ISF_EMBEDDED", "1")
+        if not (env.get("ISF_MONITOR_TOKENS") or env.get("ISF_MONITOR_TOKENS_FILE")):
+            env["ISF_MONITOR_TOKENS"] = ",".join(f"{t}={role}" for role, t in self.tokens.items())
         return env
+
+    def _make_tokens(self) -> None:
+        """Fresh random monitor tokens for this run: national, one per RHF, one per HF (var/log/<run>/tokens.json)."""
+        import json
+        import secrets
+
+        from isf.registry import RHFS, hospitals
+        roles = ["national", *(f"rhf:{r}" for r in RHFS), *(f"hf:{h}" for h in hospitals())]
+        self.tokens = {role: secrets.token_urlsafe(24) for role in roles}
+        path = self.logdir / "tokens.json"
+        path.write_text(json.dumps(self.tokens, indent=1))
+        path.chmod(0o600)
 
     def start(self, services=SERVICES) -> "Stack":
         self.infra.start()
         self.logdir = Path(os.environ.get("ISF_LOG_DIR") or ROOT / "var" / "log" / time.strftime("%Y%m%d-%H%M%S"))
         self.logdir.mkdir(parents=True, exist_ok=True)
+        if not (os.environ.get("ISF_MONITOR_TOKENS") or os.environ.get("ISF_MONITOR_TOKENS_FILE")):
+            self._make_tokens()
         try:
             for name in services:
                 self.start_worker(name)

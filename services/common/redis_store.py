@@ -15,6 +15,8 @@ Keys:
 - `isf:{hf}:u:<stat>|<period>|<patient>` sorted set: sources in a patient-period, scored yyyymmdd
 - `isf:{totals}:pts`, `isf:{totals}:cnt` hashes `<stat>|<period>` -> micro-points, count
 - `isf:{totals}:applied` set of delta batch ids already summed
+- `isf:{totals}:ts:<yyyymmddhh>` hash hf -> micro-points settled in that UTC hour (kept 400 days)
+- `isf:{totals}:views` hash `summary` -> the monitor's materialised view (settlement, every second)
 - `isf:{totals}:nki` hash `year|hf` -> `numerator,denominator`: external NKI values for indicator 9
 - `isf:{totals}:statements` hash `year|kind` -> statement JSON (provisional, final, difference),
   recomputed by the settlement service every ISF_STATEMENT_INTERVAL seconds (default 5)
@@ -31,6 +33,7 @@ import asyncio
 import json
 import logging
 import os
+import time
 
 from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -150,17 +153,23 @@ return {'new', mj}
 """
 
 TOTALS_LUA = """
+local ts = 'isf:{totals}:ts:' .. ARGV[1]
 local applied = 0
-for i = 1, #ARGV, 2 do
+for i = 2, #ARGV, 2 do
   if redis.call('SADD', 'isf:{totals}:applied', ARGV[i]) == 1 then
     applied = applied + 1
     for _, d in ipairs(cjson.decode(ARGV[i + 1])) do
       local f = d[1] .. '|' .. d[2]
-      if d[3] ~= 0 then redis.call('HINCRBY', 'isf:{totals}:pts', f, d[3]) end
+      if d[3] ~= 0 then
+        redis.call('HINCRBY', 'isf:{totals}:pts', f, d[3])
+        local hf = string.match(d[1], '^P|%d+|([^|]+)|')
+        if hf then redis.call('HINCRBY', ts, hf, d[3]) end
+      end
       if d[4] ~= 0 then redis.call('HINCRBY', 'isf:{totals}:cnt', f, d[4]) end
     end
   end
 end
+if applied > 0 then redis.call('EXPIRE', ts, 400 * 86400) end
 return applied
 """
 
@@ -230,13 +239,14 @@ class RedisStore:
                 Delta(stat=s, period=p, points_micro=int(a), count=int(c)) for s, p, a, c in rows]))
         return batches
 
-    async def settle(self, batches: list[DeltaBatch]) -> int:
-        """Sum each batch into the totals once; returns how many were new."""
-        args: list[str] = []
+    async def settle(self, batches: list[DeltaBatch], now: float | None = None) -> int:
+        """Sum each batch into the totals once, and its points into the hour it was settled in (the
+        monitor's time series); returns how many were new."""
+        args: list[str] = [time.strftime("%Y%m%d%H", time.gmtime(now))]
         for b in batches:
             rows = [[d.stat, d.period, d.points_micro, d.count] for d in b.deltas]
             args += [b.id, json.dumps(rows) if rows else "[]"]
-        return int((await self._run(self._totals, [args]))[0]) if args else 0
+        return int((await self._run(self._totals, [args]))[0]) if len(args) > 1 else 0
 
     async def worker_stats(self, service: str, worker: str, n: int, now: float) -> None:
         async with self.r.pipeline(transaction=False) as p:
@@ -264,9 +274,27 @@ def read_nki(client) -> dict[int, dict[str, tuple[int, int]]]:
     return out
 
 
+def read_hf_counters(client) -> dict[str, dict[str, int]]:
+    """Ingest counters per HF (`none` for input without a known HF): one pipelined read per known HF, no scans."""
+    from isf.registry import hospitals
+    names = [*hospitals(), "none"]
+    p = client.pipeline(transaction=False)
+    for hf in names:
+        p.hgetall(f"isf:{{{hf}}}:counters")
+    return {hf: {k.decode(): int(v) for k, v in got.items()} for hf, got in zip(names, p.execute()) if got}
+
+
 def read_counters(client) -> dict[str, int]:
     out: dict[str, int] = {}
-    for key in client.scan_iter(match="isf:{*}:counters", count=1000):
-        for k, v in client.hgetall(key).items():
-            out[k.decode()] = out.get(k.decode(), 0) + int(v)
+    for counters in read_hf_counters(client).values():
+        for k, v in counters.items():
+            out[k] = out.get(k, 0) + v
     return out
+
+
+def read_errors(client, hfs: list[str]) -> dict[str, list[list[str]]]:
+    """The latest dead-letter error lists per HF (newest first)."""
+    p = client.pipeline(transaction=False)
+    for hf in hfs:
+        p.lrange(f"isf:{{{hf}}}:errors", 0, 19)
+    return {hf: [json.loads(e) for e in got] for hf, got in zip(hfs, p.execute()) if got}

@@ -1,43 +1,158 @@
-"""Monitor service: a JSON API and a page over the settled totals in Redis."""
+"""Monitor service: the JSON API (OpenAPI described) and the live dashboard, every answer scoped by token.
+
+Roles come from ISF_MONITOR_TOKENS (`token=role,...`) or ISF_MONITOR_TOKENS_FILE (JSON {token: role});
+`Authorization: Bearer <token>` or `?token=` (for download links). Missing or unknown token: 401;
+a resource outside the role: 403; unknown HF: 404; a bad parameter: 400.
+"""
 from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+from pathlib import Path
 
 import redis
 
-from isf.settlement.money import summary
-from services.common.config import make_app, redis_url
-from services.common.redis_store import read_counters, read_totals
+from isf.access import parse_tokens, role_of
+from services.common.config import ConfigError, kafka_bootstrap, make_app, redis_url
 
+from . import api
+from .openapi import SPEC
+
+log = logging.getLogger("isf.monitor")
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+CHART_JS = ROOT / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
+
+
+def load_tokens():
+    text = os.environ.get("ISF_MONITOR_TOKENS", "")
+    if not text and os.environ.get("ISF_MONITOR_TOKENS_FILE"):
+        text = Path(os.environ["ISF_MONITOR_TOKENS_FILE"]).read_text(encoding="utf-8")
+    tokens = parse_tokens(text)
+    if not tokens:
+        raise ConfigError("no monitor tokens: set ISF_MONITOR_TOKENS or ISF_MONITOR_TOKENS_FILE")
+    return tokens
+
+
+TOKENS = load_tokens()
 app = make_app("isf-monitor")
 _r = redis.Redis.from_url(redis_url())
+ops = api.Ops()
 
-PAGE = """<!doctype html><html lang="no"><head><meta charset="utf-8"><title>ISF Stream</title>
-<style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em}</style></head>
-<body><h1>ISF Stream: ISF-poeng og NOK (points and money)</h1>
-<p>Live counters, refreshed every 2 s.</p><pre id="c">loading</pre><pre id="s"></pre>
-<script>
-async function tick(){
-  const c = await (await fetch('/api/counters')).json();
-  document.getElementById('c').textContent = JSON.stringify(c, null, 1);
-  const s = await (await fetch('/api/summary')).json();
-  document.getElementById('s').textContent = JSON.stringify({nok: s.nok, points: s.points}, null, 1);
-}
-tick(); setInterval(tick, 2000);
-</script></body></html>"""
+
+def _role(request):
+    auth = request.headers.get("Authorization", "")
+    presented = auth[7:].strip() if auth.lower().startswith("bearer ") else request.query.get("token")
+    return role_of(TOKENS, presented)
+
+
+def _error(web, status: int, message: str):
+    return web.json({"error": message, "status": status}, status=status)
+
+
+def endpoint(path: str):
+    """An authenticated JSON GET endpoint: the handler gets (role, request, **path params)."""
+    def wrap(fn):
+        async def view(web, request, **params):
+            role = _role(request)
+            if role is None:
+                return web.json({"error": "missing or unknown token", "status": 401}, status=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+            try:
+                result = fn(role, request, **params)
+            except api.ApiError as exc:
+                return _error(web, exc.status, str(exc))
+            if isinstance(result, tuple):  # (content type, body)
+                ctype, body = result
+                if ctype == "application/json":
+                    return web.json(body)
+                ext = "csv" if ctype.startswith("text/csv") else "xlsx"
+                return web.bytes(body, content_type=ctype.split(";")[0], headers={
+                    "Content-Disposition": f'attachment; filename="isf-{params.get("kind", "statement")}-{params.get("year", "")}.{ext}"'})
+            return web.json(result)
+        view.__name__ = fn.__name__
+        return app.page(path)(view)
+    return wrap
 
 
 @app.page("/")
 async def index(web, request):
-    return web.html(PAGE)
+    return web.html((HERE / "dashboard.html").read_text(encoding="utf-8"))
 
 
-@app.page("/api/summary")
-async def api_summary(web, request):
-    return web.json(summary(read_totals(_r)))
+@app.page("/static/chart.umd.min.js")
+async def chart_js(web, request):
+    if not CHART_JS.exists():
+        return web.text("// chart.js not installed: run `make` (npm ci) in the project", status=404)
+    return web.bytes(CHART_JS.read_bytes(), content_type="application/javascript")
 
 
-@app.page("/api/counters")
-async def api_counters(web, request):
-    return web.json(read_counters(_r))
+@app.page("/api/openapi.json")
+async def openapi(web, request):
+    return web.json(SPEC)
+
+
+@endpoint("/api/me")
+def me(role, request):
+    return {"role": str(role), "hfs": role.hfs(), "rhfs": [r for r in api.RHFS if role.sees_rhf(r)]}
+
+
+@endpoint("/api/summary")
+def summary(role, request):
+    return api.summary(_r, role, request.query.get("year"), request.query.get("period", "tertial"))
+
+
+@endpoint("/api/hf/{hf}")
+def hf_detail(role, request, hf):
+    return api.hf_detail(_r, role, hf, request.query.get("year"))
+
+
+@endpoint("/api/counts")
+def counts(role, request):
+    return api.counts(_r, role, request.query.get("year"))
+
+
+@endpoint("/api/timeseries")
+def timeseries(role, request):
+    span = request.query.get("span", "48")
+    if not span.isdigit():
+        raise api.ApiError(400, f"span must be a whole number, got {span!r}")
+    return api.timeseries(_r, role, request.query.get("resolution", "hour"), int(span))
+
+
+@endpoint("/api/rbf")
+def rbf(role, request):
+    return api.rbf(_r, role, request.query.get("year"), request.query.get("kind", "final"))
+
+
+@endpoint("/api/statements/{year}/{kind}")
+def statement(role, request, year, kind):
+    return api.statement(_r, role, year, kind, request.query.get("format", "json"))
+
+
+@endpoint("/api/errors")
+def errors(role, request):
+    return api.errors(_r, role)
+
+
+@endpoint("/api/ops")
+def ops_view(role, request):
+    return ops.doc(_r)
+
+
+@app.timer(2.0)
+async def sample_ops():
+    ops.sample(_r)
+
+
+@app.timer(5.0)
+async def sample_lag():
+    try:
+        ops.lag = await asyncio.get_running_loop().run_in_executor(None, api.measure_lag, kafka_bootstrap())
+    except Exception as exc:  # lag is information, not a reason to stop serving
+        log.warning("consumer lag unavailable: %s", exc)
 
 
 if __name__ == "__main__":

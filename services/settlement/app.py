@@ -1,16 +1,19 @@
 """Settlement service: sums point and indicator deltas into totals (each batch once), keeps external NKI
-values, and publishes provisional, final and difference statements whenever they change."""
+values, publishes provisional, final and difference statements whenever they change, and keeps the
+monitor's materialised view current (every ISF_VIEW_INTERVAL seconds)."""
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
 import os
+import time
 
 import redis
 
 from isf.events import DeltaBatch, NkiV1
 from isf.settlement.statements import difference, statement
+from isf.settlement.views import summary_view
 from services.common.config import make_app, redis_url
 from services.common.redis_store import read_nki, read_totals
 from services.common.runtime import batches, items, processed, publish, store, supervised, track
@@ -21,6 +24,7 @@ deltas = app.topic("isf.points", "isf.indicators", key_serializer="raw", value_s
 nki_in = app.topic("isf.nki", key_serializer="raw", value_serializer="raw")
 statements_out = app.topic("isf.statements", key_serializer="raw", value_serializer="raw")
 INTERVAL = float(os.environ.get("ISF_STATEMENT_INTERVAL", "5"))
+VIEW_INTERVAL = float(os.environ.get("ISF_VIEW_INTERVAL", "1"))
 track(app, "settlement")
 _published: dict[str, str] = {}
 
@@ -77,6 +81,20 @@ async def publish_statements():
         await store().r.hset("isf:{totals}:statements", mapping=changed)
         for key, body in changed.items():
             await publish(statements_out, key, [body.encode()])
+
+
+def compute_view(client) -> str:
+    return json.dumps({**summary_view(read_totals(client)), "generated_at": time.time()}, separators=(",", ":"))
+
+
+@app.timer(VIEW_INTERVAL)
+async def publish_view():
+    client = redis.Redis.from_url(redis_url())
+    try:
+        body = await app.loop.run_in_executor(None, compute_view, client)
+        await store().r.hset("isf:{totals}:views", "summary", body)
+    finally:
+        client.close()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,46 @@
+"""The monitor's materialised view: points and NOK per HF, RHF and nation, by system, sector and period.
+
+Built from settled totals by the settlement service (once a second) so a request reads one hash
+field instead of summing totals. Periods are the tertials and the whole year; counts are DRG
+episodes and STG/TFG patient-periods per HF.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Iterable
+
+from ..periods.calendar import tertial_of_label
+from ..registry import hospitals
+from .money import MICRO, ORE, nok
+
+
+def summary_view(rows: Iterable[tuple[str, int, int]]) -> dict:
+    reg = hospitals()
+    years: dict = {}
+    for key, pts, cnt in rows:
+        f = key.split("|")
+        if f[0] != "P":
+            continue
+        year, hf, sector, system, code, period = int(f[1]), f[2], f[3], f[4], f[5], f[6]
+        y = years.setdefault(str(year), {"hf": {}, "rhf": {}, "national": {}, "counts": {}})
+        c = y["counts"].setdefault(hf, {}).setdefault(system, {})
+        c[code] = c.get(code, 0) + cnt
+        money = nok(year, sector, pts)
+        for label in (tertial_of_label(period), str(year)):
+            for scope, name in (("hf", hf), ("rhf", reg[hf].rhf), ("national", "all")):
+                entry = y[scope].setdefault(name, {}).setdefault(label, {"points": {}, "micro": 0, "nok": Decimal(0)})
+                entry["points"][f"{system}|{sector}"] = entry["points"].get(f"{system}|{sector}", 0) + pts
+                entry["micro"] += pts
+                entry["nok"] += money
+    out: dict = {}
+    for year, y in sorted(years.items()):
+        def fmt(periods: dict) -> dict:
+            return {p: {"points": {k: str(Decimal(v) / MICRO) for k, v in sorted(e["points"].items()) if v},
+                        "points_total": str(Decimal(e["micro"]) / MICRO), "nok": str(e["nok"].quantize(ORE))}
+                    for p, e in sorted(periods.items())}
+        out[year] = {"hf": {hf: {"rhf": reg[hf].rhf, "periods": fmt(p)} for hf, p in sorted(y["hf"].items())},
+                     "rhf": {r: {"periods": fmt(p)} for r, p in sorted(y["rhf"].items())},
+                     "national": {"periods": fmt(y["national"].get("all", {}))},
+                     "counts": {hf: {s: dict(sorted((k, v) for k, v in codes.items() if v)) for s, codes in sorted(sy.items())}
+                                for hf, sy in sorted(y["counts"].items())}}
+    return {"years": out}
