@@ -31,12 +31,19 @@ def expected_state(pipeline: Pipeline) -> dict:
             "points_micro_by_hf": points_by_hf(pipeline.totals.rows()), "rows": list(pipeline.totals.rows())}
 
 
-def wait_converged(client, expected: dict, timeout: float) -> tuple[bool, dict, float]:
-    """Poll Redis until the streamed totals and counters equal the replay's, or time runs out."""
+def wait_converged(client, expected: dict, timeout: float, stack=None) -> tuple[bool, dict, float]:
+    """Poll Redis until the streamed totals and counters equal the replay's, or time runs out. With a
+    `stack`, act as its supervisor meanwhile: a worker that exited is started again."""
     start = time.monotonic()
-    got = streamed_state(client)
+    got: dict = {}
     while time.monotonic() - start < timeout:
-        got = streamed_state(client)
+        if stack is not None:
+            stack.supervise()
+        try:
+            got = streamed_state(client)
+        except redis.RedisError:  # Redis restarting
+            time.sleep(0.5)
+            continue
         if got["events"] == expected["events"] and got["rows"] == expected["rows"]:
             return True, got, time.monotonic() - start
         time.sleep(0.5)

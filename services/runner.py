@@ -125,10 +125,11 @@ class Stack:
 
 
 def produce(bootstrap: str, events, rate: float | None = None, on_progress=None) -> int:
-    """Send (key, raw) pairs to isf.episodes / isf.prescriptions, at `rate` per second if given."""
+    """Send (key, raw) pairs to isf.episodes / isf.prescriptions, at `rate` per second if given.
+    Messages up to 4 MB are sent, so that oversized input reaches ingest and is dead-lettered there."""
     from kafka import KafkaProducer
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=10, acks=1)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=10, acks=1, max_request_size=4_000_000)
     n = 0
     start = time.monotonic()
     try:

@@ -52,6 +52,8 @@ class LocalInfra:
     redis_url: str = ""
     procs: list[subprocess.Popen] = field(default_factory=list)
     workdir: str = ""
+    redis_proc: subprocess.Popen | None = None
+    broker_proc: subprocess.Popen | None = None
 
     def start(self) -> "LocalInfra":
         self.bootstrap = os.environ.get("KAFKA_BOOTSTRAP", "")
@@ -74,22 +76,49 @@ class LocalInfra:
         port = free_port()
         url = f"tcp://127.0.0.1:{port}"
         with open(os.path.join(self.workdir, "broker.log"), "wb") as log:
-            self.procs.append(subprocess.Popen(
+            self.broker_proc = subprocess.Popen(
                 [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
                  "--storage-engine", "memory://tansu/"], stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True))
+                start_new_session=True)
+            self.procs.append(self.broker_proc)
         wait_port(port)
         return f"127.0.0.1:{port}"
 
-    def _start_redis(self) -> str:
-        port = free_port()
-        with open(os.path.join(self.workdir, "redis.log"), "wb") as log:
-            self.procs.append(subprocess.Popen(
+    def _start_redis(self, port: int | None = None) -> str:
+        port = port or free_port()
+        with open(os.path.join(self.workdir, "redis.log"), "ab") as log:
+            self.redis_proc = subprocess.Popen(
                 [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                  "--appendonly", "yes", "--appendfsync", "always", "--dir", self.workdir],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.procs.append(self.redis_proc)
         wait_port(port)
         return f"redis://127.0.0.1:{port}/0"
+
+    def restart_redis(self) -> float:
+        """Kill the Redis this started (SIGKILL: no clean shutdown) and start it again on the same port
+        and data directory, so it reloads its append-only file. Returns seconds until it answered."""
+        import redis as redis_client
+        old = self.redis_proc
+        old.kill()
+        old.wait(10)
+        self.procs.remove(old)
+        port = int(self.redis_url.rsplit(":", 1)[1].split("/")[0])
+        t0 = time.monotonic()
+        deadline = t0 + 20
+        while True:  # the port may linger briefly after the kill
+            try:
+                self._start_redis(port)
+                break
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise
+        while True:
+            try:
+                redis_client.Redis.from_url(self.redis_url).ping()
+                return time.monotonic() - t0
+            except redis_client.exceptions.BusyLoadingError:
+                time.sleep(0.05)
 
     def stop(self) -> None:
         for p in reversed(self.procs):

@@ -90,4 +90,8 @@ def track(app, service: str) -> None:
     @app.timer(1.0)
     async def flush_stats():
         n = _processed.pop(service, 0)
-        await store().worker_stats(service, worker, n, time.time())
+        try:
+            await store().worker_stats(service, worker, n, time.time())
+        except Exception as exc:  # Redis away: keep the count for the next flush
+            _processed[service] = _processed.get(service, 0) + n
+            log.warning("stats not flushed: %s", type(exc).__name__)

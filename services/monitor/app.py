@@ -144,7 +144,10 @@ def ops_view(role, request):
 
 @app.timer(2.0)
 async def sample_ops():
-    ops.sample(_r)
+    try:
+        ops.sample(_r)
+    except redis.RedisError as exc:
+        log.warning("ops not sampled: %s", type(exc).__name__)
 
 
 @app.timer(5.0)

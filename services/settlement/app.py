@@ -68,6 +68,9 @@ async def publish_statements():
     client = redis.Redis.from_url(redis_url())  # a few synchronous reads of materialised hashes
     try:
         docs = await app.loop.run_in_executor(None, compute_statements, client)
+    except redis.RedisError as exc:  # Redis away: the next tick tries again
+        log.warning("statements not computed: %s", type(exc).__name__)
+        return
     finally:
         client.close()
     changed = {}
@@ -78,7 +81,13 @@ async def publish_statements():
             changed[key] = body
             _published[key] = digest
     if changed:
-        await store().r.hset("isf:{totals}:statements", mapping=changed)
+        try:
+            await store().r.hset("isf:{totals}:statements", mapping=changed)
+        except redis.RedisError as exc:
+            for key in changed:
+                _published.pop(key, None)
+            log.warning("statements not stored: %s", type(exc).__name__)
+            return
         for key, body in changed.items():
             await publish(statements_out, key, [body.encode()])
 
@@ -93,6 +102,8 @@ async def publish_view():
     try:
         body = await app.loop.run_in_executor(None, compute_view, client)
         await store().r.hset("isf:{totals}:views", "summary", body)
+    except redis.RedisError as exc:
+        log.warning("view not refreshed: %s", type(exc).__name__)
     finally:
         client.close()
 

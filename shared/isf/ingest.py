@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from .events import Activity, EpisodeV1, InputEvent, PrescriptionV1
 from .pseudonym import pseudonymise
-from .registry import rhf_of
+from .registry import hospitals, rhf_of
 from .rules import YEARS
 
 MAX_BYTES = 1_000_000
@@ -28,6 +28,8 @@ Decision = Literal["accepted", "duplicate", "superseded", "repeat", "repeat_curr
 FIRST_SIGHT = ("accepted", "duplicate", "superseded")
 PASS_ON = ("accepted", "repeat_current")
 _ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{11}(?!\d)")
+# a patient_id in text that is not (or no longer, once truncated) valid JSON: up to its closing quote or the end
+_PATIENT_FIELD = re.compile(r'("patient_id"\s*:\s*)"(?:[^"\\]|\\.)*("|$)')
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ def redact(raw: bytes | str, key: bytes) -> str:
     if isinstance(obj, dict) and "patient_id" in obj:
         obj["patient_id"] = pseudonymise(str(obj["patient_id"]), key) if obj["patient_id"] else obj["patient_id"]
         text = json.dumps(obj, ensure_ascii=False, default=str)
+    else:
+        text = _PATIENT_FIELD.sub(r'\1"[redacted-id]"', text)
     return _ELEVEN_DIGITS.sub("[redacted-id]", text)
 
 
@@ -71,8 +75,16 @@ def _readable(exc: ValidationError) -> list[str]:
 
 
 def parse(raw: bytes, key: bytes, open_from: int | None = None) -> InputEvent | Rejected:
-    """A valid event, or readable errors. `open_from`: rule years before it are closed (their
-    patient-period state has expired), so their events are refused rather than counted afresh."""
+    """A valid event, or readable errors; never raises, so no input can stop the ingest service.
+    `open_from`: rule years before it are closed (their patient-period state has expired), so their
+    events are refused rather than counted afresh."""
+    try:
+        return _parse(raw, key, open_from)
+    except Exception as exc:  # a case the checks below did not foresee: still a counted, readable rejection
+        return Rejected([f"could not be read ({type(exc).__name__})"], redact(raw[:4096], key))
+
+
+def _parse(raw: bytes, key: bytes, open_from: int | None) -> InputEvent | Rejected:
     if len(raw) > MAX_BYTES:
         return Rejected([f"message is {len(raw)} bytes, over the limit of {MAX_BYTES}"], redact(raw[:4096], key))
     try:
@@ -87,10 +99,11 @@ def parse(raw: bytes, key: bytes, open_from: int | None = None) -> InputEvent | 
         return Rejected([f"not valid JSON: {exc}"], redact(text, key))
     if not isinstance(obj, dict):
         return Rejected([f"expected a JSON object, got {type(obj).__name__}"], redact(text, key))
-    hf = obj.get("hf") if isinstance(obj.get("hf"), str) else None
+    # only a known HF names where a rejection is counted; anything else is counted under "none"
+    hf = obj.get("hf") if isinstance(obj.get("hf"), str) and obj.get("hf") in hospitals() else None
     if _depth(obj) > MAX_DEPTH:
         return Rejected([f"JSON nested deeper than {MAX_DEPTH} levels"], redact(text, key), hf)
-    model = SCHEMAS.get(obj.get("schema"))
+    model = SCHEMAS.get(obj["schema"]) if isinstance(obj.get("schema"), str) else None
     if model is None:
         return Rejected([f"schema: expected one of {sorted(SCHEMAS)}, got {obj.get('schema')!r}"], redact(text, key), hf)
     try:

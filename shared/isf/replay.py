@@ -17,10 +17,12 @@ from .settlement.totals import Totals
 
 
 class Pipeline:
-    def __init__(self, key: bytes, rule_year: int | None = None):
-        """`rule_year` groups every activity under that year's rules instead of its own (simulation)."""
+    def __init__(self, key: bytes, rule_year: int | None = None, open_from: int | None = None):
+        """`rule_year` groups every activity under that year's rules instead of its own (simulation);
+        `open_from` refuses rule years before it as closed, as the ingest service does at the time."""
         self.key = key
         self.rule_year = rule_year
+        self.open_from = open_from
         self.ingest = MemoryIngestLedger()
         self.ledger = MemoryLedger()
         self.totals = Totals()
@@ -30,7 +32,7 @@ class Pipeline:
 
     def handle(self, raw: bytes) -> None:
         self.counters["in"] += 1
-        parsed = parse(raw, self.key)
+        parsed = parse(raw, self.key, open_from=self.open_from)
         if isinstance(parsed, Rejected):
             digest = hashlib.sha256(raw).hexdigest()
             if digest not in self._dead:
