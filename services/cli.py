@@ -198,7 +198,9 @@ def cmd_nki(args) -> int:
         print("isf nki: nothing sent; bad values:\n  " + "\n  ".join(errors), file=sys.stderr)
         return 2
     from kafka import KafkaProducer
-    producer = KafkaProducer(bootstrap_servers=args.kafka, acks="all")
+
+    from services.common.config import kafka_client_kwargs
+    producer = KafkaProducer(bootstrap_servers=args.kafka, acks="all", **kafka_client_kwargs())
     for v in values:
         producer.send("isf.nki", key=f"{v.year}|{v.hf}".encode(), value=v.model_dump_json(by_alias=True).encode())
     producer.flush()

@@ -129,7 +129,9 @@ def produce(bootstrap: str, events, rate: float | None = None, on_progress=None)
     Messages up to 4 MB are sent, so that oversized input reaches ingest and is dead-lettered there."""
     from kafka import KafkaProducer
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=10, acks=1, max_request_size=4_000_000)
+    from .common.config import kafka_client_kwargs
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=10, acks=1, max_request_size=4_000_000,
+                             **kafka_client_kwargs())
     n = 0
     start = time.monotonic()
     try:

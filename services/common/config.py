@@ -15,8 +15,61 @@ def kafka_bootstrap() -> str:
     return os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 
 
+def _secret(name: str) -> str | None:
+    """A secret from NAME or from the file NAME_FILE (for mounted secrets); never logged."""
+    if os.environ.get(name):
+        return os.environ[name]
+    if os.environ.get(f"{name}_FILE"):
+        return Path(os.environ[f"{name}_FILE"]).read_text(encoding="utf-8").strip()
+    return None
+
+
 def redis_url() -> str:
-    return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    """REDIS_URL (`redis://[:password@]host:port/db`, or `rediss://` for TLS); REDIS_PASSWORD[_FILE] adds a password."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    password = _secret("REDIS_PASSWORD")
+    if password and "@" not in url:
+        from urllib.parse import quote
+        scheme, rest = url.split("://", 1)
+        url = f"{scheme}://:{quote(password, safe='')}@{rest}"
+    return url
+
+
+SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+
+
+def kafka_client_kwargs() -> dict:
+    """kafka-python settings for TLS and SASL from the environment: KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_CAFILE,
+    KAFKA_SASL_MECHANISM (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD[_FILE]."""
+    protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
+    if protocol not in SECURITY_PROTOCOLS:
+        raise ConfigError(f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, got {protocol!r}")
+    out: dict = {"security_protocol": protocol}
+    if "SSL" in protocol and os.environ.get("KAFKA_SSL_CAFILE"):
+        out["ssl_cafile"] = os.environ["KAFKA_SSL_CAFILE"]
+    if protocol.startswith("SASL"):
+        user, password = os.environ.get("KAFKA_SASL_USERNAME"), _secret("KAFKA_SASL_PASSWORD")
+        if not user or not password:
+            raise ConfigError("SASL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE)")
+        out.update(sasl_mechanism=os.environ.get("KAFKA_SASL_MECHANISM", "PLAIN").upper(),
+                   sasl_plain_username=user, sasl_plain_password=password)
+    return out
+
+
+def faust_credentials():
+    """The same settings as faust broker credentials (None for plaintext)."""
+    kw = kafka_client_kwargs()
+    protocol = kw["security_protocol"]
+    if protocol == "PLAINTEXT":
+        return None
+    import ssl
+
+    import faust
+    context = ssl.create_default_context(cafile=kw.get("ssl_cafile")) if "SSL" in protocol else None
+    if protocol.startswith("SASL"):
+        return faust.SASLCredentials(username=kw["sasl_plain_username"], password=kw["sasl_plain_password"],
+                                     mechanism=kw["sasl_mechanism"], ssl_context=context)
+    return faust.SSLCredentials(context)
 
 
 def retain_years() -> int:
@@ -79,4 +132,5 @@ def make_app(name: str, web_port: int | None = None):
         web_bind="127.0.0.1",
         producer_linger_ms=5,
         stream_wait_empty=False,
+        broker_credentials=faust_credentials(),
     )

@@ -238,7 +238,9 @@ def measure_lag(bootstrap: str) -> dict[str, int | None]:
     (an OffsetFetch for the group; this consumer never joins it)."""
     from kafka import KafkaConsumer, TopicPartition
 
-    probe = KafkaConsumer(bootstrap_servers=bootstrap, client_id="isf-monitor-lag")
+    from ..common.config import kafka_client_kwargs
+
+    probe = KafkaConsumer(bootstrap_servers=bootstrap, client_id="isf-monitor-lag", **kafka_client_kwargs())
     try:
         tps = {t: [TopicPartition(t, p) for p in (probe.partitions_for_topic(t) or ())]
                for topics in INPUTS.values() for t in topics}
@@ -248,7 +250,7 @@ def measure_lag(bootstrap: str) -> dict[str, int | None]:
     out: dict[str, int | None] = {}
     for service, topics in INPUTS.items():
         group = KafkaConsumer(bootstrap_servers=bootstrap, group_id=f"isf-{service}", enable_auto_commit=False,
-                              client_id="isf-monitor-lag")
+                              client_id="isf-monitor-lag", **kafka_client_kwargs())
         try:
             out[service] = sum(max(0, ends[tp] - (group.committed(tp) or 0)) for t in topics for tp in tps[t])
         except Exception:  # a group that has not committed yet, or a broker that cannot say
