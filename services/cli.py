@@ -1,4 +1,5 @@
-"""The `isf` command: run, group, replay, rbf, statement, redistribute, nki, feed, weights, conformance, bench.
+"""The `isf` command: run, group, replay, rbf, statement, redistribute, nki, feed, calibrate, weights,
+conformance, bench.
 
 JSON (lines) in and out unless a format is asked for."""
 from __future__ import annotations
@@ -209,6 +210,21 @@ def cmd_nki(args) -> int:
     return 0
 
 
+def cmd_calibrate(args) -> int:
+    from isf.calibration import calibrate
+    from isf.feed import Feed, FeedConfig
+
+    def events():
+        for n, (_k, raw) in enumerate(Feed(FeedConfig(seed=args.seed)).events(args.count), 1):
+            if n % 10000 == 0:
+                print(f"\r{n}/{args.count} events", end="", file=sys.stderr, flush=True)
+            yield raw
+    report = calibrate(events())
+    print(file=sys.stderr)
+    _print(report)
+    return 0
+
+
 def cmd_weights(args) -> int:
     from isf.rules.weightlist import WeightListError, import_weight_list, write_weights_csv
 
@@ -282,6 +298,10 @@ def main(argv: list[str] | None = None) -> int:
     nk.add_argument("--kafka", required=True, help="bootstrap servers")
     nk.add_argument("file", nargs="?")
     nk.set_defaults(fn=cmd_nki)
+    ca = sub.add_parser("calibrate", help="the feed's points per HF and RBF achievements against seed 000")
+    ca.add_argument("--count", type=int, default=100_000)
+    ca.add_argument("--seed", type=int, default=1)
+    ca.set_defaults(fn=cmd_calibrate)
     w = sub.add_parser("weights", help="convert a directorate weight list (CSV/Excel) to the documented CSV")
     w.add_argument("file")
     w.add_argument("--out")

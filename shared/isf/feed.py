@@ -27,11 +27,11 @@ TEMPLATES = [
     ("tsb_outpatient", 6, "tsb", "outpatient", ["F100", "F112", "F122"], [], {"modes": True}),
     ("phv_inpatient", 1, "phv", "inpatient", ["F200", "F322"], [], {}),
     ("collab_somatic", 1, "somatic", "indirect", ["C509", "I509"], ["WPBA10"], {}),
-    ("collab_phv", 3, "phv", "indirect", ["F322", "F900"], ["WPBA15"], {}),
-    ("collab_tsb", 1, "tsb", "indirect", ["F100"], ["WPBA20"], {}),
-    ("act_team", 1, "phv", "outpatient", ["F200"], ["IEAD00"], {}),
+    ("collab_phv", 4.5, "phv", "indirect", ["F322", "F900"], ["WPBA15"], {}),
+    ("collab_tsb", 1.5, "tsb", "indirect", ["F100"], ["WPBA20"], {}),
+    ("act_team", 0.5, "phv", "outpatient", ["F200"], ["IEAD00"], {}),
     ("somatic_team", 1, "somatic", "outpatient", ["I509"], ["IEAD00"], {}),
-    ("remote_monitoring", 2, "somatic", "outpatient", ["C509", "E109", "I509", "J441", "N185"], ["WMAA30"], {}),
+    ("remote_monitoring", 1, "somatic", "outpatient", ["C509", "E109", "I509", "J441", "N185"], ["WMAA30"], {}),
     ("digital_form", 1, "somatic", "outpatient", ["M059", "E109"], ["WMGA28"], {}),
     ("online_programme", 1, "phv", "outpatient", ["F419", "F322"], ["IEAB20"], {}),
     ("relatives_phv", 1, "phv", "outpatient", ["F900"], ["WPBA25"], {}),
@@ -65,10 +65,15 @@ class Feed:
         self.rng = random.Random(self.cfg.seed)
         hs = list(hospitals().values())
         self.hfs = [h.hf for h in hs]
-        self.hf_weights = [h.somatic_points_2025 + h.phv_tsb_points_2025 + 1 for h in hs]
+        # an HF is drawn per activity in proportion to its points in that sector (seed 000)
+        self.hf_weights = {"somatic": [h.somatic_points_2025 + 1 for h in hs],
+                           "phv_tsb": [h.phv_tsb_points_2025 + 1 for h in hs]}
         self.n = 0
         self.sent: list[dict] = []  # recent valid events, for corrections and duplicates
         self.patients: dict[str, list[str]] = {}
+
+    def _hf(self, sector: str) -> str:
+        return self.rng.choices(self.hfs, self.hf_weights["somatic" if sector == "somatic" else "phv_tsb"])[0]
 
     def _patient(self, hf: str, new_share: float = 0.6) -> str:
         pool = self.patients.setdefault(hf, [])
@@ -109,7 +114,7 @@ class Feed:
                    "contact_mode": (r.choices(["in_person", "video", "phone"], [80, 12, 8])[0] if extra.get("modes") else ("in_person" if care == "outpatient" else None)),
                    "urgency": "acute" if extra.get("acute") or (care == "inpatient" and r.random() < 0.4) else "planned",
                    "debtor": extra.get("debtor", "11"),
-                   "discharge_summary_sent_at": (end + timedelta(hours=r.choice([2, 12, 20, 30, 60]))).isoformat() if care == "inpatient" else None})
+                   "discharge_summary_sent_at": (end + timedelta(hours=r.choices([2, 12, 20, 30, 60], [30, 20, 17, 18, 15])[0])).isoformat() if care == "inpatient" else None})
         return ev
 
     def _series(self, hf: str, kind: str) -> list[dict]:
@@ -170,17 +175,19 @@ class Feed:
             if pending:
                 ev = pending.pop(0)
             else:
-                hf = r.choices(self.hfs, self.hf_weights)[0]
                 x = r.random()
                 if x < cfg.invalid:
-                    key, raw = self._invalid(hf)
+                    key, raw = self._invalid(self._hf("somatic"))
                     produced += 1
                     yield key, raw
                     continue
                 if x < 0.04:
-                    pending.extend(self._series(hf, r.choices([s[0] for s in SERIES], [s[1] for s in SERIES])[0]))
+                    pending.extend(self._series(self._hf("somatic"),
+                                                r.choices([s[0] for s in SERIES], [s[1] for s in SERIES])[0]))
                     continue
-                ev = self._episode(hf, self._patient(hf), r.choices(TEMPLATES, tw)[0])
+                template = r.choices(TEMPLATES, tw)[0]
+                hf = self._hf(template[2])
+                ev = self._episode(hf, self._patient(hf), template)
             produced += 1
             yield self.key_of(ev), json.dumps(ev).encode()
             self.sent.append(ev)
@@ -207,5 +214,5 @@ class Feed:
         if "main_condition" in new and self.rng.random() < 0.5:
             new["secondary_conditions"] = list(new.get("secondary_conditions", [])) + ["E870"]
         elif "main_condition" in new:
-            new["procedures"] = list(new.get("procedures", [])) + ["WMGA28"]
+            new["procedures"] = list(new.get("procedures", [])) + ["ZZZ01"]  # an unknown code: regroups nothing
         return new
