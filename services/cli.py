@@ -85,7 +85,11 @@ def cmd_feed(args) -> int:
         return 0
     if args.kafka:
         from services.runner import produce
-        produce(args.kafka, events, rate=args.rate)
+        start = time.monotonic()
+        n = produce(args.kafka, events, rate=args.rate, on_progress=lambda k: print(
+            f"\r{k}/{args.count} events ({k / max(1e-9, time.monotonic() - start):.0f}/s)", end="",
+            file=sys.stderr, flush=True))
+        print(f"\r{n}/{args.count} events sent to {args.kafka}", file=sys.stderr)
         return 0
     for _k, raw in events:
         sys.stdout.buffer.write(raw + b"\n")
