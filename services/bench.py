@@ -299,6 +299,7 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
             "services": {name: {"idle": idle[name], "peak_during_flood": peak[name], "ratio": _ratio(peak[name], idle[name])}
                          for name in pids}}
         out["latency"] = {}
+        time.sleep(5)  # let the baseline's load die down before timing single events
         for rate_target in rates:
             _log(f"latency at {rate_target}/s for {seconds:.0f} s")
             out["latency"][str(rate_target)] = _latency(stack, client, tracker, feed, rate_target, seconds)
