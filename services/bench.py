@@ -219,16 +219,8 @@ class _Tracker:
     def __init__(self):
         from isf.pseudonym import DEMO_KEY
         from isf.replay import Pipeline
-        self.pipe = Pipeline(DEMO_KEY)
         self.new: list[str] = []
-        apply = self.pipe.totals.apply
-
-        def record(batch):
-            ok = apply(batch)
-            if ok:
-                self.new.append(batch.id)
-            return ok
-        self.pipe.totals.apply = record
+        self.pipe = Pipeline(DEMO_KEY, on_batch=lambda b: self.new.append(b.id))
 
     def handle(self, raw: bytes) -> list[str]:
         self.new = []

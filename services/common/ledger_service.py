@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Callable
 
 from isf.grouping.activity import Grouped
-from isf.ingest import activity_year
+from isf.ingest import state_year
 from isf.periods.calendar import closes_at
 from isf.periods.ledger import Contributions
 
@@ -27,7 +27,7 @@ def ledger_app(name: str, output: str, namespace: str, contributions: Callable[[
             gs = [Grouped.model_validate(g) for g in items(raws)]
             processed(service, len(gs))
             results = await store().apply([(namespace, g.activity.source_id, g.activity.version, contributions(g),
-                                            closes_at(activity_year(g.activity), retain)) for g in gs])
+                                            closes_at(state_year(g.activity), retain)) for g in gs])
             changed = [b for b in results if b is not None and b.deltas]
             if changed:
                 await publish(out, changed[0].id, [b.model_dump_json().encode() for b in changed])

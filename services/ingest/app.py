@@ -6,7 +6,7 @@ import json
 import logging
 import time
 
-from isf.ingest import PASS_ON, Rejected, activity_year, category, parse, to_activity
+from isf.ingest import PASS_ON, Rejected, state_year, category, parse, to_activity
 from isf.periods.calendar import closes_at, first_open_year
 from services.common.config import make_app, pseudonym_key, retain_years
 from services.common.runtime import batches, dumps, processed, publish, store, supervised, track
@@ -43,7 +43,7 @@ async def ingest(stream):
             for r, _ in rejected:
                 log.warning("dead-lettered (%s): %s", r.hf, "; ".join(r.errors)[:300])
         decisions = await store().decide([(a.source_id, e.event_id, e.version, category(a),
-                                           closes_at(activity_year(a), RETAIN)) for e, a in accepted])
+                                           closes_at(state_year(a), RETAIN)) for e, a in accepted])
         current = [a for (_e, a), d in zip(accepted, decisions) if d in PASS_ON]
         if current:
             await publish(activity, current[0].patient, [a.model_dump_json().encode() for a in current])

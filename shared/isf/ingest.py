@@ -126,7 +126,8 @@ def category(a: Activity) -> str:
     return "deleted" if a.deleted else ("ongoing" if a.end is None else "grouped")
 
 
-def activity_year(a: Activity) -> int:
+def state_year(a: Activity) -> int:
+    """The rule year whose closing expires this source's state: of its end, or of its start while ongoing."""
     return (a.end or a.start).year
 
 

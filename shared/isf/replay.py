@@ -6,8 +6,9 @@ streaming system must end in the same totals over the same events.
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable
+from typing import Callable, Iterable
 
+from .events import DeltaBatch
 from .grouping.activity import group_activity
 from .ingest import FIRST_SIGHT, PASS_ON, MemoryIngestLedger, Rejected, category, parse, to_activity
 from .periods import indicators, points
@@ -17,10 +18,13 @@ from .settlement.totals import Totals
 
 
 class Pipeline:
-    def __init__(self, key: bytes, rule_year: int | None = None, open_from: int | None = None):
+    def __init__(self, key: bytes, rule_year: int | None = None, open_from: int | None = None,
+                 on_batch: Callable[[DeltaBatch], None] | None = None):
         """`rule_year` groups every activity under that year's rules instead of its own (simulation);
-        `open_from` refuses rule years before it as closed, as the ingest service does at the time."""
+        `open_from` refuses rule years before it as closed, as the ingest service does at the time;
+        `on_batch` sees every delta batch as it is settled (what the settlement service receives)."""
         self.key = key
+        self.on_batch = on_batch
         self.rule_year = rule_year
         self.open_from = open_from
         self.ingest = MemoryIngestLedger()
@@ -49,8 +53,11 @@ class Pipeline:
         if decision == "accepted":
             self.counters[category(a)] += 1
         g = group_activity(a, year=self.rule_year)
-        self.totals.apply(self.ledger.apply(points.NAMESPACE, a.source_id, a.version, points.point_contributions(g)))
-        self.totals.apply(self.ledger.apply(indicators.NAMESPACE, a.source_id, a.version, indicators.indicator_contributions(g)))
+        for ns, contributions in ((points.NAMESPACE, points.point_contributions(g)),
+                                  (indicators.NAMESPACE, indicators.indicator_contributions(g))):
+            batch = self.ledger.apply(ns, a.source_id, a.version, contributions)
+            if self.totals.apply(batch) and self.on_batch is not None:
+                self.on_batch(batch)
 
     def run(self, lines: Iterable[bytes]) -> "Pipeline":
         for raw in lines:

@@ -72,16 +72,8 @@ def test_seed_000_2026_achievements_put_every_rhf_in_the_top_step_of_the_three_l
 
 
 def _replay(n=4000, seed=31):
-    pipe = Pipeline(b"k")
     batches = []
-    apply = pipe.totals.apply
-
-    def record(b):
-        ok = apply(b)
-        if ok:
-            batches.append(b)
-        return ok
-    pipe.totals.apply = record
+    pipe = Pipeline(b"k", on_batch=batches.append)
     pipe.run([raw for _k, raw in Feed(FeedConfig(seed=seed)).events(n)])
     return pipe, batches
 
