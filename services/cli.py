@@ -144,12 +144,29 @@ def cmd_statement(args) -> int:
     from isf.settlement.export import to_csv, to_xlsx
     from isf.settlement.statements import StatementError, difference, statement
 
+    if args.freeze:
+        if not args.redis:
+            print("isf statement: --freeze needs --redis (it freezes the live provisional statement)", file=sys.stderr)
+            return 2
+        import redis
+
+        from services.settlement.statements import freeze_provisional
+        try:
+            doc = freeze_provisional(redis.Redis.from_url(args.redis), args.year)
+        except ValueError as exc:
+            print(f"isf statement: {exc}", file=sys.stderr)
+            return 2
+        print(f"provisional statement {args.year} frozen at {doc['frozen_at']}", file=sys.stderr)
+        return 0
+    frozen = None
     if args.redis:
         import redis
 
         from services.common.redis_store import read_nki, read_totals
+        from services.settlement.statements import frozen_provisional
         client = redis.Redis.from_url(args.redis)
         rows, nki = read_totals(client), read_nki(client)
+        frozen = frozen_provisional(client, args.year)
     else:
         from isf.pseudonym import DEMO_KEY
         from isf.replay import Pipeline
@@ -162,7 +179,7 @@ def cmd_statement(args) -> int:
         for v in values:
             nki.setdefault(v.year, {})[v.hf] = (v.numerator, v.denominator)
     try:
-        prov = statement(rows, args.year, "provisional", nki.get(args.year - 1))
+        prov = frozen or statement(rows, args.year, "provisional", nki.get(args.year - 1))
         final = statement(rows, args.year, "final", nki.get(args.year))
     except StatementError as exc:
         print(f"isf statement: {exc}", file=sys.stderr)
@@ -291,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     s_.add_argument("--out", help="file to write (required for xlsx)")
     s_.add_argument("--nki", help="JSON lines of nki/v1 values for indicator 9")
     s_.add_argument("--redis", help="read the live settled totals from this Redis instead of replaying FILE")
+    s_.add_argument("--freeze", action="store_true",
+                    help="freeze the provisional statement as it stands now (with --redis; once per year)")
     s_.add_argument("file", nargs="?", help="events (JSON lines) to replay; stdin if omitted")
     s_.set_defaults(fn=cmd_statement)
     rd = sub.add_parser("redistribute", help="the same activity under two rule years, per RHF and HF")

@@ -12,11 +12,11 @@ import time
 import redis
 
 from isf.events import DeltaBatch, NkiV1
-from isf.settlement.statements import difference, statement
 from isf.settlement.views import summary_view
 from services.common.config import make_app, redis_url
-from services.common.redis_store import read_nki, read_totals
+from services.common.redis_store import read_totals
 from services.common.runtime import batches, items, processed, publish, store, supervised, track
+from services.settlement.statements import compute_statements
 
 log = logging.getLogger("isf.settlement")
 app = make_app("isf-settlement")
@@ -48,19 +48,6 @@ async def nki(stream):
             log.warning("NKI value refused: %s", str(exc)[:300])
             continue
         await store().r.hset("isf:{totals}:nki", f"{v.year}|{v.hf}", f"{v.numerator},{v.denominator}")
-
-
-def compute_statements(client) -> dict[str, dict]:
-    """Every statement of every rule year with settled activity, from the totals and NKI values."""
-    rows = read_totals(client)
-    nki_values = read_nki(client)
-    years = sorted({int(k.split("|")[1]) for k, _p, _c in rows if k[0] in "PI"})
-    out = {}
-    for y in years:
-        prov = statement(rows, y, "provisional", nki_values.get(y - 1))  # provisional: last year's NKI value
-        final = statement(rows, y, "final", nki_values.get(y))
-        out[f"{y}|provisional"], out[f"{y}|final"], out[f"{y}|difference"] = prov, final, difference(final, prov)
-    return out
 
 
 @app.timer(INTERVAL)
