@@ -123,27 +123,15 @@ def bench_redis_memory(redis_url: str, n: int) -> dict:
     import redis.asyncio as aredis
 
     from isf.feed import Feed, FeedConfig
-    from isf.grouping.activity import group_activity
-    from isf.ingest import PASS_ON, Rejected, parse, to_activity
-    from isf.periods import indicators, points
 
     from .common.redis_store import RedisStore
+    from .common.scripted import apply_events
     client = redis.Redis.from_url(redis_url)
     client.flushall()
     base = client.info("memory")["used_memory"]
     events = [raw for _k, raw in Feed(FeedConfig(seed=103)).events(n)]
 
-    async def load():
-        st = RedisStore(aredis.from_url(redis_url))
-        for i in range(0, len(events), 500):
-            parsed = [e for e in (parse(r, b"bench") for r in events[i:i + 500]) if not isinstance(e, Rejected)]
-            acts = [to_activity(e, b"bench") for e in parsed]
-            dec = await st.decide([(a.source_id, e.event_id, e.version, "grouped", 0) for e, a in zip(parsed, acts)])
-            gs = [group_activity(a) for a, d in zip(acts, dec) if d in PASS_ON]
-            for ns, fn in ((points.NAMESPACE, points.point_contributions), (indicators.NAMESPACE, indicators.indicator_contributions)):
-                await st.settle([b for b in await st.apply([(ns, g.activity.source_id, g.activity.version, fn(g), 0) for g in gs])
-                                 if b is not None and b.deltas])
-    asyncio.run(load())
+    asyncio.run(apply_events(RedisStore(aredis.from_url(redis_url)), events, b"bench"))
     used = client.info("memory")["used_memory"] - base
     unit_keys = [k for k in client.scan_iter(match="isf:{*}:u:*", count=5000)]
     sources = sum(1 for _ in client.scan_iter(match="isf:{*}:src:*", count=5000))

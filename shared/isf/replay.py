@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 from .events import DeltaBatch
 from .grouping.activity import group_activity
 from .ingest import FIRST_SIGHT, PASS_ON, MemoryIngestLedger, Rejected, category, parse, to_activity
-from .periods import indicators, points
+from .periods import LEDGERS
 from .periods.ledger import MemoryLedger
 from .settlement.money import points_by_hf, summary
 from .settlement.totals import Totals
@@ -53,9 +53,8 @@ class Pipeline:
         if decision == "accepted":
             self.counters[category(a)] += 1
         g = group_activity(a, year=self.rule_year)
-        for ns, contributions in ((points.NAMESPACE, points.point_contributions(g)),
-                                  (indicators.NAMESPACE, indicators.indicator_contributions(g))):
-            batch = self.ledger.apply(ns, a.source_id, a.version, contributions)
+        for ns, contributions in LEDGERS:
+            batch = self.ledger.apply(ns, a.source_id, a.version, contributions(g))
             if self.totals.apply(batch) and self.on_batch is not None:
                 self.on_batch(batch)
 

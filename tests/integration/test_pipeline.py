@@ -8,13 +8,11 @@ import redis
 import redis.asyncio as aredis
 
 from isf.feed import Feed, FeedConfig
-from isf.grouping.activity import group_activity
-from isf.ingest import PASS_ON, Rejected, parse, to_activity
-from isf.periods import indicators, points
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
 from services.common.infra import LocalInfra
 from services.common.redis_store import RedisStore, read_totals
+from services.common.scripted import apply_events
 from services.run import expected_state, wait_converged
 from services.runner import Stack, produce
 
@@ -26,21 +24,8 @@ def test_redis_scripts_equal_the_in_memory_ledger():
     events = [raw for _k, raw in Feed(FeedConfig(seed=7)).events(3000)]
     expected = Pipeline(b"k").run(events)
     with LocalInfra() as infra:
-        async def stream():
-            st = RedisStore(aredis.from_url(infra.redis_url))
-            for i in range(0, len(events), 100):  # micro-batches, as the services take them
-                parsed = [e for e in (parse(raw, b"k") for raw in events[i:i + 100]) if not isinstance(e, Rejected)]
-                acts = [to_activity(e, b"k") for e in parsed]
-                decisions = await st.decide([(a.source_id, e.event_id, e.version, "grouped", 0)
-                                             for e, a in zip(parsed, acts)])
-                gs = [group_activity(a) for a, d in zip(acts, decisions) if d in PASS_ON]
-                for ns, fn in ((points.NAMESPACE, points.point_contributions),
-                               (indicators.NAMESPACE, indicators.indicator_contributions)):
-                    for _ in range(2):  # a redelivery changes nothing
-                        batches = await st.apply([(ns, g.activity.source_id, g.activity.version, fn(g), 0)
-                                                  for g in gs])
-                        await st.settle([b for b in batches if b is not None and b.deltas])
-        asyncio.run(stream())
+        # micro-batches of 100, every one applied twice: a redelivery changes nothing
+        asyncio.run(apply_events(RedisStore(aredis.from_url(infra.redis_url)), events, b"k", batch=100, deliveries=2))
         assert read_totals(redis.Redis.from_url(infra.redis_url)) == list(expected.totals.rows())
 
 

@@ -129,19 +129,16 @@ def difference(final: dict, provisional: dict) -> dict:
     if final["year"] != provisional["year"]:
         raise StatementError("a difference needs two statements of the same year")
 
-    def diff(a: dict, b: dict, field: str) -> dict:
-        return {k: str(Decimal(a.get(k, {}).get(field, "0")) - Decimal(b.get(k, {}).get(field, "0")))
-                for k in sorted(set(a) | set(b))}
+    def diff(a: dict, b: dict, *fields: str) -> dict:
+        """Per key of either side, each field's final minus provisional (a missing side counts 0)."""
+        return {k: {f: str(Decimal(str(a.get(k, {}).get(f, "0"))) - Decimal(str(b.get(k, {}).get(f, "0"))))
+                    for f in fields} for k in sorted(set(a) | set(b))}
     rbf = {}
     if final.get("rbf") and provisional.get("rbf"):
-        fr, pr = final["rbf"]["rhf"], provisional["rbf"]["rhf"]
-        rbf = {r: str((Decimal(str(fr.get(r, {}).get("nok", 0))) - Decimal(str(pr.get(r, {}).get("nok", 0)))).quantize(ORE))
-               for r in sorted(set(fr) | set(pr))}
+        rbf = {r: v["nok"] for r, v in diff(final["rbf"]["rhf"], provisional["rbf"]["rhf"], "nok").items()}
     return {"year": final["year"], "kind": "difference",
-            "hf": {hf: {"nok": v, "points_total": p} for (hf, v), p in
-                   zip(diff(final["hf"], provisional["hf"], "nok").items(),
-                       diff(final["hf"], provisional["hf"], "points_total").values())},
-            "rhf": {r: {"nok": v} for r, v in diff(final["rhf"], provisional["rhf"], "nok").items()},
+            "hf": diff(final["hf"], provisional["hf"], "nok", "points_total"),
+            "rhf": diff(final["rhf"], provisional["rhf"], "nok"),
             "rbf_nok": rbf}
 
 
