@@ -1,33 +1,124 @@
-"""Service configuration from the environment, and the faust app every service is built on."""
+"""Service configuration: every KAFKA_*, REDIS_* and ISF_* variable the services read, typed and read once,
+the Redis clients built from it, and the faust app every service is built on.
+
+A bad value stops a service at start with one line naming the variable (exit 78, EX_CONFIG), not a traceback.
+"""
 from __future__ import annotations
 
+import functools
+import logging
 import os
+import sys
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from isf.pseudonym import DEMO_KEY
+
+EX_CONFIG = 78
 
 
 class ConfigError(RuntimeError):
     pass
 
 
+class Settings(BaseSettings):
+    """Field names are the variables' names in lower case (`isf_batch` is ISF_BATCH)."""
+    model_config = SettingsConfigDict(case_sensitive=False, env_ignore_empty=True, extra="ignore")
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_ssl_cafile: Path | None = None
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_sasl_password_file: Path | None = None
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_password: SecretStr | None = None
+    redis_password_file: Path | None = None
+    redis_cluster: bool = False
+    isf_pseudonym_key: SecretStr | None = None
+    isf_pseudonym_key_file: Path | None = None
+    isf_embedded: bool = False
+    isf_monitor_tokens: SecretStr | None = None
+    isf_monitor_tokens_file: Path | None = None
+    isf_retain_years: NonNegativeInt = 1
+    isf_event_ttl: PositiveInt = 14 * 24 * 3600
+    isf_batch: PositiveInt = 500
+    isf_batch_within: PositiveFloat = 0.05
+    isf_fetch_max_wait_ms: NonNegativeInt = 100
+    isf_statement_interval: PositiveFloat = 5.0
+    isf_view_interval: PositiveFloat = 1.0
+    isf_web_port: int = Field(0, ge=0, le=65535)
+    isf_web_bind: str = "127.0.0.1"
+    isf_log_format: Literal["text", "json"] = "text"
+    isf_log_dir: Path | None = None
+
+    @field_validator("kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
+    @classmethod
+    def _any_case(cls, v):
+        return v.upper() if isinstance(v, str) else v
+
+
+def describe(exc: ValidationError) -> str:
+    """One line naming each bad variable and what it should be; never echoes a secret."""
+    parts = []
+    for err in exc.errors():
+        var = str(err["loc"][0]).upper() if err["loc"] else "?"
+        shown = "" if any(w in var for w in ("PASSWORD", "KEY", "TOKENS")) else f"={err.get('input')!r}"
+        parts.append(f"{var}{shown}: {err['msg']}")
+    return "configuration error: " + "; ".join(parts)
+
+
+def fail(message: str) -> None:
+    """End the process at start with one line on stderr and EX_CONFIG."""
+    print(f"isf: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(EX_CONFIG)
+
+
+@functools.cache
+def settings() -> Settings:
+    """The configuration, read from the environment on first use; a bad value ends the process (exit 78)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        fail(describe(exc))
+
+
+def _config_errors_end_the_process(previous=sys.excepthook):
+    """A ConfigError that reaches the top (no key, no tokens) ends the process like a bad value does."""
+    def hook(kind, value, tb):
+        if issubclass(kind, ConfigError):
+            print(f"isf: configuration error: {value}", file=sys.stderr, flush=True)
+            logging.shutdown()
+            os._exit(EX_CONFIG)  # SystemExit raised inside an excepthook would be ignored
+        previous(kind, value, tb)
+    sys.excepthook = hook
+
+
+_config_errors_end_the_process()
+
+
 def kafka_bootstrap() -> str:
-    return os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    return settings().kafka_bootstrap
 
 
-def _secret(name: str) -> str | None:
-    """A secret from NAME or from the file NAME_FILE (for mounted secrets); never logged."""
-    if os.environ.get(name):
-        return os.environ[name]
-    if os.environ.get(f"{name}_FILE"):
-        return Path(os.environ[f"{name}_FILE"]).read_text(encoding="utf-8").strip()
+def _secret(value: SecretStr | None, file: Path | None) -> str | None:
+    """A secret given directly or as a file (for mounted secrets); never logged."""
+    if value is not None:
+        return value.get_secret_value()
+    if file is not None:
+        return file.read_text(encoding="utf-8").strip()
     return None
 
 
 def redis_url() -> str:
     """REDIS_URL (`redis://[:password@]host:port/db`, or `rediss://` for TLS); REDIS_PASSWORD[_FILE] adds a password."""
-    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    password = _secret("REDIS_PASSWORD")
+    s = settings()
+    url = s.redis_url
+    password = _secret(s.redis_password, s.redis_password_file)
     if password and "@" not in url:
         from urllib.parse import quote
         scheme, rest = url.split("://", 1)
@@ -35,24 +126,35 @@ def redis_url() -> str:
     return url
 
 
-SECURITY_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+def redis_client():
+    """A synchronous Redis client; a cluster client on REDIS_CLUSTER=1 (REDIS_URL naming any node)."""
+    import redis
+    if settings().redis_cluster:
+        return redis.RedisCluster.from_url(redis_url())
+    return redis.Redis.from_url(redis_url())
+
+
+def async_redis_client():
+    """The asyncio twin of `redis_client`."""
+    import redis.asyncio as aredis
+    if settings().redis_cluster:
+        return aredis.RedisCluster.from_url(redis_url())
+    return aredis.from_url(redis_url())
 
 
 def kafka_client_kwargs() -> dict:
-    """kafka-python settings for TLS and SASL from the environment: KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_CAFILE,
+    """kafka-python settings for TLS and SASL: KAFKA_SECURITY_PROTOCOL, KAFKA_SSL_CAFILE,
     KAFKA_SASL_MECHANISM (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD[_FILE]."""
-    protocol = os.environ.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT").upper()
-    if protocol not in SECURITY_PROTOCOLS:
-        raise ConfigError(f"KAFKA_SECURITY_PROTOCOL must be one of {', '.join(SECURITY_PROTOCOLS)}, got {protocol!r}")
+    s = settings()
+    protocol = s.kafka_security_protocol
     out: dict = {"security_protocol": protocol}
-    if "SSL" in protocol and os.environ.get("KAFKA_SSL_CAFILE"):
-        out["ssl_cafile"] = os.environ["KAFKA_SSL_CAFILE"]
+    if "SSL" in protocol and s.kafka_ssl_cafile:
+        out["ssl_cafile"] = str(s.kafka_ssl_cafile)
     if protocol.startswith("SASL"):
-        user, password = os.environ.get("KAFKA_SASL_USERNAME"), _secret("KAFKA_SASL_PASSWORD")
+        user, password = s.kafka_sasl_username, _secret(s.kafka_sasl_password, s.kafka_sasl_password_file)
         if not user or not password:
             raise ConfigError("SASL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE)")
-        out.update(sasl_mechanism=os.environ.get("KAFKA_SASL_MECHANISM", "PLAIN").upper(),
-                   sasl_plain_username=user, sasl_plain_password=password)
+        out.update(sasl_mechanism=s.kafka_sasl_mechanism, sasl_plain_username=user, sasl_plain_password=password)
     return out
 
 
@@ -74,21 +176,29 @@ def faust_credentials():
 
 def retain_years() -> int:
     """ISF_RETAIN_YEARS (default 1): years a rule year's state is kept after the year that follows it."""
-    return int(os.environ.get("ISF_RETAIN_YEARS", "1"))
+    return settings().isf_retain_years
 
 
 def pseudonym_key() -> bytes:
     """ISF_PSEUDONYM_KEY, or the file ISF_PSEUDONYM_KEY_FILE; the demo key only when ISF_EMBEDDED=1."""
-    if os.environ.get("ISF_PSEUDONYM_KEY"):
-        return os.environ["ISF_PSEUDONYM_KEY"].encode()
-    if os.environ.get("ISF_PSEUDONYM_KEY_FILE"):
-        data = Path(os.environ["ISF_PSEUDONYM_KEY_FILE"]).read_bytes().strip()
+    s = settings()
+    if s.isf_pseudonym_key is not None:
+        return s.isf_pseudonym_key.get_secret_value().encode()
+    if s.isf_pseudonym_key_file is not None:
+        data = s.isf_pseudonym_key_file.read_bytes().strip()
         if data:
             return data
-    if os.environ.get("ISF_EMBEDDED") == "1":
+    if s.isf_embedded:
         return DEMO_KEY
     raise ConfigError("no pseudonymisation key: set ISF_PSEUDONYM_KEY or ISF_PSEUDONYM_KEY_FILE "
                       "(only the embedded default, ISF_EMBEDDED=1, runs with the demo key)")
+
+
+def monitor_tokens_text() -> str:
+    """ISF_MONITOR_TOKENS, or the content of ISF_MONITOR_TOKENS_FILE."""
+    s = settings()
+    return _secret(s.isf_monitor_tokens, None) or (
+        s.isf_monitor_tokens_file.read_text(encoding="utf-8") if s.isf_monitor_tokens_file else "")
 
 
 def _short_fetch_wait() -> None:
@@ -100,7 +210,7 @@ def _short_fetch_wait() -> None:
     if getattr(driver.AIOKafkaConsumerThread, "_isf_patched", False):
         return
     original = driver.AIOKafkaConsumerThread._create_worker_consumer
-    wait_ms = int(os.environ.get("ISF_FETCH_MAX_WAIT_MS", "100"))
+    wait_ms = settings().isf_fetch_max_wait_ms
 
     def create(self, transport):
         consumer = original(self, transport)
@@ -111,13 +221,20 @@ def _short_fetch_wait() -> None:
 
 
 def make_app(name: str, web_port: int | None = None):
+    """A faust app with the project's settings, our logging, and /metrics, /healthz and /ready on its web port;
+    faust's own debug pages (router, tables, graph, stats) are off."""
     import faust
 
+    from . import logs, observability
+
+    s = settings()
     _short_fetch_wait()
-    port = web_port or int(os.environ.get("ISF_WEB_PORT", "0") or 0)
-    return faust.App(
+    if s.isf_log_format == "json":
+        logs.banner_as_a_log_line()
+    service = name.removeprefix("isf-")
+    app = faust.App(
         name,
-        broker=f"kafka://{kafka_bootstrap()}",
+        broker=f"kafka://{s.kafka_bootstrap}",
         store="memory://",
         topic_partitions=4,
         topic_replication_factor=1,
@@ -128,9 +245,18 @@ def make_app(name: str, web_port: int | None = None):
         broker_heartbeat_interval=1.0,
         broker_commit_interval=1.0,
         consumer_auto_offset_reset="earliest",
-        web_port=port or 6066,
-        web_bind="127.0.0.1",
+        web_port=web_port or s.isf_web_port or 6066,
+        web_bind=s.isf_web_bind,
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_graph_enabled=False,
+        web_stats_enabled=False,
+        web_metrics_enabled=False,
         producer_linger_ms=5,
         stream_wait_empty=False,
         broker_credentials=faust_credentials(),
+        logging_config=logs.logging_config(service, s.isf_log_format),
+        Worker=logs.quiet_worker(),
     )
+    observability.serve_operations(app, service)
+    return app

@@ -1,0 +1,103 @@
+"""What an operator sees of a worker on its web port: `/metrics` (Prometheus text: faust's own sensor and
+ours), `/healthz` (the process answers) and `/ready` (partitions assigned, Redis and the broker answer)."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+SERVICE = ""  # one service per worker process; set by `serve_operations`
+EVENTS = Counter("isf_events", "Events handled by outcome", ["service", "outcome"], registry=None)
+BATCH = Histogram("isf_batch_size", "Messages per micro-batch an agent took", ["service"], registry=None,
+                  buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000))
+REDIS = Histogram("isf_redis_seconds", "Redis round trips (one pipeline of scripts)", ["service", "script"],
+                  registry=None, buckets=(.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5))
+LAG = Gauge("isf_consumer_lag", "Messages on an assigned partition not yet committed", ["service", "topic", "partition"],
+            registry=None)
+TIMERS = Counter("isf_timer_runs", "Runs of a periodic job that did its work", ["service", "timer"], registry=None)
+OURS = (EVENTS, BATCH, REDIS, LAG, TIMERS)
+CHECK_TIMEOUT = 2.0
+
+
+def count(outcome: str, n: int = 1) -> None:
+    if n:
+        EVENTS.labels(SERVICE, outcome).inc(n)
+
+
+def timer_ran(timer: str) -> None:
+    TIMERS.labels(SERVICE, timer).inc()
+
+
+def batch_taken(n: int) -> None:
+    BATCH.labels(SERVICE).observe(n)
+
+
+def redis_round_trip(script: str, seconds: float) -> None:
+    REDIS.labels(SERVICE, script).observe(seconds)
+
+
+def measure_lag(app, service: str) -> None:
+    """Per assigned partition: its end offset (highwater) minus the next offset this worker will commit."""
+    consumer = app.consumer
+    assigned = consumer.assignment()
+    LAG.clear()
+    for tp in assigned:
+        if "__assignor" in tp.topic:  # faust's leader election topic carries no work
+            continue
+        end = consumer.highwater(tp)
+        if end is None:
+            continue
+        committed = consumer._committed_offset.get(tp)  # faust keeps the last processed offset per partition
+        LAG.labels(service, tp.topic, str(tp.partition)).set(max(0, end - (committed + 1 if committed is not None else 0)))
+
+
+async def readiness(app, store) -> tuple[bool, dict]:
+    """Ready when this worker has partitions (if it consumes anything), Redis answers a PING and the
+    broker answers a metadata request, each within CHECK_TIMEOUT seconds."""
+    reasons = {}
+    if app.agents and not app.consumer.assignment():
+        reasons["partitions"] = "no partitions assigned yet"
+    try:
+        await asyncio.wait_for(store.r.ping(), CHECK_TIMEOUT)
+    except Exception as exc:
+        reasons["redis"] = f"no answer: {type(exc).__name__}"
+    try:
+        client = app.producer._ensure_producer().client
+        if not await asyncio.wait_for(client.force_metadata_update(), CHECK_TIMEOUT):
+            reasons["broker"] = "metadata request failed"
+    except Exception as exc:
+        reasons["broker"] = f"no answer: {type(exc).__name__}"
+    return not reasons, reasons
+
+
+def serve_operations(app, service: str) -> None:
+    """Register the three pages and the lag sampler on a faust app."""
+    global SERVICE
+    from faust.sensors.prometheus import setup_prometheus_sensors
+
+    from .runtime import store
+
+    SERVICE = service
+    registry = CollectorRegistry()
+    for metric in OURS:
+        registry.register(metric)
+    setup_prometheus_sensors(app, pattern="/metrics", registry=registry)
+
+    @app.page("/healthz")
+    async def healthz(web, request):
+        return web.json({"status": "alive", "service": service, "time": time.time()})
+
+    @app.page("/ready")
+    async def ready(web, request):
+        ok, reasons = await readiness(app, store())
+        return web.json({"ready": ok, "service": service, **({"reasons": reasons} if reasons else {})},
+                        status=200 if ok else 503)
+
+    @app.timer(5.0)
+    async def sample_lag():
+        try:
+            measure_lag(app, service)
+        except Exception:  # lag is information: never a reason to stop a worker
+            LAG.clear()
+
