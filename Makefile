@@ -7,13 +7,20 @@ NODE_STAMP := node_modules/.installed
 CHROMIUM ?= /usr/bin/chromium
 DEFS ?= ../shared/norddrg/DefinitionData_NOR_2016_PR1cN.zip
 CASES ?= ../shared/norddrg/TestData.csv
+# Pinned, hashed dependencies: the image installs LOCK, the venv DEV_LOCK (the same pins plus dev/local)
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+DOCKER_COMPOSE ?= /usr/bin/docker-compose
 
-.PHONY: venv deps run test unit integration bench conformance demo-defs schemas audit clean
+.PHONY: venv deps run test unit integration bench bench-national conformance demo-defs schemas audit clean lock secrets k8s-secrets deploy-check
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -29,13 +36,19 @@ $(CHROMIUM):
 	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium >/dev/null || \
 	  { $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q >/dev/null && $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q chromium >/dev/null; }
 
-deps: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
+# docker-compose 1.29 renders and checks the compose file without a Docker engine (tests/deploy)
+$(DOCKER_COMPOSE):
+	@command -v apt-get >/dev/null || { echo "no $(DOCKER_COMPOSE) and no apt-get: install docker-compose 1.29 and set DOCKER_COMPOSE=path"; exit 1; }
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q --no-install-recommends docker-compose >/dev/null || \
+	  { $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q >/dev/null && $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -q --no-install-recommends docker-compose >/dev/null; }
+
+deps: $(STAMP) $(NODE_STAMP) $(CHROMIUM) $(DOCKER_COMPOSE)
 
 run: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/isf run
 
 test: deps
-	CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests
+	CHROMIUM=$(CHROMIUM) DOCKER_COMPOSE=$(DOCKER_COMPOSE) $(PY) -m pytest tests
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not integration"
@@ -45,6 +58,10 @@ integration: deps
 
 bench: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/isf bench
+
+# the whole national year through replay and through the services (hours on 2 cores)
+bench-national: $(STAMP) $(NODE_STAMP)
+	$(VENV)/bin/isf bench --national
 
 conformance: $(STAMP)
 	$(VENV)/bin/isf conformance --defs "$(DEFS)" --cases "$(CASES)"
@@ -57,6 +74,22 @@ schemas: $(STAMP)
 
 audit: $(STAMP)
 	$(PY) -m pytest tests/security/test_audit.py
+
+# Re-resolve the pins after a change to pyproject.toml (UPGRADE=1 to move every pin to the newest release)
+lock: $(STAMP)
+	$(UV_COMPILE) --extra stream -o $(LOCK)
+	$(UV_COMPILE) --extra dev -c $(LOCK) -o $(DEV_LOCK)
+
+# Random secrets for the compose pilot and for the Kubernetes secretGenerator (git-ignored; never overwritten)
+secrets:
+	$(PYTHON) deploy/compose/make_secrets.py deploy/secrets
+
+k8s-secrets:
+	$(PYTHON) deploy/compose/make_secrets.py deploy/k8s/secrets
+
+# Compose, Kubernetes manifests, image context and lock checks, offline (no Docker engine needed)
+deploy-check: $(STAMP) $(DOCKER_COMPOSE)
+	DOCKER_COMPOSE=$(DOCKER_COMPOSE) $(PY) -m pytest tests/deploy -q
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

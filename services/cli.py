@@ -10,6 +10,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from services.common import names
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "shared" / "schemas"
 
@@ -179,8 +180,8 @@ def cmd_statement(args) -> int:
         for v in values:
             nki.setdefault(v.year, {})[v.hf] = (v.numerator, v.denominator)
     try:
-        prov = frozen or statement(rows, args.year, "provisional", nki.get(args.year - 1))
-        final = statement(rows, args.year, "final", nki.get(args.year))
+        prov = frozen or statement(rows, args.year, "provisional", nki)
+        final = statement(rows, args.year, "final", nki)
     except StatementError as exc:
         print(f"isf statement: {exc}", file=sys.stderr)
         return 2
@@ -204,13 +205,10 @@ def cmd_statement(args) -> int:
 
 def cmd_redistribute(args) -> int:
     from isf.pseudonym import DEMO_KEY
-    from isf.replay import Pipeline
-    from isf.settlement.redistribution import compare
+    from isf.settlement.redistribution import compare, replay
 
-    events = list(_lines(args.file))
-    before = Pipeline(DEMO_KEY, rule_year=args.before).run(events)
-    after = Pipeline(DEMO_KEY, rule_year=args.after).run(events)
-    _print(compare(before.totals.rows(), args.before, after.totals.rows(), args.after))
+    rows = replay(_lines(args.file), DEMO_KEY, args.before, args.after, regroup=args.regroup)
+    _print(compare(rows, args.before, args.after, "regroup" if args.regroup else "weights_only", args.budget_neutral))
     return 0
 
 
@@ -224,7 +222,7 @@ def cmd_nki(args) -> int:
     from services.common.config import kafka_client_kwargs
     producer = KafkaProducer(bootstrap_servers=args.kafka, acks="all", **kafka_client_kwargs())
     for v in values:
-        producer.send("isf.nki", key=f"{v.year}|{v.hf}".encode(), value=v.model_dump_json(by_alias=True).encode())
+        producer.send(names.NKI, key=f"{v.year}|{v.hf}".encode(), value=v.model_dump_json(by_alias=True).encode())
     producer.flush()
     producer.close()
     print(f"{len(values)} NKI values sent", file=sys.stderr)
@@ -266,7 +264,7 @@ def cmd_weights(args) -> int:
 def cmd_bench(args) -> int:
     from services.bench import run
 
-    _print(run(quick=args.quick, out_dir=args.out))
+    _print(run(quick=args.quick, out_dir=args.out, national=args.national, events=args.events))
     return 0
 
 
@@ -286,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("file", nargs="?")
     rp.set_defaults(fn=cmd_replay)
     rb = sub.add_parser("rbf", help="RBF distribution from achievements (JSON)")
-    rb.add_argument("--year", type=int)
+    rb.add_argument("--year", type=int, help="budget year (default: the input's `year`)")
     rb.add_argument("file", nargs="?")
     rb.set_defaults(fn=cmd_rbf)
     f = sub.add_parser("feed", help="synthetic episode and prescription events")
@@ -301,20 +299,26 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--defs", required=True)
     c.add_argument("--cases", required=True)
     c.set_defaults(fn=cmd_conformance)
-    s_ = sub.add_parser("statement", help="settlement statement: provisional, final or their difference")
-    s_.add_argument("--year", type=int, required=True)
+    s_ = sub.add_parser("statement", help="settlement statement: provisional, final or their difference; "
+                                          "ISF of activity year Y and RBF of budget year Y+1 (from Y's data)")
+    s_.add_argument("--year", type=int, required=True, help="activity year Y (ISF Y; RBF Y+1 from NPR Y and NKI Y-1)")
     s_.add_argument("--kind", choices=("provisional", "final", "difference"), default="final")
     s_.add_argument("--format", choices=("json", "csv", "xlsx"), default="json")
     s_.add_argument("--out", help="file to write (required for xlsx)")
-    s_.add_argument("--nki", help="JSON lines of nki/v1 values for indicator 9")
+    s_.add_argument("--nki", help="JSON lines of nki/v1 values for indicator 9 (RBF Y+1 uses those of year Y-1)")
     s_.add_argument("--redis", help="read the live settled totals from this Redis instead of replaying FILE")
     s_.add_argument("--freeze", action="store_true",
                     help="freeze the provisional statement as it stands now (with --redis; once per year)")
     s_.add_argument("file", nargs="?", help="events (JSON lines) to replay; stdin if omitted")
     s_.set_defaults(fn=cmd_statement)
-    rd = sub.add_parser("redistribute", help="the same activity under two rule years, per RHF and HF")
-    rd.add_argument("--from", dest="before", type=int, default=2025)
-    rd.add_argument("--to", dest="after", type=int, default=2026)
+    rd = sub.add_parser("redistribute", help="the same activity, grouped with the old year's logic, priced with both "
+                                             "years' weights without TFG and supplements; per HF and RHF")
+    rd.add_argument("--from", dest="before", type=int, default=2025, help="old year: grouping logic and weights")
+    rd.add_argument("--to", dest="after", type=int, default=2026, help="new year: weights")
+    rd.add_argument("--budget-neutral", action="store_true",
+                    help="scale the new points so each sector group's national total is unchanged")
+    rd.add_argument("--regroup", action="store_true",
+                    help="instead: each year's full rules (own logic, TFG, supplements) over the same events")
     rd.add_argument("file", nargs="?")
     rd.set_defaults(fn=cmd_redistribute)
     nk = sub.add_parser("nki", help="send external NKI values (indicator 9) to the settlement service")
@@ -332,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("bench", help="performance figures with same-run baselines, as JSON (bench/results/)")
     b.add_argument("--quick", action="store_true", help="small samples: a smoke run of every figure")
     b.add_argument("--out", help="folder for the result file (default bench/results)")
+    b.add_argument("--national", action="store_true",
+                   help="replay and stream a whole national year (12 million events): measured, not extrapolated; hours here")
+    b.add_argument("--events", type=int, help="with --national: another number of events than 12 million")
     b.set_defaults(fn=cmd_bench)
     args = p.parse_args(argv)
     return args.fn(args)

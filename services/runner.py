@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .common.infra import LocalInfra, free_port
+from services.common import names
 
 SERVICES = ("ingest", "grouper", "aggregator", "indicators", "settlement", "monitor")
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,7 @@ class Stack:
     workers: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
     started: dict[str, int] = field(default_factory=dict)
     monitor_port: int = 0
+    web_ports: dict[str, list[int]] = field(default_factory=dict)  # service -> web port of each worker started
     logdir: Path | None = None
     tokens: dict[str, str] = field(default_factory=dict)  # role -> token, for the embedded default
 
@@ -66,6 +68,7 @@ class Stack:
         port = free_port()
         if name == "monitor":
             self.monitor_port = port
+        self.web_ports.setdefault(name, []).append(port)
         env["ISF_WEB_PORT"] = str(port)  # faust workers always serve web; each needs its own port
         # numbered by starts, not by live workers: a restarted worker gets a log and data dir of its own
         index = self.started[name] = self.started.get(name, -1) + 1
@@ -136,7 +139,7 @@ def produce(bootstrap: str, events, rate: float | None = None, on_progress=None)
     start = time.monotonic()
     try:
         for key, raw in events:
-            topic = "isf.prescriptions" if b'"prescription/v1"' in raw[:4096] else "isf.episodes"
+            topic = names.PRESCRIPTIONS if b'"prescription/v1"' in raw[:4096] else names.EPISODES
             producer.send(topic, key=key.encode(), value=raw)
             n += 1
             if rate:

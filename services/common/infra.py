@@ -13,9 +13,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
-TOPICS = ("isf.episodes", "isf.prescriptions", "isf.activity", "isf.grouped", "isf.points",
-          "isf.indicators", "isf.dead-letter", "isf.nki", "isf.statements")
-PARTITIONS = 4
+from .names import PARTITIONS, TOPICS  # noqa: F401  (re-exported for the stack and tests)
 
 
 def free_port() -> int:
@@ -140,14 +138,17 @@ class LocalInfra:
         self.stop()
 
 
-def create_topics(bootstrap: str, partitions: int = PARTITIONS, names: tuple[str, ...] = TOPICS) -> None:
+def create_topics(bootstrap: str, partitions: int = PARTITIONS, names: tuple[str, ...] = TOPICS,
+                  replication: int = 1) -> None:
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
+
+    from .config import kafka_client_kwargs
 
     deadline = time.monotonic() + 15
     while True:
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="isf-setup")
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="isf-setup", **kafka_client_kwargs())
             break
         except Exception:
             if time.monotonic() > deadline:
@@ -155,7 +156,7 @@ def create_topics(bootstrap: str, partitions: int = PARTITIONS, names: tuple[str
             time.sleep(0.2)
     try:
         existing = set(admin.list_topics())
-        new = [NewTopic(t, partitions, 1) for t in names if t not in existing]
+        new = [NewTopic(t, partitions, replication) for t in names if t not in existing]
         if new:
             try:
                 admin.create_topics(new)

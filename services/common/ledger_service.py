@@ -3,18 +3,18 @@ from __future__ import annotations
 
 from typing import Callable
 
+from isf import stages
 from isf.grouping.activity import Grouped
-from isf.ingest import state_year
-from isf.periods.calendar import closes_at
 from isf.periods.ledger import Contributions
 
 from .config import make_app, retain_years
 from .runtime import batches, items, processed, publish, store, supervised, track
+from . import names
 
 
 def ledger_app(name: str, output: str, namespace: str, contributions: Callable[[Grouped], Contributions]):
     app = make_app(name)
-    grouped = app.topic("isf.grouped", key_serializer="raw", value_serializer="raw")
+    grouped = app.topic(names.GROUPED, key_serializer="raw", value_serializer="raw")
     out = app.topic(output, key_serializer="raw", value_serializer="raw")
     retain = retain_years()
     service = name.removeprefix("isf-")
@@ -26,9 +26,7 @@ def ledger_app(name: str, output: str, namespace: str, contributions: Callable[[
         async for raws in batches(stream):
             gs = [Grouped.model_validate(g) for g in items(raws)]
             processed(service, len(gs))
-            results = await store().apply([(namespace, g.activity.source_id, g.activity.version, contributions(g),
-                                            closes_at(state_year(g.activity), retain)) for g in gs])
-            changed = [b for b in results if b is not None and b.deltas]
+            changed = await stages.apply_ledger(gs, namespace, contributions, store(), retain)
             if changed:
                 await publish(out, changed[0].id, [b.model_dump_json().encode() for b in changed])
 

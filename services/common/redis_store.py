@@ -3,67 +3,74 @@
 Every script runs the same rules as its in-memory twin in `isf` (ingest.MemoryIngestLedger,
 periods.ledger.MemoryLedger, settlement.totals.Totals), atomically, so several workers can
 share the work and a re-delivered message changes nothing. Keys that one script touches
-share a hash tag (`{hf}` or `{totals}`), so the scripts also run on Redis Cluster.
+share a hash tag (`{hf}` for ingest, `{<patient pseudonym>}` for the contribution ledgers, since a
+TFG patient-period spans HFs, `{totals}` for settlement), and each script gets one key with that tag as
+KEYS[1] (it builds the other names from it in Lua), so a cluster client routes it to the node owning
+the tag: the scripts also run on Redis Cluster.
 
-Keys:
-- `isf:{hf}:cur:<source>` hash v, e: current version of a source and the event id that set it
-- `isf:{hf}:evt:<event id>` string, outcome of an event id's first sight, expires after ISF_EVENT_TTL (14 days)
-- `isf:{hf}:dead:<sha256>` string, a dead-lettered payload already counted (same expiry)
-- `isf:{hf}:errors` list: the latest 20 dead-letter error lists of the HF (readable, no identifiers)
-- `isf:{hf}:counters` hash: accepted, duplicate, superseded, dead_lettered, grouped, deleted, ongoing
-- `isf:{hf}:src:<ns>:<source>` hash v, c (contributions JSON), h:<version> (deltas it caused)
-- `isf:{hf}:u:<stat>|<period>|<patient>` sorted set: sources in a patient-period, scored yyyymmdd
-- `isf:{totals}:pts`, `isf:{totals}:cnt` hashes `<stat>|<period>` -> micro-points, count
-- `isf:{totals}:applied` set of delta batch ids already summed
-- `isf:{totals}:ts:<yyyymmddhh>` hash hf -> micro-points settled in that UTC hour (kept 400 days)
-- `isf:{totals}:views` hash `summary` -> the monitor's materialised view (settlement, every second)
-- `isf:{totals}:nki` hash `year|hf` -> `numerator,denominator`: external NKI values for indicator 9
-- `isf:{totals}:statements` hash `year|kind` -> statement JSON (provisional, final, difference),
-  recomputed by the settlement service every ISF_STATEMENT_INTERVAL seconds (default 5)
-- `isf:{stats}:processed` hash service -> messages handled; `isf:{stats}:workers` hash
-  `service:pid` -> messages handled; `isf:{stats}:beat` hash `service:pid` -> unix time of last flush
-
-Expiry: a source's ledger keys (`cur:`, `src:`, `u:`) expire when its activity's rule year
-closes (`isf.periods.calendar.closes_at`, 1 January two years on by default); ingest refuses
-activity of a closed year, so an expired key is never needed again.
+The keys are named in `services/common/names.py` and catalogued (what each holds, when it expires)
+in README's "Redis keys" table; the scripts below build the names of their own tag in Lua.
 """
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
-import os
 import time
 
-from redis.exceptions import BusyLoadingError
+import redis.asyncio as aredis
+from redis.exceptions import AskError, BusyLoadingError, ClusterDownError, MovedError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from isf.events import Delta, DeltaBatch
+from isf.periods.calendar import closes_at
 from isf.periods.ledger import Contributions
 
-log = logging.getLogger("isf.redis")
-EVENT_TTL = int(os.environ.get("ISF_EVENT_TTL", str(14 * 24 * 3600)))
+from . import observability
+from .config import retain_years, settings
+from . import names
 
-INGEST_LUA = """
-local tag, source, event_id, ver, category, ttl, close = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5], ARGV[6], tonumber(ARGV[7])
-local p = 'isf:{' .. tag .. '}:'
-local seen = redis.call('GET', p .. 'evt:' .. event_id)
-local cur = redis.call('HMGET', p .. 'cur:' .. source, 'v', 'e')
-if seen then
-  if cur[1] and tonumber(cur[1]) == ver and cur[2] == event_id then return 'repeat_current' end
-  return 'repeat'
+log = logging.getLogger("isf.redis")
+EVENT_TTL = settings().isf_event_ttl
+
+# Lua compares strings with strcoll (Redis sets the locale): revisions are compared byte by byte, as
+# Python compares them, so both twins order them the same under any locale.
+BYTEWISE_LUA = """
+local function cmp(a, b)
+  if a == b then return 0 end
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then if x < y then return -1 else return 1 end end
+  end
+  if #a < #b then return -1 else return 1 end
 end
-local outcome
-if (not cur[1]) or ver > tonumber(cur[1]) then
-  redis.call('HSET', p .. 'cur:' .. source, 'v', ver, 'e', event_id)
-  if close > 0 then redis.call('EXPIREAT', p .. 'cur:' .. source, close) end
+"""
+
+INGEST_LUA = BYTEWISE_LUA + """
+local tag, source, event_id, rev, category, ttl, close, patient = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+local p = 'isf:{' .. tag .. '}:'
+local ckey = p .. 'cur:' .. source
+local seen = redis.call('GET', p .. 'evt:' .. event_id)
+local cur = redis.call('HMGET', ckey, 'r', 'e', 'p', 'x')
+if seen then
+  if cur[1] and cur[1] == rev and cur[2] == event_id then return {'repeat_current', cur[4] or ''} end
+  return {'repeat', ''}
+end
+local outcome, moved = nil, ''
+if (not cur[1]) or cmp(rev, cur[1]) > 0 then
+  if cur[3] and cur[3] ~= patient then moved = cur[3] end
+  redis.call('HSET', ckey, 'r', rev, 'e', event_id, 'p', patient, 'x', moved)
+  if close > 0 then redis.call('EXPIREAT', ckey, close) end
   outcome = 'accepted'
   redis.call('HINCRBY', p .. 'counters', category, 1)
-elseif ver == tonumber(cur[1]) then outcome = 'duplicate' else outcome = 'superseded' end
+elseif rev == cur[1] then outcome = 'duplicate' else outcome = 'superseded' end
 redis.call('SET', p .. 'evt:' .. event_id, outcome, 'EX', ttl)
 redis.call('HINCRBY', p .. 'counters', outcome, 1)
-return outcome
+return {outcome, moved}
 """
 
 DEAD_LUA = """
@@ -77,23 +84,25 @@ end
 return 0
 """
 
-LEDGER_LUA = """
-local tag, ns, src, verstr, newj, close = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
-local ver = tonumber(verstr)
+LEDGER_LUA = BYTEWISE_LUA + """
+local tag, ns, src, rev, newj, close = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local p = 'isf:{' .. tag .. '}:'
 local skey = p .. 'src:' .. ns .. ':' .. src
-local hist = redis.call('HGET', skey, 'h:' .. verstr)
+local hist = redis.call('HGET', skey, 'h:' .. rev)
 if hist then return {'again', hist} end
-local cur = redis.call('HGET', skey, 'v')
-if cur and tonumber(cur) > ver then return {'old', ''} end
+local cur = redis.call('HGET', skey, 'r')
+if cur and cmp(cur, rev) > 0 then return {'old', ''} end
 local old = {i = {}, u = {}}
 local oldj = redis.call('HGET', skey, 'c')
 if oldj then old = cjson.decode(oldj) end
 local new = cjson.decode(newj)
 local deltas = {}
-for _, it in ipairs(old.i) do table.insert(deltas, {it[1], it[2], -it[3], -it[4]}) end
-for _, it in ipairs(new.i) do table.insert(deltas, {it[1], it[2], it[3], it[4]}) end
-local function ukey(u) return p .. 'u:' .. u[1] .. '|' .. u[3] .. '|' .. u[2] end
+for _, it in ipairs(old.i) do table.insert(deltas, {it.s, it.p, -it.m, -it.n}) end
+for _, it in ipairs(new.i) do table.insert(deltas, {it.s, it.p, it.m, it.n}) end
+-- a unit: {g = group, p = period, s = credited stat, m = micro-points, f = by first, d = score};
+-- its member text: source, points, stat
+local function ukey(u) return p .. 'u:' .. u.g .. '|' .. u.p end
+local function member(u) return src .. '\\31' .. tostring(u.m) .. '\\31' .. u.s end
 local touched, order = {}, {}
 for _, list in ipairs({old.u, new.u}) do
   for _, u in ipairs(list) do
@@ -105,32 +114,37 @@ end
 local function first(k)
   local r = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
   if #r == 0 then return nil end
-  return tonumber(r[2])
+  return {tonumber(r[2]), r[1]}
 end
-local function attribution(u, s)
-  if s == nil then return nil end
-  if tonumber(u[5]) == 1 then
-    local y = math.floor(s / 10000)
-    local m = math.floor(s / 100) % 100
-    return string.format('%d-T%d', y, math.floor((m - 1) / 4) + 1)
+local function credit(u, f)
+  if f == nil then return nil end
+  local a = string.find(f[2], '\\31', 1, true)
+  local b = string.find(f[2], '\\31', a + 1, true)
+  local period = u.p
+  if tonumber(u.f) == 1 then
+    local y = math.floor(f[1] / 10000)
+    local m = math.floor(f[1] / 100) % 100
+    period = string.format('%d-T%d', y, math.floor((m - 1) / 4) + 1)
   end
-  return u[3]
+  return {string.sub(f[2], b + 1), period, tonumber(string.sub(f[2], a + 1, b - 1))}
 end
 local before = {}
 for _, k in ipairs(order) do before[k] = first(k) or false end
-for _, u in ipairs(old.u) do redis.call('ZREM', ukey(u), src) end
+for _, u in ipairs(old.u) do redis.call('ZREM', ukey(u), member(u)) end
 for _, u in ipairs(new.u) do
-  redis.call('ZADD', ukey(u), u[6], src)
+  redis.call('ZADD', ukey(u), u.d, member(u))
   if close > 0 then redis.call('EXPIREAT', ukey(u), close) end
 end
 for _, k in ipairs(order) do
   local u = touched[k]
   local b = before[k]
   if b == false then b = nil end
-  local ba, aa = attribution(u, b), attribution(u, first(k))
-  if ba ~= aa then
-    if ba then table.insert(deltas, {u[1], ba, -u[4], -1}) end
-    if aa then table.insert(deltas, {u[1], aa, u[4], 1}) end
+  local cb, ca = credit(u, b), credit(u, first(k))
+  local same = (cb == nil and ca == nil) or
+    (cb ~= nil and ca ~= nil and cb[1] == ca[1] and cb[2] == ca[2] and cb[3] == ca[3])
+  if not same then
+    if cb then table.insert(deltas, {cb[1], cb[2], -cb[3], -1}) end
+    if ca then table.insert(deltas, {ca[1], ca[2], ca[3], 1}) end
   end
 end
 local acc, korder = {}, {}
@@ -147,16 +161,29 @@ for _, k in ipairs(korder) do
 end
 local mj = '[]'
 if #merged > 0 then mj = cjson.encode(merged) end
-redis.call('HSET', skey, 'v', verstr, 'c', newj, 'h:' .. verstr, mj)
+redis.call('HSET', skey, 'r', rev, 'c', newj, 'h:' .. rev, mj)
 if close > 0 then redis.call('EXPIREAT', skey, close) end
 return {'new', mj}
 """
 
+# ARGV: hour, then per batch: id, deltas JSON, JSON [[year, closes-at], ...] of the rule years its deltas name.
+# A batch is summed unless its id is in the applied set of any of its years (or in the unsplit set
+# `isf:{totals}:applied` of earlier releases), and is then added to every one of them: a batch that
+# spans two years stays known while either year is open, and its years are the same on every redelivery.
 TOTALS_LUA = """
 local ts = 'isf:{totals}:ts:' .. ARGV[1]
 local applied = 0
-for i = 2, #ARGV, 2 do
-  if redis.call('SADD', 'isf:{totals}:applied', ARGV[i]) == 1 then
+for i = 2, #ARGV, 3 do
+  local id, years = ARGV[i], cjson.decode(ARGV[i + 2])
+  local seen = redis.call('SISMEMBER', 'isf:{totals}:applied', id) == 1
+  for _, y in ipairs(years) do
+    if not seen and redis.call('SISMEMBER', 'isf:{totals}:applied:' .. y[1], id) == 1 then seen = true end
+  end
+  if not seen then
+    for _, y in ipairs(years) do
+      redis.call('SADD', 'isf:{totals}:applied:' .. y[1], id)
+      redis.call('EXPIREAT', 'isf:{totals}:applied:' .. y[1], y[2])
+    end
     applied = applied + 1
     for _, d in ipairs(cjson.decode(ARGV[i + 1])) do
       local f = d[1] .. '|' .. d[2]
@@ -174,6 +201,11 @@ return applied
 """
 
 
+def years_of(batch: DeltaBatch) -> list[int]:
+    """The rule years a batch's deltas name in their stat keys (`P|<year>|...`, `I|<year>|...`, `S|<year>|...`)."""
+    return sorted({int(d.stat.split("|", 2)[1]) for d in batch.deltas})
+
+
 def tag_of(source: str) -> str:
     """The HF of a source id `E:<hf>:<id>`: every key of one source shares it."""
     return source.split(":", 2)[1]
@@ -185,51 +217,115 @@ def _text(v) -> str:
 
 class RedisStore:
     """Async facade over the scripts for the faust services: each call takes a whole micro-batch and
-    makes one round trip (a pipeline of scripts, each atomic on its own)."""
+    makes one round trip (a pipeline of scripts, each atomic on its own).
+
+    On Redis Cluster, redis-py refuses scripts in a cluster pipeline, so the calls are grouped by the
+    node that owns their KEYS[1] and each group goes as one plain pipeline to its node, all nodes at once:
+    still one round trip. A moved slot (resharding, failover) refreshes the slot map and sends again."""
+
+    SCRIPTS = {"ingest": INGEST_LUA, "dead": DEAD_LUA, "ledger": LEDGER_LUA, "totals": TOTALS_LUA}
 
     def __init__(self, client):
         self.r = client
-        self._ingest = client.register_script(INGEST_LUA)
-        self._dead = client.register_script(DEAD_LUA)
-        self._ledger = client.register_script(LEDGER_LUA)
-        self._totals = client.register_script(TOTALS_LUA)
+        self.cluster = isinstance(client, aredis.RedisCluster)
+        self._nodes: dict[str, object] = {}  # node name -> a plain client on that node (cluster only)
+        self._sha = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in self.SCRIPTS.items()}
 
-    async def _run(self, script, arg_lists: list[list]) -> list:
-        """One round trip; while Redis is unreachable (restarting, loading its AOF), wait and try again.
-        Every script is idempotent, so running a batch again after an unknown outcome is safe."""
-        if not arg_lists:
+    async def _load_scripts(self) -> None:
+        """Load every script (a cluster client sends SCRIPT LOAD to every primary); again after a restart or failover."""
+        for text in self.SCRIPTS.values():
+            await self.r.script_load(text)
+
+    async def _pipeline(self, client, sha: str, calls: list[tuple[list[str], list]]) -> list:
+        async with client.pipeline(transaction=False) as pipe:
+            for keys, args in calls:
+                pipe.evalsha(sha, len(keys), *keys, *args)
+            return await pipe.execute()
+
+    def _node_client(self, node):
+        if node.name not in self._nodes:
+            self._nodes[node.name] = aredis.Redis(connection_pool=aredis.ConnectionPool(
+                connection_class=node.connection_class, **node.connection_kwargs))
+        return self._nodes[node.name]
+
+    async def _by_node(self, sha: str, calls: list[tuple[list[str], list]]) -> list:
+        await self.r.initialize()
+        groups: dict[str, tuple[object, list[int]]] = {}
+        for i, (keys, _args) in enumerate(calls):
+            node = self.r.get_node_from_key(keys[0])
+            groups.setdefault(node.name, (node, []))[1].append(i)
+        answers = await asyncio.gather(*(self._pipeline(self._node_client(node), sha, [calls[i] for i in idx])
+                                         for node, idx in groups.values()))
+        out: list = [None] * len(calls)
+        for (_node, idx), got in zip(groups.values(), answers):
+            for i, value in zip(idx, got):
+                out[i] = value
+        return out
+
+    async def _refresh_slots(self) -> None:
+        for client in self._nodes.values():
+            await client.aclose()
+        self._nodes.clear()
+        await self.r.nodes_manager.initialize()
+
+    async def _run(self, name: str, calls: list[tuple[list[str], list]]) -> list:
+        """(KEYS, ARGV) per call, as EVALSHA in one pipeline: one round trip (per node). While Redis is
+        unreachable (restarting, loading its AOF), wait and try again; a script Redis does not know
+        (after a restart, on a new primary) is loaded and the pipeline sent again. Every script is
+        idempotent, so running a batch again after an unknown outcome is safe."""
+        if not calls:
             return []
         delay = 0.1
         while True:
             try:
-                async with self.r.pipeline(transaction=False) as pipe:
-                    for args in arg_lists:
-                        await script(args=args, client=pipe)
-                    return await pipe.execute()
+                t0 = time.perf_counter()
+                if self.cluster:
+                    out = await self._by_node(self._sha[name], calls)
+                else:
+                    out = await self._pipeline(self.r, self._sha[name], calls)
+                observability.redis_round_trip(name, time.perf_counter() - t0)
+                return out
+            except NoScriptError:
+                await self._load_scripts()
             except (ConnectionError, TimeoutError, OSError, BusyLoadingError, RedisConnectionError,
-                    RedisTimeoutError) as exc:
+                    RedisTimeoutError, MovedError, AskError, ClusterDownError, TryAgainError) as exc:
                 log.warning("Redis unavailable (%s); retrying in %.1f s", type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
+                if self.cluster:
+                    try:
+                        await self._refresh_slots()
+                    except Exception as again:  # the cluster is still away: the next round tries again
+                        log.warning("Redis Cluster slots not refreshed (%s)", type(again).__name__)
 
-    async def decide(self, items: list[tuple[str, str, int, str, int]]) -> list[str]:
-        """(source, event id, version, category, closes-at) -> ingest decision, per item."""
-        out = await self._run(self._ingest, [[tag_of(src), src, eid, ver, cat, EVENT_TTL, close]
-                                             for src, eid, ver, cat, close in items])
-        return [_text(o) for o in out]
+    async def decide(self, items: list[tuple[str, str, str, str, int, str]]) -> list[tuple[str, str]]:
+        """(source, event id, revision, category, closes-at, patient) -> (ingest decision, the patient the
+        source was withdrawn from or ""), per item."""
+        out = [(_text(o[0]), _text(o[1])) for o in await self._run("ingest", [
+            ([names.counters(tag_of(src))], [tag_of(src), src, eid, rev, cat, EVENT_TTL, close, patient])
+            for src, eid, rev, cat, close, patient in items])]
+        outcomes = [o for o, _moved in out]
+        for outcome in set(outcomes):
+            observability.count(outcome, outcomes.count(outcome))
+        return out
 
     async def dead_letter(self, items: list[tuple[str | None, str, str]]) -> list[bool]:
         """(hf, payload digest, readable errors) -> first sight of that payload (counted), per item."""
-        out = await self._run(self._dead, [[hf or "none", digest, EVENT_TTL, errors] for hf, digest, errors in items])
-        return [bool(o) for o in out]
+        out = [bool(o) for o in await self._run("dead", [
+            ([names.counters(hf)], [hf or "none", digest, EVENT_TTL, errors])
+            for hf, digest, errors in items])]
+        observability.count("dead_lettered", sum(out))
+        return out
 
-    async def apply(self, items: list[tuple[str, str, int, Contributions, int]]) -> list[DeltaBatch | None]:
-        """(namespace, source, version, contributions, closes-at) -> the deltas it caused, None if outdated."""
-        out = await self._run(self._ledger, [
-            [tag_of(src), ns, src, ver, json.dumps(new.to_json(), separators=(",", ":")), close]
-            for ns, src, ver, new, close in items])
+    async def apply(self, items: list[tuple[str, str, str, str, Contributions, int]]) -> list[DeltaBatch | None]:
+        """(namespace, patient, source, revision, contributions, closes-at) -> the deltas it caused, None if
+        outdated. A patient's ledger keys share the patient's hash tag (a TFG patient-period spans HFs)."""
+        out = await self._run("ledger", [
+            ([names.ledger_source(patient, ns, src)],
+             [patient, ns, src, rev, json.dumps(new.to_json(), separators=(",", ":")), close])
+            for ns, patient, src, rev, new, close in items])
         batches: list[DeltaBatch | None] = []
-        for (ns, src, ver, _new, _close), (status, payload) in zip(items, out):
+        for (ns, _patient, src, ver, _new, _close), (status, payload) in zip(items, out):
             if _text(status) == "old":
                 batches.append(None)
                 continue
@@ -242,32 +338,48 @@ class RedisStore:
     async def settle(self, batches: list[DeltaBatch], now: float | None = None) -> int:
         """Sum each batch into the totals once, and its points into the hour it was settled in (the
         monitor's time series); returns how many were new."""
+        retain = retain_years()
         args: list[str] = [time.strftime("%Y%m%d%H", time.gmtime(now))]
         for b in batches:
             rows = [[d.stat, d.period, d.points_micro, d.count] for d in b.deltas]
-            args += [b.id, json.dumps(rows) if rows else "[]"]
-        return int((await self._run(self._totals, [args]))[0]) if len(args) > 1 else 0
+            args += [b.id, json.dumps(rows) if rows else "[]",
+                     json.dumps([[y, closes_at(y, retain)] for y in years_of(b)])]
+        if len(args) == 1:
+            return 0
+        new = int((await self._run("totals", [([names.POINTS_TOTALS], args)]))[0])
+        observability.count("settled", new)
+        observability.count("already_settled", len(batches) - new)
+        return new
 
     async def worker_stats(self, service: str, worker: str, n: int, now: float) -> None:
         async with self.r.pipeline(transaction=False) as p:
             if n:
-                p.hincrby("isf:{stats}:processed", service, n)
-                p.hincrby("isf:{stats}:workers", worker, n)
-            p.hset("isf:{stats}:beat", worker, f"{now:.3f}")
+                p.hincrby(names.STATS_PROCESSED, service, n)
+                p.hincrby(names.STATS_WORKERS, worker, n)
+            p.hset(names.STATS_BEAT, worker, f"{now:.3f}")
             await p.execute()
 
 
 def read_totals(client) -> list[tuple[str, int, int]]:
     """Settled totals as (`stat|period`, micro-points, count) rows; synchronous, for reports and tests."""
-    pts = {k.decode(): int(v) for k, v in client.hgetall("isf:{totals}:pts").items()}
-    cnt = {k.decode(): int(v) for k, v in client.hgetall("isf:{totals}:cnt").items()}
+    pts = {k.decode(): int(v) for k, v in client.hgetall(names.POINTS_TOTALS).items()}
+    cnt = {k.decode(): int(v) for k, v in client.hgetall(names.COUNT_TOTALS).items()}
     rows = [(k, pts.get(k, 0), cnt.get(k, 0)) for k in sorted(set(pts) | set(cnt))]
     return [r for r in rows if r[1] or r[2]]
 
 
+def read_applied(client, ids: list[str]) -> list[bool]:
+    """Whether each delta batch id has been summed into the totals (in the applied set of any rule year)."""
+    from isf.rules import YEARS
+    p = client.pipeline(transaction=False)
+    for year in YEARS:
+        p.smismember(names.applied(year), ids)
+    return [any(hits) for hits in zip(*p.execute())] if ids else []
+
+
 def read_nki(client) -> dict[int, dict[str, tuple[int, int]]]:
     out: dict[int, dict[str, tuple[int, int]]] = {}
-    for k, v in client.hgetall("isf:{totals}:nki").items():
+    for k, v in client.hgetall(names.NKI_VALUES).items():
         year, hf = k.decode().split("|")
         num, den = v.decode().split(",")
         out.setdefault(int(year), {})[hf] = (int(num), int(den))
@@ -277,11 +389,11 @@ def read_nki(client) -> dict[int, dict[str, tuple[int, int]]]:
 def read_hf_counters(client) -> dict[str, dict[str, int]]:
     """Ingest counters per HF (`none` for input without a known HF): one pipelined read per known HF, no scans."""
     from isf.registry import hospitals
-    names = [*hospitals(), "none"]
+    hfs = [*hospitals(), "none"]
     p = client.pipeline(transaction=False)
-    for hf in names:
-        p.hgetall(f"isf:{{{hf}}}:counters")
-    return {hf: {k.decode(): int(v) for k, v in got.items()} for hf, got in zip(names, p.execute()) if got}
+    for hf in hfs:
+        p.hgetall(names.counters(hf))
+    return {hf: {k.decode(): int(v) for k, v in got.items()} for hf, got in zip(hfs, p.execute()) if got}
 
 
 def read_counters(client) -> dict[str, int]:
@@ -296,5 +408,5 @@ def read_errors(client, hfs: list[str]) -> dict[str, list[list[str]]]:
     """The latest dead-letter error lists per HF (newest first)."""
     p = client.pipeline(transaction=False)
     for hf in hfs:
-        p.lrange(f"isf:{{{hf}}}:errors", 0, 19)
+        p.lrange(names.errors(hf), 0, 19)
     return {hf: [json.loads(e) for e in got] for hf, got in zip(hfs, p.execute()) if got}

@@ -15,11 +15,12 @@ import os
 import time
 from typing import Iterable
 
-from .config import redis_url
+from . import observability
+from .config import async_redis_client, settings
 from .redis_store import RedisStore
 
-BATCH = int(os.environ.get("ISF_BATCH", "500"))
-WITHIN = float(os.environ.get("ISF_BATCH_WITHIN", "0.05"))
+BATCH = settings().isf_batch
+WITHIN = settings().isf_batch_within
 CHUNK = 200  # items per output message: keeps messages well under the broker's 1 MB limit
 _store: RedisStore | None = None
 log = logging.getLogger("isf")
@@ -29,8 +30,7 @@ _processed: dict[str, int] = {}
 def store() -> RedisStore:
     global _store
     if _store is None:
-        import redis.asyncio as aredis
-        _store = RedisStore(aredis.from_url(redis_url()))
+        _store = RedisStore(async_redis_client())
     return _store
 
 
@@ -78,8 +78,10 @@ async def publish(topic, key: str, values: list[bytes]) -> None:
 
 
 def processed(service: str, n: int = 1) -> None:
-    """Count messages handled; `track` flushes the counts to Redis once a second (not per message)."""
+    """Count the messages of one micro-batch; `track` flushes the counts to Redis once a second (not per message)."""
     _processed[service] = _processed.get(service, 0) + n
+    observability.count("processed", n)
+    observability.batch_taken(n)
 
 
 def track(app, service: str) -> None:

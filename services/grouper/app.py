@@ -1,14 +1,15 @@
 """Grouper service: DRG and STG for each current activity, under its rule year."""
 from __future__ import annotations
 
+from isf import stages
 from isf.events import Activity
-from isf.grouping.activity import group_activity
 from services.common.config import make_app
 from services.common.runtime import batches, items, processed, publish, supervised, track
+from services.common import names
 
 app = make_app("isf-grouper")
-activity = app.topic("isf.activity", key_serializer="raw", value_serializer="raw")
-grouped = app.topic("isf.grouped", key_serializer="raw", value_serializer="raw")
+activity = app.topic(names.ACTIVITY, key_serializer="raw", value_serializer="raw")
+grouped = app.topic(names.GROUPED, key_serializer="raw", value_serializer="raw")
 track(app, "grouper")
 
 
@@ -16,7 +17,7 @@ track(app, "grouper")
 @supervised("grouper")
 async def group(stream):
     async for raws in batches(stream):
-        out = [group_activity(Activity.model_validate(a)) for a in items(raws)]
+        out = stages.group(Activity.model_validate(a) for a in items(raws))
         processed("grouper", len(out))
         if out:
             await publish(grouped, out[0].activity.patient, [g.model_dump_json().encode() for g in out])

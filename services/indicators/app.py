@@ -1,8 +1,9 @@
 """Indicators service: RBF indicator numerators and denominators as deltas, unique patients in Redis."""
 from isf.periods.indicators import NAMESPACE, indicator_contributions
 from services.common.ledger_service import ledger_app
+from services.common import names
 
-app = ledger_app("isf-indicators", "isf.indicators", NAMESPACE, indicator_contributions)
+app = ledger_app("isf-indicators", names.INDICATORS, NAMESPACE, indicator_contributions)
 
 if __name__ == "__main__":
     app.main()

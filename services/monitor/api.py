@@ -1,7 +1,8 @@
 """The monitor's read model: every API answer built from materialised Redis state and scoped to a role.
 
 Pure functions of (Redis client, role, parameters) so the HTTP layer (`app.py`) only maps
-`ApiError` to its status code. No patient-level data is ever read here.
+`ApiError` to its status code. Every answer leaves through `isf.access.scope` with its document
+kind, which keeps only what a rule grants the role. No patient-level data is ever read here.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from isf.registry import RHFS, hospitals
 from isf.settlement.export import to_csv, to_xlsx
 
 from ..common.redis_store import read_errors, read_hf_counters
+from services.common import names
 
 PERIODS = ("year", "tertial", "T1", "T2", "T3", "today")
 SERVICES = ("ingest", "grouper", "aggregator", "indicators", "settlement")
@@ -36,7 +38,7 @@ def guard(fn, *args, **kw):
 
 
 def _view(r) -> dict:
-    raw = r.hget("isf:{totals}:views", "summary")
+    raw = r.hget(names.VIEWS, "summary")
     return json.loads(raw) if raw else {"years": {}, "generated_at": None}
 
 
@@ -61,6 +63,11 @@ def _period_label(year: str, period: str) -> str:
     return f"{year}-{period}"
 
 
+def me(role: Role) -> dict:
+    """The caller's role and the HFs and RHFs it sees."""
+    return scope({"role": str(role), "hfs": role.hfs(), "rhfs": [r for r in RHFS if role.sees_rhf(r)]}, "me", role)
+
+
 def summary(r, role: Role, year: str | None = None, period: str = "tertial") -> dict:
     """Points and NOK per HF and RHF (and nation) for one period, with the same period a year earlier."""
     view = _view(r)
@@ -82,15 +89,17 @@ def summary(r, role: Role, year: str | None = None, period: str = "tertial") -> 
     doc = {"year": int(y), "period": period, "label": label, "generated_at": view.get("generated_at"),
            "hf": {hf: {"rhf": hospitals()[hf].rhf, **pick("hf", hf)} for hf in cur.get("hf", {})},
            "rhf": {rh: pick("rhf", rh) for rh in cur.get("rhf", {})},
+           "rhf_sorge_for": {rh: pick("rhf_sorge_for", rh) for rh in cur.get("rhf_sorge_for", {})},
            "national": pick("national", "all")}
-    return scope(doc, role)
+    return scope(doc, "summary", role)
 
 
 def today(r, role: Role) -> dict:
     now = datetime.now(timezone.utc)
     series = timeseries(r, role, "hour", now.hour + 1)
-    return {"period": "today", "label": now.date().isoformat(), "unit": "ISF points settled today (UTC)",
-            "hf": {hf: {"points_total": f"{sum(v):.6f}".rstrip('0').rstrip('.')} for hf, v in series["hf"].items()}}
+    doc = {"period": "today", "label": now.date().isoformat(), "unit": "ISF points settled today (UTC)",
+           "hf": {hf: {"points_total": f"{sum(v):.6f}".rstrip('0').rstrip('.')} for hf, v in series["hf"].items()}}
+    return scope(doc, "today", role)
 
 
 def hf_detail(r, role: Role, hf: str, year: str | None = None) -> dict:
@@ -99,17 +108,17 @@ def hf_detail(r, role: Role, hf: str, year: str | None = None) -> dict:
     y = _year(view, year)
     cur = view["years"].get(y, {})
     counters = read_hf_counters(r).get(hf, {})
-    return {"hf": hf, "name": hospitals()[hf].name, "rhf": hospitals()[hf].rhf, "year": int(y),
-            "periods": cur.get("hf", {}).get(hf, {}).get("periods", {}), "counts": cur.get("counts", {}).get(hf, {}),
-            "events": counters, "latest_errors": read_errors(r, [hf]).get(hf, [])}
+    doc = {"hf": hf, "name": hospitals()[hf].name, "rhf": hospitals()[hf].rhf, "year": int(y),
+           "periods": cur.get("hf", {}).get(hf, {}).get("periods", {}), "counts": cur.get("counts", {}).get(hf, {}),
+           "events": counters, "latest_errors": read_errors(r, [hf]).get(hf, [])}
+    return scope(doc, "hf", role)
 
 
 def counts(r, role: Role, year: str | None = None) -> dict:
     view = _view(r)
     y = _year(view, year)
     c = view["years"].get(y, {}).get("counts", {})
-    return {"year": int(y), "unit": "DRG episodes; STG and TFG patient-periods",
-            "counts": {hf: v for hf, v in c.items() if role.sees_hf(hf)}}
+    return scope({"year": int(y), "unit": "DRG episodes; STG and TFG patient-periods", "counts": c}, "counts", role)
 
 
 def _buckets(resolution: str, span: int) -> list[datetime]:
@@ -131,7 +140,7 @@ def timeseries(r, role: Role, resolution: str = "hour", span: int = 48) -> dict:
     hours = [s + timedelta(hours=h) for s in starts for h in range(24 if resolution == "day" else 1)]
     p = r.pipeline(transaction=False)
     for h in hours:
-        p.hgetall(f"isf:{{totals}}:ts:{h:%Y%m%d%H}")
+        p.hgetall(names.hourly(f"{h:%Y%m%d%H}"))
     got = p.execute()
     per = 24 if resolution == "day" else 1
     hfs = role.hfs()
@@ -147,15 +156,16 @@ def timeseries(r, role: Role, resolution: str = "hour", span: int = 48) -> dict:
             members = [hf for hf in hfs if hospitals()[hf].rhf == rh]
             rhf[rh] = [round(sum(series[hf][i] for hf in members), 6) for i in range(len(starts))]
     fmt = "%Y-%m-%dT%H:00Z" if resolution == "hour" else "%Y-%m-%d"
-    return {"resolution": resolution, "buckets": [s.strftime(fmt) for s in starts], "unit": "ISF points settled",
-            "hf": {hf: [round(v, 6) for v in vals] for hf, vals in series.items() if any(vals)}, "rhf": rhf}
+    return scope({"resolution": resolution, "buckets": [s.strftime(fmt) for s in starts], "unit": "ISF points settled",
+                  "hf": {hf: [round(v, 6) for v in vals] for hf, vals in series.items() if any(vals)}, "rhf": rhf},
+                 "timeseries", role)
 
 
 def _statement(r, year: str | None, kind: str) -> dict:
     if kind not in ("provisional", "final", "difference"):
         raise ApiError(400, f"kind must be provisional, final or difference, got {kind!r}")
     y = _year(_view(r), year)
-    raw = r.hget("isf:{totals}:statements", f"{y}|{kind}")
+    raw = r.hget(names.STATEMENTS_KEY, f"{y}|{kind}")
     if raw is None:
         raise ApiError(404, f"no {kind} statement for {y} yet")
     return json.loads(raw)
@@ -164,7 +174,7 @@ def _statement(r, year: str | None, kind: str) -> dict:
 def statement(r, role: Role, year: str | None, kind: str, fmt: str = "json"):
     if fmt not in ("json", "csv", "xlsx"):
         raise ApiError(400, f"format must be json, csv or xlsx, got {fmt!r}")
-    doc = scope(_statement(r, year, kind), role)
+    doc = scope(_statement(r, year, kind), "difference" if kind == "difference" else "statement", role)
     if fmt == "csv":
         return "text/csv; charset=utf-8", to_csv(doc).encode("utf-8")
     if fmt == "xlsx":
@@ -173,20 +183,21 @@ def statement(r, role: Role, year: str | None, kind: str, fmt: str = "json"):
 
 
 def rbf(r, role: Role, year: str | None = None, kind: str = "final") -> dict:
-    """RBF per indicator: each visible RHF's achievement against target and step, and the money it moves."""
+    """RBF per indicator: each visible RHF's achievement against target and steps, and the money it moves.
+    `year` is the statement's activity year Y, so the answer is RBF of budget year Y+1 from NPR data of Y (its
+    first tertial when provisional) and NKI of Y-1; `params_year` says whose RBF parameters were used."""
     if kind not in ("provisional", "final"):
         raise ApiError(400, f"kind must be provisional or final, got {kind!r}")
     doc = _statement(r, year, kind)
     rb = doc.get("rbf") or {}
-    out = {"year": doc["year"], "kind": kind, "indicator_period": doc.get("indicator_period"),
-           "targets": rb.get("targets", {}), "steps": [0.2, 0.4, 0.6, 0.8], "step_multiples": [1, 2, 4, 5],
+    out = {"year": doc["year"], "kind": kind, **{k: rb.get(k) for k in ("budget_year", "npr_data", "nki_year", "params_year")},
+           "targets": rb.get("targets", {}), "steps": rb.get("steps", {}), "budget_nok": rb.get("budget_nok"),
            "nok_per_point": rb.get("nok_per_point"), "rhf": {}}
     for rh, line in rb.get("rhf", {}).items():
-        if role.sees_rhf(rh):
-            out["rhf"][rh] = {"nok": line["nok"], "normalised_points": line["normalised_points"],
-                              "indicators": {i: {"achievement": rb.get("achievements", {}).get(rh, {}).get(i),
-                                                 **d} for i, d in line["indicators"].items()}}
-    return out
+        out["rhf"][rh] = {"nok": line["nok"], "normalised_points": line["normalised_points"],
+                          "indicators": {i: {"achievement": rb.get("achievements", {}).get(rh, {}).get(i),
+                                             **d} for i, d in line["indicators"].items()}}
+    return scope(out, "rbf", role)
 
 
 def errors(r, role: Role) -> dict:
@@ -199,7 +210,7 @@ def errors(r, role: Role) -> dict:
     if role.kind == "national":  # input whose HF could not be read belongs to no region
         doc["unknown_hf"] = {"dead_lettered": counters.get("none", {}).get("dead_lettered", 0),
                              "latest": read_errors(r, ["none"]).get("none", [])}
-    return doc
+    return scope(doc, "errors", role)
 
 
 class Ops:
@@ -212,25 +223,25 @@ class Ops:
 
     def sample(self, r) -> None:
         now = time.time()
-        cur = {k.decode(): int(v) for k, v in r.hgetall("isf:{stats}:processed").items()}
+        cur = {k.decode(): int(v) for k, v in r.hgetall(names.STATS_PROCESSED).items()}
         if self.last is not None and now > self.last[0]:
             dt = now - self.last[0]
             self.rates = {s: round((cur.get(s, 0) - self.last[1].get(s, 0)) / dt, 1) for s in SERVICES}
         self.last = (now, cur)
 
-    def doc(self, r) -> dict:
-        beats = {k.decode(): float(v) for k, v in r.hgetall("isf:{stats}:beat").items()}
+    def doc(self, r, role: Role) -> dict:
+        beats = {k.decode(): float(v) for k, v in r.hgetall(names.STATS_BEAT).items()}
         now = time.time()
         services = {}
         for s in SERVICES:
             mine = {w: t for w, t in beats.items() if w.split(":")[0] == s}
             services[s] = {"events_per_s": self.rates.get(s), "workers_alive": sum(now - t < 10 for t in mine.values()),
                            "consumer_lag": self.lag.get(s)}
-        return {"services": services, "sampled_at": self.last[0] if self.last else None}
+        return scope({"services": services, "sampled_at": self.last[0] if self.last else None}, "ops", role)
 
 
-INPUTS = {"ingest": ("isf.episodes", "isf.prescriptions"), "grouper": ("isf.activity",),
-          "aggregator": ("isf.grouped",), "indicators": ("isf.grouped",), "settlement": ("isf.points", "isf.indicators")}
+INPUTS = {"ingest": (names.EPISODES, names.PRESCRIPTIONS), "grouper": (names.ACTIVITY,),
+          "aggregator": (names.GROUPED,), "indicators": (names.GROUPED,), "settlement": (names.POINTS, names.INDICATORS)}
 
 
 def measure_lag(bootstrap: str) -> dict[str, int | None]:

@@ -7,30 +7,30 @@ a resource outside the role: 403; unknown HF: 404; a bad parameter: 400.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import os
+import time
 from pathlib import Path
 
 import redis
 
 from isf.access import parse_tokens, role_of
-from services.common.config import ConfigError, kafka_bootstrap, make_app, redis_url
+from services.common.config import ConfigError, kafka_bootstrap, make_app, monitor_tokens_text, redis_client
 
 from . import api
 from .openapi import SPEC
 
 log = logging.getLogger("isf.monitor")
+access = logging.getLogger("isf.access")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 CHART_JS = ROOT / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
 
 
 def load_tokens():
-    text = os.environ.get("ISF_MONITOR_TOKENS", "")
-    if not text and os.environ.get("ISF_MONITOR_TOKENS_FILE"):
-        text = Path(os.environ["ISF_MONITOR_TOKENS_FILE"]).read_text(encoding="utf-8")
-    tokens = parse_tokens(text)
+    try:
+        tokens = parse_tokens(monitor_tokens_text())
+    except ValueError as exc:  # the message names the role or the rule, never a token
+        raise ConfigError(f"ISF_MONITOR_TOKENS: {exc}") from None
     if not tokens:
         raise ConfigError("no monitor tokens: set ISF_MONITOR_TOKENS or ISF_MONITOR_TOKENS_FILE")
     return tokens
@@ -38,7 +38,7 @@ def load_tokens():
 
 TOKENS = load_tokens()
 app = make_app("isf-monitor")
-_r = redis.Redis.from_url(redis_url())
+_r = redis_client()
 ops = api.Ops()
 
 
@@ -53,10 +53,19 @@ def _error(web, status: int, message: str):
 
 
 def endpoint(path: str):
-    """An authenticated JSON GET endpoint: the handler gets (role, request, **path params)."""
+    """An authenticated JSON GET endpoint: the handler gets (role, request, **path params). Every request
+    leaves one access log line: the role (never the token), the resource (the path, never the query,
+    which may carry the token), the status and the time taken."""
     def wrap(fn):
         async def view(web, request, **params):
+            t0 = time.perf_counter()
             role = _role(request)
+            response = await answer(web, request, role, params)
+            access.info("access role=%s method=%s resource=%s status=%s ms=%.1f", role or "-", request.method,
+                        request.path, response.status, (time.perf_counter() - t0) * 1000)
+            return response
+
+        async def answer(web, request, role, params):
             if role is None:
                 return web.json({"error": "missing or unknown token", "status": 401}, status=401,
                                 headers={"WWW-Authenticate": "Bearer"})
@@ -96,7 +105,7 @@ async def openapi(web, request):
 
 @endpoint("/api/me")
 def me(role, request):
-    return {"role": str(role), "hfs": role.hfs(), "rhfs": [r for r in api.RHFS if role.sees_rhf(r)]}
+    return api.me(role)
 
 
 @endpoint("/api/summary")
@@ -139,7 +148,7 @@ def errors(role, request):
 
 @endpoint("/api/ops")
 def ops_view(role, request):
-    return ops.doc(_r)
+    return ops.doc(_r, role)
 
 
 @app.timer(2.0)

@@ -6,25 +6,27 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 
 import redis
 
+from isf import stages
 from isf.events import DeltaBatch, NkiV1
 from isf.settlement.views import summary_view
-from services.common.config import make_app, redis_url
+from services.common import observability
+from services.common.config import make_app, redis_client, settings
 from services.common.redis_store import read_totals
 from services.common.runtime import batches, items, processed, publish, store, supervised, track
 from services.settlement.statements import compute_statements
+from services.common import names
 
 log = logging.getLogger("isf.settlement")
 app = make_app("isf-settlement")
-deltas = app.topic("isf.points", "isf.indicators", key_serializer="raw", value_serializer="raw")
-nki_in = app.topic("isf.nki", key_serializer="raw", value_serializer="raw")
-statements_out = app.topic("isf.statements", key_serializer="raw", value_serializer="raw")
-INTERVAL = float(os.environ.get("ISF_STATEMENT_INTERVAL", "5"))
-VIEW_INTERVAL = float(os.environ.get("ISF_VIEW_INTERVAL", "1"))
+deltas = app.topic(names.POINTS, names.INDICATORS, key_serializer="raw", value_serializer="raw")
+nki_in = app.topic(names.NKI, key_serializer="raw", value_serializer="raw")
+statements_out = app.topic(names.STATEMENTS, key_serializer="raw", value_serializer="raw")
+INTERVAL = settings().isf_statement_interval
+VIEW_INTERVAL = settings().isf_view_interval
 track(app, "settlement")
 _published: dict[str, str] = {}
 
@@ -35,7 +37,7 @@ async def settle(stream):
     async for raws in batches(stream):
         bs = [DeltaBatch.model_validate(b) for b in items(raws)]
         processed("settlement", len(bs))
-        await store().settle(bs)
+        await stages.settle(bs, store())
 
 
 @app.agent(nki_in)
@@ -47,12 +49,13 @@ async def nki(stream):
         except ValueError as exc:
             log.warning("NKI value refused: %s", str(exc)[:300])
             continue
-        await store().r.hset("isf:{totals}:nki", f"{v.year}|{v.hf}", f"{v.numerator},{v.denominator}")
+        await store().r.hset(names.NKI_VALUES, f"{v.year}|{v.hf}", f"{v.numerator},{v.denominator}")
 
 
-@app.timer(INTERVAL)
+# Statements and the view are whole-state computations: one settlement worker (the group's leader) makes them.
+@app.timer(INTERVAL, on_leader=True)
 async def publish_statements():
-    client = redis.Redis.from_url(redis_url())  # a few synchronous reads of materialised hashes
+    client = redis_client()  # a few synchronous reads of materialised hashes
     try:
         docs = await app.loop.run_in_executor(None, compute_statements, client)
     except redis.RedisError as exc:  # Redis away: the next tick tries again
@@ -60,6 +63,7 @@ async def publish_statements():
         return
     finally:
         client.close()
+    observability.timer_ran("statements")
     changed = {}
     for key, doc in docs.items():
         body = json.dumps(doc, sort_keys=True, separators=(",", ":"))
@@ -69,7 +73,7 @@ async def publish_statements():
             _published[key] = digest
     if changed:
         try:
-            await store().r.hset("isf:{totals}:statements", mapping=changed)
+            await store().r.hset(names.STATEMENTS_KEY, mapping=changed)
         except redis.RedisError as exc:
             for key in changed:
                 _published.pop(key, None)
@@ -83,12 +87,13 @@ def compute_view(client) -> str:
     return json.dumps({**summary_view(read_totals(client)), "generated_at": time.time()}, separators=(",", ":"))
 
 
-@app.timer(VIEW_INTERVAL)
+@app.timer(VIEW_INTERVAL, on_leader=True)
 async def publish_view():
-    client = redis.Redis.from_url(redis_url())
+    client = redis_client()
     try:
         body = await app.loop.run_in_executor(None, compute_view, client)
-        await store().r.hset("isf:{totals}:views", "summary", body)
+        await store().r.hset(names.VIEWS, "summary", body)
+        observability.timer_ran("view")
     except redis.RedisError as exc:
         log.warning("view not refreshed: %s", type(exc).__name__)
     finally:

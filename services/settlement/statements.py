@@ -11,10 +11,12 @@ import json
 import time
 
 from isf.settlement.statements import difference, statement
+from isf.stats import year_of
 
 from ..common.redis_store import read_nki, read_totals
+from services.common import names
 
-FROZEN = "isf:{totals}:frozen"  # hash `<year>|provisional` -> the statement as frozen
+FROZEN = names.FROZEN  # hash `<year>|provisional` -> the statement as frozen
 
 
 def frozen_provisional(client, year: int) -> dict | None:
@@ -25,7 +27,7 @@ def frozen_provisional(client, year: int) -> dict | None:
 def freeze_provisional(client, year: int) -> dict:
     """Freeze the provisional statement of `year` as it stands now; refuses to freeze twice."""
     rows, nki = read_totals(client), read_nki(client)
-    doc = {**statement(rows, year, "provisional", nki.get(year - 1)), "frozen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    doc = {**statement(rows, year, "provisional", nki), "frozen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     if not client.hsetnx(FROZEN, f"{year}|provisional", json.dumps(doc)):
         raise ValueError(f"the provisional statement for {year} was frozen already "
                          f"(at {frozen_provisional(client, year)['frozen_at']})")
@@ -33,14 +35,15 @@ def freeze_provisional(client, year: int) -> dict:
 
 
 def compute_statements(client) -> dict[str, dict]:
-    """Every statement of every rule year with settled activity, from the totals, NKI values and frozen copies."""
+    """Every statement of every activity year with settled totals (its ISF, and the RBF of the next budget year),
+    from the totals, NKI values and frozen copies."""
     rows = read_totals(client)
     nki_values = read_nki(client)
-    years = sorted({int(k.split("|")[1]) for k, _p, _c in rows if k[0] in "PI"})
+    years = sorted({year_of(k) for k, _p, _c in rows if k[0] in "PI"})
     out = {}
     for y in years:
-        # provisional: first tertial, with last year's NKI value; the frozen copy once there is one
-        prov = frozen_provisional(client, y) or statement(rows, y, "provisional", nki_values.get(y - 1))
-        final = statement(rows, y, "final", nki_values.get(y))
+        # ISF of y and RBF y+1 (NPR data of y, NKI of y-1); the provisional one frozen once it is paid
+        prov = frozen_provisional(client, y) or statement(rows, y, "provisional", nki_values)
+        final = statement(rows, y, "final", nki_values)
         out[f"{y}|provisional"], out[f"{y}|final"], out[f"{y}|difference"] = prov, final, difference(final, prov)
     return out

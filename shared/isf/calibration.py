@@ -12,6 +12,7 @@ from typing import Iterable
 from .registry import hospitals
 from .replay import Pipeline
 from .settlement.statements import achievements, indicator_figures
+from .stats import point_totals
 
 # seed 000, "Måloppnåelse ved foreløpig fordeling": lowest and highest RHF value, in percent
 SEED_000_RANGES = {"1": (12.1, 17.4), "2": (25.3, 28.6), "9": (62.1, 71.4)}
@@ -23,11 +24,10 @@ def calibrate(events: Iterable[bytes], year: int = 2026) -> dict:
     rows = list(Pipeline(b"calibration").run(events).totals.rows())
     reg = hospitals()
     points: dict[str, dict[str, int]] = {"somatic": {}, "phv_tsb": {}}
-    for key, pts, _c in rows:
-        f = key.split("|")
-        if f[0] == "P" and f[1] == str(year):
-            d = points["somatic" if f[3] == "somatic" else "phv_tsb"]
-            d[f[2]] = d.get(f[2], 0) + pts
+    for st, _period, pts, _c in point_totals(rows):
+        if st.year == year:
+            d = points["somatic" if st.sector == "somatic" else "phv_tsb"]
+            d[st.hf] = d.get(st.hf, 0) + pts
     out: dict = {"year": year, "hf_share_deviation_pct": {}, "largest_deviation": {}}
     for sector, attr in (("somatic", "somatic_points_2025"), ("phv_tsb", "phv_tsb_points_2025")):
         total, ref = sum(points[sector].values()), sum(getattr(h, attr) for h in reg.values())

@@ -10,29 +10,36 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from .registry import hospitals
+from .registry import hospitals, known_municipality
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=16,
                                         pattern=r"^[A-Z0-9.]+$")]
-Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+# no control characters: identifiers become parts of Redis keys and member texts (isf.periods.ledger.SEP)
+Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Municipality = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{4}$")]
 
 
 class _Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event_id: Ident
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=9_999_999_999)
     action: Literal["upsert", "delete"]
     hf: Ident
     patient_id: Ident
     birth_date: date | None = None
     age: int | None = Field(default=None, ge=0, le=130)
     sex: Literal["M", "F", "U"]
+    # the patient's home municipality (kommunenummer): gives the RHF of residence ("sørge for")
+    patient_municipality: Municipality | None = None
 
     @model_validator(mode="after")
     def _known_hf_and_age(self):
         if self.hf not in hospitals():
             raise ValueError(f"unknown HF {self.hf!r} (see the registry in README)")
+        if self.patient_municipality is not None and not known_municipality(self.patient_municipality):
+            raise ValueError(f"patient_municipality {self.patient_municipality}: no county "
+                             f"{self.patient_municipality[:2]} in the residence table (see README)")
         if self.birth_date is None and self.age is None and self.action == "upsert":
             raise ValueError("either birth_date or age is required")
         return self
@@ -124,10 +131,15 @@ class Activity(BaseModel):
     source_id: str
     kind: Literal["episode", "prescription"]
     version: int
+    # the order of versions of one source: version, then a delete above an upsert, then the event id,
+    # so that two different events with one version resolve the same way in any delivery order
+    revision: str = ""
     deleted: bool = False
     hf: str
-    rhf: str
+    rhf: str  # owner of the producing HF
     patient: str  # pseudonym
+    municipality: str | None = None  # home municipality: not an identifier on its own (README, Privacy)
+    residence: str = ""  # RHF of residence ("sørge for")
     age_days: int | None = None
     sex: str = "U"
     sector: str = "somatic"

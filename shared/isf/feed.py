@@ -2,7 +2,10 @@
 
 HFs are drawn in proportion to their points in seed 000; patients come back (dialysis,
 biologic drugs with prescriptions and infusions, AMD injections, PHV/TSB series); a share
-of events is corrected (new version), withdrawn, sent twice, sent late or invalid.
+of events is corrected (new version), withdrawn (a version of its own), sent twice, sent late or
+invalid. Every patient has a home municipality: most live in the region of the HF that first
+treats them, a few percent elsewhere (guest patients), more at the university hospitals, which take
+patients from the whole country. The municipality numbers are synthetic (real county prefixes).
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterator
 
-from .registry import hospitals
+from .registry import RHFS, hospitals, residence_codes, residence_rhf
 
 # Case-mix templates: name, relative frequency, sector, care level, main conditions, procedures, extras
 TEMPLATES = [
@@ -44,6 +47,9 @@ SERIES = [
     ("amd", 3),  # 802U injections
 ]
 BIOLOGIC = [("G35", "801H"), ("K509", "806H"), ("M059", "808H"), ("L409", "809H")]
+UNIVERSITY = {"ous", "hbe", "stolav", "unn"}  # regional hospitals with national and multi-regional services
+# rough population of each region (millions): where guest patients come from
+POPULATION = {"sor-ost": 3.1, "vest": 1.1, "midt-norge": 0.75, "nord": 0.48}
 
 
 @dataclass
@@ -55,6 +61,9 @@ class FeedConfig:
     duplicates: float = 0.01
     late: float = 0.01
     invalid: float = 0.005
+    guests: float = 0.03  # patients who live outside the region of the HF that treats them
+    guests_university: float = 0.12  # the same at the university hospitals
+    region: str | None = None  # every patient lives in this region (a test of "sørge for")
 
 
 class Feed:
@@ -70,7 +79,10 @@ class Feed:
                            "phv_tsb": [h.phv_tsb_points_2025 + 1 for h in hs]}
         self.n = 0
         self.sent: list[dict] = []  # recent valid events, for corrections and duplicates
+        self.latest: dict[str, int] = {}  # source -> highest version sent: a correction or delete is one more
         self.patients: dict[str, list[str]] = {}
+        self.home: dict[str, str] = {}  # patient -> municipality
+        self.counties = {r: sorted(c for c, x in residence_codes().items() if x == r and len(c) == 2) for r in RHFS}
 
     def _hf(self, sector: str) -> str:
         return self.rng.choices(self.hfs, self.hf_weights["somatic" if sector == "somatic" else "phv_tsb"])[0]
@@ -85,12 +97,28 @@ class Feed:
         start = datetime(self.cfg.year, 1, 1, 7, 0)
         return start + timedelta(minutes=self.rng.randrange(0, 320 * 24 * 60))
 
+    def _municipality(self, hf: str) -> str:
+        r, cfg = self.rng, self.cfg
+        region = hospitals()[hf].rhf
+        if cfg.region is not None:
+            region = cfg.region
+        elif r.random() < (cfg.guests_university if hf in UNIVERSITY else cfg.guests):
+            others = [x for x in RHFS if x != region]
+            region = r.choices(others, [POPULATION[x] for x in others])[0]
+        while True:
+            m = f"{r.choice(self.counties[region])}{r.randrange(1, 60):02d}"
+            if residence_rhf(m, hf) == region:  # skips a number listed as an exception to its county
+                return m
+
     def _base(self, hf: str, patient: str, sex: str | None = None) -> dict:
         self.n += 1
         r = self.rng
         born = date(r.randrange(1930, 2024), r.randrange(1, 13), r.randrange(1, 29))
+        if patient not in self.home:
+            self.home[patient] = self._municipality(hf)
         return {"event_id": f"ev-{self.cfg.seed}-{self.n}", "version": 1, "action": "upsert", "hf": hf,
-                "patient_id": patient, "birth_date": born.isoformat(), "sex": sex or r.choice("MF")}
+                "patient_id": patient, "birth_date": born.isoformat(), "sex": sex or r.choice("MF"),
+                "patient_municipality": self.home[patient]}
 
     def _episode(self, hf: str, patient: str, template) -> dict:
         name, _w, sector, care, mains, procs, extra = template
@@ -189,7 +217,9 @@ class Feed:
                 hf = self._hf(template[2])
                 ev = self._episode(hf, self._patient(hf), template)
             produced += 1
-            yield self.key_of(ev), json.dumps(ev).encode()
+            key = self.key_of(ev)
+            self.latest[key] = max(self.latest.get(key, 0), ev["version"])
+            yield key, json.dumps(ev).encode()
             self.sent.append(ev)
             if len(self.sent) > 2000:
                 self.sent = self.sent[-1000:]
@@ -200,7 +230,8 @@ class Feed:
                 pending.append(self._correct(r.choice(self.sent)))
             elif y < cfg.duplicates + cfg.corrections + cfg.deletes:
                 old = r.choice(self.sent)
-                pending.append({**old, "event_id": f"del-{self.n}-{old['event_id']}", "version": old["version"] + 1, "action": "delete"})
+                version = self._next_version(old)
+                pending.append({**old, "event_id": f"del-{self.n}-{old['event_id']}", "version": version, "action": "delete"})
                 self.n += 1
             elif y < cfg.duplicates + cfg.corrections + cfg.deletes + cfg.late:
                 old = r.choice(self.sent)
@@ -208,9 +239,16 @@ class Feed:
                     pending.append({**old, "event_id": f"late-{self.n}-{old['event_id']}", "version": old["version"] - 1})
                     self.n += 1
 
+    def _next_version(self, old: dict) -> int:
+        """One above every version of the source sent or queued so far: a correction or a withdrawal never
+        shares a version with another event of its source."""
+        key = self.key_of(old)
+        self.latest[key] = self.latest.get(key, old["version"]) + 1
+        return self.latest[key]
+
     def _correct(self, old: dict) -> dict:
         self.n += 1
-        new = {**old, "event_id": f"fix-{self.n}-{old['event_id']}", "version": old["version"] + 1, "action": "upsert"}
+        new = {**old, "event_id": f"fix-{self.n}-{old['event_id']}", "version": self._next_version(old), "action": "upsert"}
         if "main_condition" in new and self.rng.random() < 0.5:
             new["secondary_conditions"] = list(new.get("secondary_conditions", [])) + ["E870"]
         elif "main_condition" in new:

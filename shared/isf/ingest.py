@@ -1,8 +1,9 @@
 """Ingest: parse and validate hospital events, pseudonymise, and decide which version is current.
 
 `parse` never raises on bad input: it returns readable errors for the dead-letter topic.
-`decide` is the version state machine shared by replay (`MemoryIngestLedger`) and the
-ingest service (the Redis script in `services/common/redis_ingest.py`).
+`decide` is the revision state machine shared by replay (`MemoryIngestLedger`) and the
+ingest service (the ingest script in `services/common/redis_store.py`). Revisions order the events
+of one source totally (`revision`), so any delivery order ends with the same current event.
 """
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ from pydantic import ValidationError
 
 from .events import Activity, EpisodeV1, InputEvent, PrescriptionV1
 from .pseudonym import pseudonymise
-from .registry import hospitals, rhf_of
+from .registry import hospitals, residence_rhf, rhf_of
 from .rules import YEARS
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 8
-SCHEMAS = {"episode/v1": EpisodeV1, "prescription/v1": PrescriptionV1}
+SCHEMAS: dict[str, type[EpisodeV1] | type[PrescriptionV1]] = {"episode/v1": EpisodeV1, "prescription/v1": PrescriptionV1}
 # First sight of an event id: accepted (a newer version), duplicate (this version is already
 # current), superseded (a newer one is). A repeated event id: "repeat", or "repeat_current"
 # when the version it carried is still current (then it is passed on again, harmlessly).
@@ -103,7 +104,8 @@ def _parse(raw: bytes, key: bytes, open_from: int | None) -> InputEvent | Reject
     hf = obj.get("hf") if isinstance(obj.get("hf"), str) and obj.get("hf") in hospitals() else None
     if _depth(obj) > MAX_DEPTH:
         return Rejected([f"JSON nested deeper than {MAX_DEPTH} levels"], redact(text, key), hf)
-    model = SCHEMAS.get(obj["schema"]) if isinstance(obj.get("schema"), str) else None
+    model: type[EpisodeV1] | type[PrescriptionV1] | None = \
+        SCHEMAS.get(obj["schema"]) if isinstance(obj.get("schema"), str) else None
     if model is None:
         return Rejected([f"schema: expected one of {sorted(SCHEMAS)}, got {obj.get('schema')!r}"], redact(text, key), hf)
     try:
@@ -128,7 +130,27 @@ def category(a: Activity) -> str:
 
 def state_year(a: Activity) -> int:
     """The rule year whose closing expires this source's state: of its end, or of its start while ongoing."""
-    return (a.end or a.start).year
+    when = a.end or a.start
+    if when is None:
+        raise ValueError(f"activity {a.source_id} has neither start nor end")
+    return when.year
+
+
+def revision(version: int, deleted: bool, event_id: str) -> str:
+    """The total order of one source's events, as text that sorts the same in Python and in Redis' Lua:
+    a higher version wins; at one version a delete wins over an upsert (a withdrawal is never undone by
+    a resend of the same version); then the greater event id, so two different events can never tie."""
+    return f"{version:010d}|{int(deleted)}|{event_id}"
+
+
+MOVED = "|moved"  # suffix of the revision that withdraws a source from the patient it no longer belongs to
+
+
+def withdrawal(a: Activity, patient: str) -> Activity:
+    """The withdrawal of source `a` from `patient`, its patient before this revision (a corrected patient
+    id): state is kept per patient, so the old patient's contributions are retracted under their own key."""
+    return Activity(source_id=a.source_id, kind=a.kind, version=a.version, revision=a.revision + MOVED,
+                    deleted=True, hf=a.hf, rhf=a.rhf, patient=patient, residence=a.residence, start=a.start, end=a.end)
 
 
 def to_activity(e: InputEvent, key: bytes) -> Activity:
@@ -137,8 +159,11 @@ def to_activity(e: InputEvent, key: bytes) -> Activity:
         age_days = (start.date() - e.birth_date).days
     else:
         age_days = int((e.age or 0) * 365.25)
-    common = dict(source_id=e.source_id, version=e.version, deleted=e.action == "delete", hf=e.hf, rhf=rhf_of(e.hf),
-                  patient=pseudonymise(e.patient_id, key), age_days=age_days, sex=e.sex)
+    deleted = e.action == "delete"
+    common = dict(source_id=e.source_id, version=e.version, revision=revision(e.version, deleted, e.event_id),
+                  deleted=deleted, hf=e.hf, rhf=rhf_of(e.hf), patient=pseudonymise(e.patient_id, key),
+                  municipality=e.patient_municipality, residence=residence_rhf(e.patient_municipality, e.hf),
+                  age_days=age_days, sex=e.sex)
     if isinstance(e, EpisodeV1):
         return Activity(kind="episode", sector=e.sector, care_level=e.care_level, start=e.admitted_at,
                         end=e.discharged_at, main_condition=e.main_condition,
@@ -152,23 +177,49 @@ def to_activity(e: InputEvent, key: bytes) -> Activity:
 
 
 class MemoryIngestLedger:
-    """Current version per source, and the outcome per event id: the same rules as the Redis script."""
+    """Current revision per source, the outcome per event id and the ingest counters: the same rules as
+    the Redis scripts (ingest and dead letters), the in-memory twin behind `isf.stages.IngestStore`."""
 
     def __init__(self) -> None:
-        self.current: dict[str, tuple[int, str]] = {}  # source -> (version, event_id that set it)
+        # source -> (revision, event id, patient, patient it moved from or "")
+        self.current: dict[str, tuple[str, str, str, str]] = {}
         self.outcomes: dict[str, str] = {}
+        self.dead: set[str] = set()
+        self.counters: dict[str, int] = {}
 
-    def decide(self, source: str, event_id: str, version: int) -> Decision:
-        seen = self.outcomes.get(event_id)
-        if seen is not None:
-            return "repeat_current" if self.current.get(source) == (version, event_id) else "repeat"
+    def _count(self, name: str) -> None:
+        self.counters[name] = self.counters.get(name, 0) + 1
+
+    def decide_one(self, source: str, event_id: str, rev: str, patient: str, category: str = "grouped") -> tuple[Decision, str]:
+        """The decision, and the patient this revision withdrew the source from ("" if none): passed on
+        again with every repeat of a current event, so a lost withdrawal is re-sent too."""
         cur = self.current.get(source)
-        if cur is None or version > cur[0]:
-            self.current[source] = (version, event_id)
-            outcome = "accepted"
-        elif version == cur[0]:
+        if event_id in self.outcomes:
+            if cur is not None and cur[0] == rev and cur[1] == event_id:
+                return "repeat_current", cur[3]
+            return "repeat", ""
+        if cur is None or rev > cur[0]:
+            moved = cur[2] if cur is not None and cur[2] != patient else ""
+            self.current[source] = (rev, event_id, patient, moved)
+            outcome: Decision = "accepted"
+            self._count(category)
+        elif rev == cur[0]:
             outcome = "duplicate"
         else:
             outcome = "superseded"
         self.outcomes[event_id] = outcome
-        return outcome
+        self._count(outcome)
+        return outcome, (self.current[source][3] if outcome == "accepted" else "")
+
+    async def decide(self, items: list) -> list[tuple[str, str]]:
+        return [self.decide_one(src, eid, rev, patient, cat) for src, eid, rev, cat, _close, patient in items]
+
+    async def dead_letter(self, items: list) -> list[bool]:
+        out = []
+        for _hf, digest, _errors in items:
+            first = digest not in self.dead
+            if first:
+                self.dead.add(digest)
+                self._count("dead_lettered")
+            out.append(first)
+        return out

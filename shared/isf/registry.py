@@ -1,4 +1,6 @@
-"""The registry of hospital trusts (HF) and their regional health authority (RHF), from data/registry.csv."""
+"""The registries: hospital trusts (HF) and their owning RHF (data/registry.csv), and the RHF a patient's
+home municipality belongs to ("sørge for", data/residence.csv: county prefix to region, with the known
+exceptions by full municipality number)."""
 from __future__ import annotations
 
 import csv
@@ -32,3 +34,32 @@ def hospitals() -> dict[str, Hospital]:
 
 def rhf_of(hf: str) -> str:
     return hospitals()[hf].rhf
+
+
+@lru_cache(maxsize=1)
+def residence_codes() -> dict[str, str]:
+    path = Path(__file__).with_name("data") / "residence.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        codes = {r["code"]: r["rhf"] for r in csv.DictReader(fh)}
+    bad = sorted(c for c, r in codes.items() if r not in RHFS or len(c) not in (2, 4))
+    if bad:
+        raise ValueError(f"residence.csv: bad rows {bad}")
+    return codes
+
+
+def residence_rhf(municipality: str | None, hf: str) -> str:
+    """The RHF responsible for a patient ("sørge for"): by home municipality (an exception listed by its
+    full number, else its county prefix); without a municipality, the producing HF's owner (an inference:
+    old events carry no residence, and most patients are treated in their own region)."""
+    if municipality is None:
+        return rhf_of(hf)
+    codes = residence_codes()
+    found = codes.get(municipality) or codes.get(municipality[:2])
+    if found is None:
+        raise KeyError(f"municipality {municipality}: county {municipality[:2]} is not in the residence table")
+    return found
+
+
+def known_municipality(municipality: str) -> bool:
+    codes = residence_codes()
+    return municipality in codes or municipality[:2] in codes

@@ -1,68 +1,73 @@
 """The batch reference: the complete streaming logic in one process, without Kafka or Redis.
 
-`Pipeline.handle` is what the services do, stage by stage, with in-memory stores; the
-streaming system must end in the same totals over the same events.
+The same stage functions the services call (`isf.stages`), in micro-batches, over the in-memory twins
+of the Redis stores; the streaming system must end in the same totals over the same events.
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Callable, Iterable
 
+from . import stages
 from .events import DeltaBatch
-from .grouping.activity import group_activity
-from .ingest import FIRST_SIGHT, PASS_ON, MemoryIngestLedger, Rejected, category, parse, to_activity
+from .ingest import FIRST_SIGHT, MemoryIngestLedger
 from .periods import LEDGERS
 from .periods.ledger import MemoryLedger
 from .settlement.money import points_by_hf, summary
 from .settlement.totals import Totals
 
+BATCH = 500
+COUNTERS = ("accepted", "duplicate", "superseded", "dead_lettered", "grouped", "deleted", "ongoing")
+
 
 class Pipeline:
     def __init__(self, key: bytes, rule_year: int | None = None, open_from: int | None = None,
-                 on_batch: Callable[[DeltaBatch], None] | None = None):
+                 on_batch: Callable[[DeltaBatch], None] | None = None, ledgers=LEDGERS):
         """`rule_year` groups every activity under that year's rules instead of its own (simulation);
         `open_from` refuses rule years before it as closed, as the ingest service does at the time;
-        `on_batch` sees every delta batch as it is settled (what the settlement service receives)."""
+        `on_batch` sees every delta batch as it is settled (what the settlement service receives);
+        `ledgers` replaces what a grouped activity contributes (the redistribution's own pricing)."""
         self.key = key
+        self.ledgers = ledgers
         self.on_batch = on_batch
         self.rule_year = rule_year
         self.open_from = open_from
         self.ingest = MemoryIngestLedger()
         self.ledger = MemoryLedger()
         self.totals = Totals()
-        self.counters = {"in": 0, "accepted": 0, "duplicate": 0, "superseded": 0, "repeat": 0,
-                         "dead_lettered": 0, "grouped": 0, "deleted": 0, "ongoing": 0}
-        self._dead: set[str] = set()
+        self.seen = 0
+        self.repeats = 0  # repeated event ids and dead-lettered payloads seen before: counted nowhere else
+
+    @property
+    def counters(self) -> dict[str, int]:
+        return {"in": self.seen, **{k: self.ingest.counters.get(k, 0) for k in COUNTERS}, "repeat": self.repeats}
 
     def handle(self, raw: bytes) -> None:
-        self.counters["in"] += 1
-        parsed = parse(raw, self.key, open_from=self.open_from)
-        if isinstance(parsed, Rejected):
-            digest = hashlib.sha256(raw).hexdigest()
-            if digest not in self._dead:
-                self._dead.add(digest)
-                self.counters["dead_lettered"] += 1
-            else:
-                self.counters["repeat"] += 1
-            return
-        decision = self.ingest.decide(parsed.source_id, parsed.event_id, parsed.version)
-        self.counters[decision if decision in FIRST_SIGHT else "repeat"] += 1
-        if decision not in PASS_ON:
-            return
-        a = to_activity(parsed, self.key)
-        if decision == "accepted":
-            self.counters[category(a)] += 1
-        g = group_activity(a, year=self.rule_year)
-        for ns, contributions in LEDGERS:
-            batch = self.ledger.apply(ns, a.source_id, a.version, contributions(g))
-            if self.totals.apply(batch) and self.on_batch is not None:
-                self.on_batch(batch)
+        self.handle_batch([raw])
 
-    def run(self, lines: Iterable[bytes]) -> "Pipeline":
+    def handle_batch(self, raws: list[bytes]) -> None:
+        out = stages.run_now(stages.ingest(raws, self.key, self.ingest, self.open_from))
+        self.seen += len(raws)
+        self.repeats += sum(d not in FIRST_SIGHT for d in out.decisions) + out.first_dead.count(False)
+        grouped = stages.group(out.passed, self.rule_year)
+        for ns, contributions in self.ledgers:
+            batches = stages.run_now(stages.apply_ledger(grouped, ns, contributions, self.ledger))
+            fresh = {b.id: b for b in batches if b.id not in self.totals.applied}
+            stages.run_now(stages.settle(batches, self.totals))
+            if self.on_batch is not None:
+                for b in fresh.values():
+                    self.on_batch(b)
+
+    def run(self, lines: Iterable[bytes], batch: int = BATCH) -> "Pipeline":
+        chunk: list[bytes] = []
         for raw in lines:
             raw = raw.rstrip(b"\r\n")
             if raw:
-                self.handle(raw)
+                chunk.append(raw)
+                if len(chunk) >= batch:
+                    self.handle_batch(chunk)
+                    chunk = []
+        if chunk:
+            self.handle_batch(chunk)
         return self
 
     def result(self) -> dict:

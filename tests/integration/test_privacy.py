@@ -13,9 +13,10 @@ from isf.replay import Pipeline
 from services.common.infra import TOPICS
 from services.run import expected_state, wait_converged
 from services.runner import Stack, produce
+from services.common import names
 
 pytestmark = pytest.mark.integration
-AFTER_INGEST = [t for t in TOPICS if t not in ("isf.episodes", "isf.prescriptions")]
+AFTER_INGEST = [t for t in TOPICS if t not in (names.EPISODES, names.PRESCRIPTIONS)]
 
 
 def national_id(synthetic: str) -> str:
@@ -65,7 +66,7 @@ def test_no_raw_identifier_in_topics_after_ingest_in_redis_or_in_logs():
             blob = b"\n".join(consume_all(stack.infra.bootstrap, topic))
             found[topic] = len(blob)
             assert not any(i.encode() in blob for i in ids), f"raw identifier in {topic}"
-        assert found["isf.activity"] > 0 and found["isf.dead-letter"] > 0 and found["isf.statements"] > 0
+        assert found[names.ACTIVITY] > 0 and found[names.DEAD_LETTER] > 0 and found[names.STATEMENTS] > 0
         dump = []
         for key in client.scan_iter(count=5000):
             dump.append(key)

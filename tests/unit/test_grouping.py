@@ -1,5 +1,7 @@
 """The NordDRG engine: conformance with the reference grouper, table validation, properties."""
 
+from functools import lru_cache
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -9,6 +11,8 @@ from isf.grouping.engine import group_case
 from isf.grouping.features import GroupingCase
 from isf.grouping.tables import DefinitionError, compile_definitions, load_definitions, read_raw
 from isf.rules import definitions_path, rule_year
+
+from .norddrg_oracle import Oracle
 
 
 def test_all_golden_cases_agree_with_the_reference(norddrg):
@@ -81,6 +85,7 @@ def test_every_activity_groups_with_non_negative_points_and_errors_explain_thems
 
     from isf.events import Activity
     from isf.grouping.activity import group_activity
+    from isf.grouping.mapping import to_case
 
     start = datetime(year, 3, 1, 8)
     a = Activity(source_id="E:ous:p", kind="episode", version=1, hf="ous", rhf="sor-ost", patient="x", age_days=age,
@@ -89,9 +94,71 @@ def test_every_activity_groups_with_non_negative_points_and_errors_explain_thems
                  urgency=urgency, debtor=debtor)
     g = group_activity(a, explain=True)
     assert g.rule_year == year and g.drg is not None
+    assert (g.drg, g.ord, g.rtc) == _oracle(year).group(to_case(a))
     assert g.drg_points >= 0
     assert g.drg in rule_year(year).weights  # every DRG the logic gives has a weight-list row
     if g.rtc not in ("0", "A"):
         assert g.explanation["rule"]["rtc"] and g.explanation["reason"]
     if debtor not in rule_year(year).isf_debtors:
         assert g.drg_points == 0
+
+
+# --- the compiled engine against a literal scan of every row (tests/unit/norddrg_oracle.py) ---
+
+def _cases(defs):
+    """Cases made of the tables' own codes, unknown codes, (dagger, asterisk) pairs and any two codes."""
+    dagger_pairs = sorted({(d, code) for code, by_vt in defs.dg.items()
+                           for rows in by_vt.values() for d, _ in rows if d})
+    code = st.one_of(st.sampled_from(sorted(defs.dg)), st.sampled_from(["", "XX999"]))
+    pair = st.one_of(st.tuples(code, st.just("")), st.tuples(code, code),
+                     *([st.sampled_from(dagger_pairs)] if dagger_pairs else []))
+    # ages and stays on both sides of every limit a rule sets, and anywhere else
+    ages = sorted({n + d for r in defs.rules for n in r.age if abs(n) < 10 ** 9 for d in (-1, 0, 1) if n + d >= 0})
+    stays = sorted({n + d for r in defs.rules for n in r.los if abs(n) < 10 ** 9 for d in (-1, 0, 1) if n + d >= 0})
+    return st.builds(
+        GroupingCase,
+        sex=st.sampled_from("MFU"),
+        age_days=st.one_of(st.sampled_from(ages or [0]), st.integers(0, 45000)),
+        discharge=st.sampled_from(["H", "N", "E", "R", ""]),
+        los_days=st.one_of(st.sampled_from(stays or [0]), st.integers(0, 90)),
+        pairs=st.tuples(pair, pair).flatmap(lambda two: st.lists(pair, max_size=6).map(lambda more: two + tuple(more))),
+        procedures=st.lists(st.sampled_from(sorted(defs.proc) + ["NOPE1"]), max_size=6).map(tuple),
+    )
+
+
+def _agrees_with_the_oracle(defs, oracle, case):
+    fast = group_case(defs, case, explain=False)
+    explained = group_case(defs, case, explain=True)
+    assert (fast.drg, fast.ord, fast.rtc) == oracle.group(case)
+    assert (explained.drg, explained.ord, explained.rtc, explained.mdc) == (fast.drg, fast.ord, fast.rtc, fast.mdc)
+    if fast.ord is not None:
+        assert explained.explanation["rule"]["ord"] == fast.ord
+
+
+@lru_cache(maxsize=None)
+def _oracle(year: int) -> Oracle:
+    return Oracle(read_raw(definitions_path(year)))
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_indexed_rules_pick_the_row_a_scan_of_every_row_picks_under_each_rule_year(year):
+    defs, oracle = rule_year(year).definitions, _oracle(year)
+
+    @settings(max_examples=400, deadline=None)
+    @given(case=_cases(defs))
+    def check(case):
+        _agrees_with_the_oracle(defs, oracle, case)
+    check()
+
+
+def test_indexed_rules_pick_the_row_a_scan_of_every_row_picks_with_the_official_2016_tables(norddrg):
+    source = norddrg / "DefinitionData_NOR_2016_PR1cN.zip"
+    defs, oracle = load_definitions(source), Oracle(read_raw(source))
+
+    @settings(max_examples=300, deadline=None)
+    @given(case=_cases(defs))
+    def check(case):
+        _agrees_with_the_oracle(defs, oracle, case)
+    check()
+    for g in read_golden(norddrg / "TestData.csv"):
+        _agrees_with_the_oracle(defs, oracle, g.case)

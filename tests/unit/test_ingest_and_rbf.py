@@ -1,7 +1,8 @@
 """Ingest: readable dead-letters, pseudonyms, version rules. RBF: the staircase and its invariants."""
 from decimal import Decimal
 
-from isf.ingest import MemoryIngestLedger, Rejected, parse, to_activity
+from isf.ingest import MemoryIngestLedger, Rejected, parse, revision, to_activity
+from isf.rules import rule_year
 from isf.settlement.rbf import distribute, step
 
 from .helpers import KEY, episode, raw
@@ -25,19 +26,40 @@ def test_patient_identity_is_pseudonymised_with_the_key():
     assert "SYN-42" not in a.model_dump_json() and a.patient != b.patient
 
 
-def test_version_rules():
+def test_a_higher_version_replaces_and_a_repeat_or_older_one_changes_nothing():
     led = MemoryIngestLedger()
-    assert led.decide("s", "e1", 1) == "accepted"
-    assert led.decide("s", "e1", 1) == "repeat_current"
-    assert led.decide("s", "e2", 2) == "accepted"
-    assert led.decide("s", "e1", 1) == "repeat"
-    assert led.decide("s", "e0", 1) == "superseded"
-    assert led.decide("s", "e3", 2) == "duplicate"
+
+    def decide(eid, v, patient="p", deleted=False):
+        return led.decide_one("s", eid, revision(v, deleted, eid), patient)[0]
+    assert decide("e1", 1) == "accepted"
+    assert decide("e1", 1) == "repeat_current"
+    assert decide("e2", 2) == "accepted"
+    assert decide("e1", 1) == "repeat"
+    assert decide("e0", 1) == "superseded"
+    led.outcomes.pop("e2")  # its id forgotten (expired): the same event again is a duplicate
+    assert decide("e2", 2) == "duplicate"
 
 
-def test_staircase_of_seed_002_with_target_15():
-    t = Decimal(15)
-    assert [step(Decimal(a), t) for a in ("2.9", "3", "5.9", "6", "8.9", "9", "11.9", "12", "15", "30")] == \
+def test_at_one_version_a_delete_wins_over_an_upsert_in_either_order():
+    for order in (("up", "del"), ("del", "up")):
+        led = MemoryIngestLedger()
+        for eid in order:
+            led.decide_one("s", eid, revision(2, eid == "del", eid), "p")
+        assert led.current["s"][1] == "del"
+
+
+def test_a_corrected_patient_withdraws_the_source_from_the_old_patient_also_when_repeated():
+    led = MemoryIngestLedger()
+    assert led.decide_one("s", "e1", revision(1, False, "e1"), "A") == ("accepted", "")
+    assert led.decide_one("s", "e2", revision(2, False, "e2"), "B") == ("accepted", "A")
+    assert led.decide_one("s", "e2", revision(2, False, "e2"), "B") == ("repeat_current", "A")
+    assert led.decide_one("s", "e3", revision(3, False, "e3"), "B") == ("accepted", "")
+
+
+def test_staircase_of_seed_002_table_4_for_indicator_1_with_target_15():
+    steps = rule_year(2025).rbf.steps["1"]
+    assert rule_year(2025).rbf.targets["1"] == Decimal(15)
+    assert [step(Decimal(a), steps) for a in ("2.99", "3", "5.99", "6", "8.99", "9", "11.99", "12", "15", "30")] == \
            [0, 1, 1, 2, 2, 4, 4, 5, 5, 5]
 
 
@@ -59,3 +81,8 @@ def test_a_closed_rule_year_is_refused_and_its_state_expiry_follows_final_settle
     assert isinstance(r, Rejected) and "rule year 2025 is closed" in r.errors[0]
     assert datetime.fromtimestamp(closes_at(2025), timezone.utc) == datetime(2027, 1, 1, tzinfo=timezone.utc)
     assert first_open_year(closes_at(2025) - 1) == 2025 and first_open_year(closes_at(2025)) == 2026
+
+
+def test_an_identifier_with_control_characters_is_rejected_since_ids_become_parts_of_keys():
+    r = parse(raw(episode(episode_id="a\x1fb")), KEY)
+    assert isinstance(r, Rejected) and r.errors[0].startswith("episode_id")

@@ -16,10 +16,6 @@ SECTOR_MARKERS = {"phv": "ZZSP", "tsb": "ZZST"}
 ACUTE_MARKER = "ZZHA"
 
 
-def icd(code: str) -> str:
-    return code.replace(".", "").upper()
-
-
 def length_of_stay(a: Activity) -> int:
     """Days between admission and discharge dates for inpatient stays; 0 for day and outpatient care."""
     if a.care_level != "inpatient" or a.start is None or a.end is None:
@@ -30,14 +26,15 @@ def length_of_stay(a: Activity) -> int:
 def to_case(a: Activity) -> GroupingCase:
     markers = [m for m in (CARE_MARKERS.get(a.care_level), SECTOR_MARKERS.get(a.sector),
                            ACUTE_MARKER if a.urgency == "acute" else None) if m]
-    pairs = ((icd(a.main_condition), ""),) + tuple((icd(c), "") for c in a.secondary_conditions)
+    # ICD-10 codes as the tables write them: no dot, upper case; pair 2 is kept even when empty
+    pairs = [(c.replace(".", "").upper(), "") for c in (a.main_condition, *a.secondary_conditions)]
     if len(pairs) == 1:
-        pairs += (("", ""),)
+        pairs.append(("", ""))
     return GroupingCase(
         sex=a.sex if a.sex in ("M", "F") else "U",
         age_days=a.age_days or 0,
         discharge="H",
         los_days=length_of_stay(a),
-        pairs=pairs,
-        procedures=tuple(a.procedures) + tuple(markers),
+        pairs=tuple(pairs),
+        procedures=(*a.procedures, *markers),
     )

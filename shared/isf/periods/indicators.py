@@ -2,7 +2,11 @@
 
 Stat keys: `I|year|hf|<indicator>|num` and `I|year|hf|<indicator>|den` for counted
 indicators (1, 9); unique patients `I|year|hf|<indicator>|num` and shared denominators
-`I|year|hf|patients|<population>`. Only activity that counts in ISF takes part.
+`I|year|hf|patients|<population>`. Indicators 1-8 take only activity that counts in ISF (seed 002,
+appendix: "kun tellende ISF-opphold"); indicator 1 counts outpatient consultations, i.e. episodes
+grouped to a DRG of the service type "polikliniske konsultasjoner" (the rule year's
+`service_types.csv`). Indicator 9 is NKI data; the count kept here (every inpatient discharge,
+somatic, PHV and TSB, whatever its debtor) is only its fallback where no NKI value is given.
 """
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from datetime import timedelta
 
 from ..events import Delta
 from ..grouping.activity import Grouped
+from ..rules import rule_year
 from .calendar import label, score
-from .ledger import Contributions, Unit
+from .ledger import Contributions, Unit, contributions
 
 NAMESPACE = "ind"
 
@@ -27,6 +32,7 @@ UNIQUE = (
 )
 POPULATION_OF = {i: pop for i, pop, _ in UNIQUE}
 REMOTE_MODES = {"video", "phone"}
+CONSULTATION = "outpatient_consultation"
 SUMMARY_WITHIN = timedelta(days=1)
 
 
@@ -42,28 +48,31 @@ def _qualifies(g: Grouped, test: dict) -> bool:
 
 
 def indicator_contributions(g: Grouped) -> Contributions:
-    if not g.isf_liable:
+    if not g.counts:
         return Contributions()
     a, y = g.activity, g.rule_year
-    day = a.end.date()
+    assert a.end is not None  # grouped under a rule year: it has ended
+    end = a.end
+    day = end.date()
     sc = score(day)
     items: list[Delta] = []
     units: list[tuple[Unit, int]] = []
-    pops = _population(g)
+    pops = _population(g) if g.isf_liable else set()
+    consultation = g.isf_liable and rule_year(y).service_types.get(g.drg or "") == CONSULTATION
     for period in (label("tertial", day), label("year", day)):
         base = f"I|{y}|{a.hf}"
         for pop in pops:
-            units.append((Unit(f"{base}|patients|{pop}", a.patient, period), sc))
+            units.append((Unit(f"{base}|patients|{pop}", a.patient, period, f"{base}|patients|{pop}"), sc))
         for ind, pop, test in UNIQUE:
             if pop in pops and _qualifies(g, test):
-                units.append((Unit(f"{base}|{ind}|num", a.patient, period), sc))
-        if a.kind == "episode" and a.care_level == "outpatient" and a.contact_mode is not None:
+                units.append((Unit(f"{base}|{ind}|num", a.patient, period, f"{base}|{ind}|num"), sc))
+        if consultation:
             items.append(Delta(stat=f"{base}|1|den", period=period, count=1))
             if a.contact_mode in REMOTE_MODES:
                 items.append(Delta(stat=f"{base}|1|num", period=period, count=1))
-        if a.kind == "episode" and a.care_level == "inpatient" and a.sector == "somatic":
+        if a.kind == "episode" and a.care_level == "inpatient":
             items.append(Delta(stat=f"{base}|9|den", period=period, count=1))
             sent = a.discharge_summary_sent_at
-            if sent is not None and sent - a.end <= SUMMARY_WITHIN:
+            if sent is not None and sent - end <= SUMMARY_WITHIN:
                 items.append(Delta(stat=f"{base}|9|num", period=period, count=1))
-    return Contributions(tuple(items), tuple(units))
+    return contributions(items, units)

@@ -1,8 +1,11 @@
 """What a grouped activity contributes to ISF points: DRG episodes, STG and TFG patient-periods.
 
-Stat keys: `P|year|hf|sector|system|code` for points earned, `S|...` for points a member
-DRG/STG would have earned but that moved to its TFG (suppressed, kept for management
-information). Patient-periods are counted per HF: a patient treated by two HFs counts in both.
+Stat keys (`isf.stats.PointStat`): `P|year|hf|sector|system|code|residence` for points earned,
+`S|...` for points a member DRG/STG would have earned but that moved to its TFG (suppressed, kept
+for management information). STG patient-periods are counted per HF. A TFG patient-period is one
+unit nationally (seed 003 sec. 5.1, "på tvers av helseforetak og regioner"): it is credited to the HF
+of its first member (earliest activity date, then lowest source id) and to that member's region of
+residence; the ledger moves the credit when that member is corrected or withdrawn.
 """
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ from ..events import Delta
 from ..grouping.activity import Grouped
 from ..rules import rule_year
 from .calendar import label, score
-from .ledger import Contributions, Unit
+from ..stats import PointStat
+from .ledger import Contributions, Unit, contributions
 
 NAMESPACE = "pts"
 
@@ -30,31 +34,34 @@ def point_contributions(g: Grouped) -> Contributions:
     liable = g.isf_liable
     day = a.end.date()
     tertial = label("tertial", day)
-    base = f"{y}|{a.hf}|{sector}"
     items: list[Delta] = []
     units: list[tuple[Unit, int]] = []
     sc = score(day)
 
-    def member(system: str, code: str, own_micro: int, own_unit: Unit | None) -> None:
+    def stat(system: str, code: str) -> PointStat:
+        return PointStat("P", y, a.hf, sector, system, code, a.residence)
+
+    def member(system: str, code: str, own_micro: int, period: str | None, by_first: bool = False) -> None:
+        """A DRG episode (period None: an item of its tertial) or an STG patient-period of this HF."""
         tfg = rules.tfg_of_member.get((system, code))
         moved = tfg is not None and tfg.finances
-        if own_unit is None:
-            items.append(Delta(stat=f"P|{base}|{system}|{code}", period=tertial, points_micro=0 if moved else own_micro, count=1))
+        own = stat(system, code)
+        if period is None:
+            items.append(Delta(stat=str(own), period=tertial, points_micro=0 if moved else own_micro, count=1))
             if moved:
-                items.append(Delta(stat=f"S|{base}|{system}|{code}", period=tertial, points_micro=own_micro, count=1))
+                items.append(Delta(stat=str(own.suppressed()), period=tertial, points_micro=own_micro, count=1))
         else:
-            units.append((Unit(own_unit.stat, a.patient, own_unit.period, 0 if moved else own_micro, own_unit.by_first), sc))
-            if moved:
-                units.append((Unit("S" + own_unit.stat[1:], a.patient, own_unit.period, own_micro, own_unit.by_first), sc))
+            for st, pts in ((own, 0 if moved else own_micro), *(((own.suppressed(), own_micro),) if moved else ())):
+                # unique per HF (whatever the residence of each member): one unit per HF, STG and period
+                units.append((Unit(f"{st.kind}|{y}|{a.hf}|{system}|{code}", a.patient, period, str(st), pts, by_first), sc))
         if tfg is not None:
             w = micro(tfg.weight) if liable else 0
-            units.append((Unit(f"P|{base}|TFG|{tfg.tfg}", a.patient, label(tfg.period, day), w, tfg.period == "year"), sc))
+            units.append((Unit(f"TFG|{y}|{tfg.tfg}", a.patient, label(tfg.period, day), str(stat("TFG", tfg.tfg)), w,
+                               tfg.period == "year"), sc))
 
     if g.drg is not None:
         member("DRG", g.drg, micro(g.drg_points), None)
     if g.stg is not None:
         stg = rules.stgs[g.stg]
-        kind = stg.period
-        w = micro(stg.weight) if liable else 0
-        member("STG", g.stg, w, Unit(f"P|{base}|STG|{g.stg}", a.patient, label(kind, day), w, kind == "year"))
-    return Contributions(tuple(items), tuple(units))
+        member("STG", g.stg, micro(stg.weight) if liable else 0, label(stg.period, day), stg.period == "year")
+    return contributions(items, units)

@@ -66,10 +66,22 @@ class SectorMoney:
 
 @dataclass(frozen=True)
 class RbfParams:
+    """RBF of one budget year: budget, distribution key (shares summing to 1), indicator weights, targets and
+    staircase steps (per indicator: (achievement in percent from which it earns, multiple of x), ascending)."""
     budget_nok: Decimal
     key: dict[str, Decimal]
     weights: dict[str, Decimal]
     targets: dict[str, Decimal]  # percent
+    steps: dict[str, tuple[tuple[Decimal, int], ...]]
+
+
+def _rbf(p: dict) -> RbfParams:
+    """The `rbf` block of params.json; a key given as base-grant figures becomes their exact ratios."""
+    basis = {k: Decimal(v) for k, v in (p.get("base_grant_mnok") or p["key"]).items()}
+    total = sum(basis.values())
+    return RbfParams(Decimal(p["budget_nok"]), {k: v / total for k, v in basis.items()},
+                     {k: Decimal(v) for k, v in p["weights"].items()}, {k: Decimal(v) for k, v in p["targets"].items()},
+                     {i: tuple(sorted((Decimal(t), int(m)) for t, m in s.items())) for i, s in p["steps"].items()})
 
 
 @dataclass(frozen=True)
@@ -83,6 +95,7 @@ class RuleYear:
     sectors: dict[str, SectorMoney]
     isf_debtors: frozenset[str]
     rbf: RbfParams
+    service_types: dict[str, str]  # DRG -> DRG service type (DRG-tjenestetype), where the project needs it
 
     @cached_property
     def stgs(self) -> dict[str, StgRule]:
@@ -160,7 +173,6 @@ def rule_year(year: int) -> RuleYear:
             if m in tfg_of_member:
                 raise RuleError(f"tfg.csv {year}: {m} is a member of both {tfg_of_member[m].tfg} and {t.tfg}")
             tfg_of_member[m] = t
-    rbf = params["rbf"]
     return RuleYear(
         year=year,
         definitions=load_definitions(definitions_path(year)),
@@ -170,6 +182,6 @@ def rule_year(year: int) -> RuleYear:
         tfg_of_member=tfg_of_member,
         sectors={k: SectorMoney(Decimal(v["unit_price_nok"]), Decimal(v["isf_share"])) for k, v in params["sectors"].items()},
         isf_debtors=frozenset(params["isf_debtors"]),
-        rbf=RbfParams(Decimal(rbf["budget_nok"]), {k: Decimal(v) for k, v in rbf["key"].items()},
-                      {k: Decimal(v) for k, v in rbf["weights"].items()}, {k: Decimal(v) for k, v in rbf["targets"].items()}),
+        rbf=_rbf(params["rbf"]),
+        service_types={r["drg"]: r["service_type"] for r in _csv(folder / "service_types.csv")},
     )

@@ -1,31 +1,63 @@
-"""RBF: result-based financing between the four RHFs (seed 002), per rule year.
+"""RBF: result-based financing between the four RHFs (seed 002), per budget year.
 
-Staircase per indicator, relative to the target T: below 0.2T nothing; [0.2T, 0.4T) one
-step x; [0.4T, 0.6T) 2x; [0.6T, 0.8T) 4x; 0.8T and above 5x, with x = the indicator's
-points / (5 x number of RHFs). Raw points are weighted by the distribution key and
-normalised; income_r = budget x key_r x raw_r / sum_s(key_s x raw_s).
+Data years (seed 002 sec. 1.2 and 4.1.2): RBF for budget year B is computed from NPR data of B-1
+(provisional: its first tertial; final: the whole year) and NKI values of B-2, the same NKI in both.
+Staircase per indicator from the budget year's parameters: an achievement from a step's threshold
+earns that step's multiple of x, x = the indicator's points / (top multiple x number of RHFs). Raw
+points are weighted by the distribution key and normalised;
+income_r = budget x key_r x raw_r / sum_s(key_s x raw_s).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from ..rules import rule_year
+from ..rules import YEARS, RbfParams, RuleError, rule_year
 
 TOTAL_POINTS = Decimal(100_000)
-STEPS = ((Decimal("0.8"), 5), (Decimal("0.6"), 4), (Decimal("0.4"), 2), (Decimal("0.2"), 1))
+KINDS = ("provisional", "final")
 
 
-def step(achievement: Decimal, target: Decimal) -> int:
-    """Multiples of x earned: 0, 1, 2, 4 or 5."""
-    for share, multiple in STEPS:
-        if achievement >= share * target:
-            return multiple
-    return 0
+@dataclass(frozen=True)
+class DataYears:
+    """What RBF for one budget year is computed from."""
+    budget_year: int
+    npr_period: str  # "2025-T1" (provisional) or "2025" (final): a period label of the indicator totals
+    nki_year: int
+
+    @property
+    def npr_year(self) -> int:
+        return self.budget_year - 1
 
 
-def distribute(year: int, achievements: dict[str, dict[str, Decimal]], budget_nok: Decimal | None = None,
+def data_years(budget_year: int, kind: str) -> DataYears:
+    if kind not in KINDS:
+        raise ValueError(f"unknown RBF kind {kind!r}: expected provisional or final")
+    npr = budget_year - 1
+    return DataYears(budget_year, f"{npr}-T1" if kind == "provisional" else str(npr), budget_year - 2)
+
+
+def params_for(budget_year: int) -> tuple[int, RbfParams]:
+    """The parameters of the budget year, or of the latest earlier rule year when it has none yet (e.g. RBF
+    2027 forming from 2026 data): (the year whose parameters are used, the parameters)."""
+    known = [y for y in YEARS if y <= budget_year]
+    if not known:
+        raise RuleError(f"no RBF parameters for budget year {budget_year} or earlier; rule years: {YEARS}")
+    return max(known), rule_year(max(known)).rbf
+
+
+def step(achievement: Decimal, steps: tuple[tuple[Decimal, int], ...]) -> int:
+    """Multiple of x earned: that of the highest step whose threshold the achievement reaches, else 0."""
+    earned = 0
+    for threshold, multiple in steps:
+        if achievement >= threshold:
+            earned = multiple
+    return earned
+
+
+def distribute(budget_year: int, achievements: dict[str, dict[str, Decimal]], budget_nok: Decimal | None = None,
                key: dict[str, Decimal] | None = None) -> dict:
-    params = rule_year(year).rbf
+    params_year, params = params_for(budget_year)
     budget = params.budget_nok if budget_nok is None else Decimal(budget_nok)
     key = params.key if key is None else {k: Decimal(v) for k, v in key.items()}
     rhfs = sorted(achievements)
@@ -40,8 +72,9 @@ def distribute(year: int, achievements: dict[str, dict[str, Decimal]], budget_no
         for ind, weight in params.weights.items():
             if ind not in achievements[r]:
                 continue
-            x = weight * TOTAL_POINTS / (5 * len(rhfs))
-            st = step(Decimal(achievements[r][ind]), params.targets[ind])
+            steps = params.steps[ind]
+            x = weight * TOTAL_POINTS / (max(m for _t, m in steps) * len(rhfs))
+            st = step(Decimal(achievements[r][ind]), steps)
             raw[r] += st * x
             detail[r][ind] = {"step": st, "points": str(st * x)}
     weighted = {r: key[r] * raw[r] for r in rhfs}
@@ -49,9 +82,11 @@ def distribute(year: int, achievements: dict[str, dict[str, Decimal]], budget_no
     nok_per_point = budget / TOTAL_POINTS
     norm = {r: TOTAL_POINTS * weighted[r] / total if total else Decimal(0) for r in rhfs}
     incomes = _to_ore({r: norm[r] * nok_per_point for r in rhfs}) if total else {r: Decimal("0.00") for r in rhfs}
-    out = {"year": year, "budget_nok": str(budget), "nok_per_point": str(nok_per_point), "rhf": {}}
+    lines: dict[str, dict] = {}
+    out = {"budget_year": budget_year, "params_year": params_year, "budget_nok": str(budget),
+           "nok_per_point": str(nok_per_point), "rhf": lines}
     for r in rhfs:
-        out["rhf"][r] = {"raw_points": str(raw[r]), "normalised_points": str(norm[r].quantize(Decimal("0.0001"))),
+        lines[r] = {"raw_points": str(raw[r]), "normalised_points": str(norm[r].quantize(Decimal("0.0001"))),
                          "nok": str(incomes[r]), "indicators": detail[r]}
     return out
 

@@ -1,27 +1,80 @@
-"""Redistribution simulation: the same activity settled under two rule years, per RHF and HF.
+"""Redistribution effects: the same activity under an old and a new year's weights, per HF and RHF.
 
-As the directorate shows a change of weights (seed 000, "Effekter RHF/HF - nye vekter"): points
-under the old and the new rules, the change, and the change in percent, somatic and PHV/TSB apart.
+Two questions, labelled in the output by `mode`:
+- `weights_only`, the directorate's (seed 000, "Omfordelingseffekter" / "Effekter RHF/HF - nye vekter") and the
+  default: the activity grouped once, with the old year's logic; each DRG episode and STG patient-period priced with
+  both years' weights, looked up by its code in each year's lists; no TFG (members priced as themselves) and no
+  point supplements. With `budget_neutral` the new points are scaled, somatic and PHV/TSB apart, so that the national
+  total is unchanged (the directorate calibrates its new weight set so).
+- `regroup`: each year's full rules over the same events (own grouping logic, weights, TFG and supplements).
+Per HF, per RHF by residence (`rhf_sorge_for`, the directorate's view) and by the producing HF's owner (`rhf`),
+somatic and PHV/TSB apart: points before and after, the change and the change in percent.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Iterable
 
+from ..events import Delta
+from ..grouping.activity import Grouped, drg_points
+from ..periods.calendar import label, score
+from ..periods.ledger import Contributions, Unit, contributions
+from ..periods.points import micro
 from ..registry import hospitals
+from ..replay import Pipeline
+from ..rules import rule_year
+from ..stats import PointStat, point_totals
 from .money import MICRO
 
 GROUPS = {"somatic": "somatic", "phv": "phv_tsb", "tsb": "phv_tsb"}
+NAMESPACE = "redist"
+LEVELS = ("hf", "rhf_sorge_for", "rhf", "national")
 
 
-def _points(rows: Iterable[tuple[str, int, int]], year: int) -> dict[tuple[str, str], int]:
-    acc: dict[tuple[str, str], int] = {}
-    for key, pts, _cnt in rows:
-        f = key.split("|")
-        if f[0] == "P" and f[1] == str(year):
-            k = (f[2], GROUPS[f[3]])
-            acc[k] = acc.get(k, 0) + pts
-    return acc
+def weights_only_contributions(years: tuple[int, ...]):
+    """What an activity contributes when priced with each of `years`' weights, as grouped: DRG episodes and STG
+    patient-periods (unique per HF, period of the grouping year's STG), keyed by the weights' year."""
+    def contributions_of(g: Grouped) -> Contributions:
+        if not g.counts:
+            return Contributions()
+        a = g.activity
+        assert a.end is not None  # counted: grouped under a rule year, so it has ended
+        sector = a.sector if a.kind == "episode" else "somatic"
+        day = a.end.date()
+        items: list[Delta] = []
+        units: list[tuple[Unit, int]] = []
+        for y in years:
+            rules = rule_year(y)
+            if g.drg is not None:
+                st = PointStat("P", y, a.hf, sector, "DRG", g.drg, a.residence)
+                items.append(Delta(stat=str(st), period=label("tertial", day),
+                                   points_micro=micro(drg_points(rules, a, g.drg)), count=1))
+            if g.stg is not None:
+                grouped_as = rule_year(g.rule_year).stgs[g.stg]
+                priced = rules.stgs.get(g.stg)
+                pts = micro(priced.weight) if priced is not None and g.isf_liable else 0
+                st = PointStat("P", y, a.hf, sector, "STG", g.stg, a.residence)
+                units.append((Unit(f"{y}|{a.hf}|STG|{g.stg}", a.patient, label(grouped_as.period, day), str(st), pts,
+                                   grouped_as.period == "year"), score(day)))
+        return contributions(items, units)
+    return contributions_of
+
+
+def replay(events: Iterable[bytes], key: bytes, before: int, after: int, regroup: bool = False) -> list:
+    """Settled totals of the same events for both years' pricing (point stats keyed by the pricing year)."""
+    events = list(events)
+    if regroup:
+        return [row for y in (before, after) for row in Pipeline(key, rule_year=y).run(events).totals.rows()]
+    pipe = Pipeline(key, rule_year=before, ledgers=((NAMESPACE, weights_only_contributions((before, after))),))
+    return list(pipe.run(events).totals.rows())
+
+
+def _apportion(exact: dict, total: int) -> dict:
+    """Whole micro-points adding up to `total` exactly (largest remainder)."""
+    floors = {k: int(v) for k, v in exact.items()}  # points are never negative: int() floors
+    for k in sorted(exact, key=lambda k: (exact[k] - floors[k], k), reverse=True)[:max(0, total - sum(floors.values()))]:
+        floors[k] += 1
+    return floors
 
 
 def _line(a: int, b: int) -> dict:
@@ -30,22 +83,42 @@ def _line(a: int, b: int) -> dict:
     return {"before": str(pa), "after": str(pb), "change": str(pb - pa), "change_pct": None if pct is None else str(pct)}
 
 
-def compare(rows_before, year_before: int, rows_after, year_after: int) -> dict:
-    """Per HF and RHF, for somatic, PHV/TSB and in all: points before, after, change and percent."""
-    a, b = _points(rows_before, year_before), _points(rows_after, year_after)
+def compare(rows, before: int, after: int, mode: str = "weights_only", budget_neutral: bool = False) -> dict:
+    """Per HF, RHF (by residence and by owner) and nation, somatic and PHV/TSB apart: before, after, change, percent."""
+    cells: dict[tuple[str, str, str], list[int]] = {}  # (hf, residence, group) -> [before, after] micro-points
+    unpriced: dict[str, dict[str, int]] = {}
+    for st, _period, pts, cnt in point_totals(rows):
+        if st.year not in (before, after):
+            continue
+        side = 0 if st.year == before else 1
+        cells.setdefault((st.hf, st.residence, GROUPS[st.sector]), [0, 0])[side] += pts
+        rules = rule_year(st.year)
+        if mode == "weights_only" and st.code not in (rules.weights if st.system == "DRG" else rules.stgs):
+            u = unpriced.setdefault(str(st.year), {})
+            u[f"{st.system}|{st.code}"] = u.get(f"{st.system}|{st.code}", 0) + cnt
+    scale = None
+    if budget_neutral:
+        scale = {}
+        for group in sorted({k[2] for k in cells}):
+            mine = {k: v for k, v in cells.items() if k[2] == group}
+            total_before, total_after = sum(v[0] for v in mine.values()), sum(v[1] for v in mine.values())
+            if not total_after:
+                continue
+            scale[group] = Decimal(total_before) / Decimal(total_after)
+            for k, v in _apportion({k: v[1] * scale[group] for k, v in mine.items()}, total_before).items():
+                cells[k][1] = v
     reg = hospitals()
-    out: dict = {"before": year_before, "after": year_after, "hf": {}, "rhf": {}}
-    sums: dict[str, dict[tuple[str, str], int]] = {"hf": {}, "rhf": {}}
-    for (hf, group) in set(a) | set(b):
-        for level, name in (("hf", hf), ("rhf", reg[hf].rhf)):
-            for g in (group, "all"):
-                for side, src in ((0, a), (1, b)):
-                    k = (name, g, side)
-                    sums[level][k] = sums[level].get(k, 0) + src.get((hf, group), 0)
-    for level in ("hf", "rhf"):
-        names = sorted({k[0] for k in sums[level]})
-        for name in names:
-            out[level][name] = {g: _line(sums[level].get((name, g, 0), 0), sums[level].get((name, g, 1), 0))
-                                for g in ("somatic", "phv_tsb", "all")
-                                if (name, g, 0) in sums[level] or (name, g, 1) in sums[level]}
+    sums: dict[str, dict[str, dict[str, list[int]]]] = {level: {} for level in LEVELS}
+    for (hf, residence, group), (b, a) in cells.items():
+        for level, name in (("hf", hf), ("rhf_sorge_for", residence), ("rhf", reg[hf].rhf), ("national", "all")):
+            s = sums[level].setdefault(name, {}).setdefault(group, [0, 0])
+            s[0] += b
+            s[1] += a
+    out: dict = {"mode": mode, "before": before, "after": after,
+                 "grouping_logic": before if mode == "weights_only" else "each year's own",
+                 "tfg": mode == "regroup", "point_supplements": mode == "regroup", "budget_neutral": budget_neutral,
+                 "scale": None if scale is None else {g: str(f) for g, f in scale.items()}, "unpriced": unpriced}
+    for level in LEVELS:
+        lines = {name: {g: _line(*v) for g, v in sorted(groups.items())} for name, groups in sorted(sums[level].items())}
+        out[level] = lines.get("all", {}) if level == "national" else lines
     return out

@@ -1,11 +1,16 @@
-"""Settlement statements from settled totals: ISF points and NOK per HF and RHF, RBF achievement and income.
+"""Settlement statements from settled totals: ISF points and NOK per HF and RHF for an activity year, and the RBF
+that year's data decides.
 
-- provisional (foreløpig): first-tertial activity and first-tertial indicators;
-- final (endelig): the whole year;
+A statement of year Y (one document, two money streams, each labelled with its years):
+- ISF: the activity of Y itself. Provisional (foreløpig): its first tertial; final (endelig): the whole year.
+- RBF: budget year Y+1, computed from NPR data of Y (provisional: Y-T1; final: Y) and NKI values of Y-1, the same in
+  both (seed 002 sec. 1.2, 4.1.2; `rbf.data_years`). RBF Y+1 is paid in Y+1, but it is decided by Y's data, so it
+  sits with Y's statement, and its section says `budget_year`, `npr_data`, `nki_year` and `params_year` (the rule
+  year whose RBF parameters are used: the budget year's own, or the latest earlier one while it has none).
 - difference (avregning): final minus provisional, per HF, RHF and RBF line.
-Indicator 9 comes from the stream (discharge summaries within a day) unless an external NKI value
-is given for the HF and year, which then takes precedence. Money is Decimal throughout, rounded to
-øre only when a sum is shown.
+Indicator 9 per HF: an external NKI value for the NKI year where one is given, else the stream's own count of
+discharge summaries over the NKI year (when the stream settled that year), else none (its points fall out).
+Money is Decimal throughout, rounded to øre only when a sum is shown.
 """
 from __future__ import annotations
 
@@ -16,38 +21,37 @@ from ..periods.calendar import tertial_of_label
 from ..periods.indicators import POPULATION_OF
 from ..registry import RHFS, hospitals
 from ..rules import rule_year
-from .money import MICRO, ORE
-from .rbf import distribute
+from ..stats import indicator_totals, point_totals
+from .money import MICRO, ORE, rhf_scopes
+from .rbf import DataYears, data_years, distribute, params_for
 
 Kind = Literal["provisional", "final"]
 KINDS = ("provisional", "final", "difference")
 SYSTEMS = ("DRG", "STG", "TFG")
 INDICATORS = tuple(str(i) for i in range(1, 10))
-Nki = dict[str, tuple[int, int]]  # hf -> (numerator, denominator) for indicator 9
+Nki = dict[str, tuple[int, int]]  # hf -> (numerator, denominator) for indicator 9, of one NKI year
 
 
 class StatementError(ValueError):
     pass
 
 
-def _periods(year: int, kind: Kind) -> tuple[set[str], str]:
-    """Point periods (tertials) and the indicator period a statement covers."""
+def _periods(year: int, kind: Kind) -> set[str]:
+    """The tertials of ISF activity a statement covers."""
     if kind == "provisional":
-        return {f"{year}-T1"}, f"{year}-T1"
+        return {f"{year}-T1"}
     if kind == "final":
-        return {f"{year}-T{t}" for t in (1, 2, 3)}, str(year)
+        return {f"{year}-T{t}" for t in (1, 2, 3)}
     raise StatementError(f"unknown statement kind {kind!r}: expected provisional or final")
 
 
 def indicator_figures(rows: Iterable[tuple[str, int, int]], year: int, period: str,
                       nki: Nki | None = None) -> dict[str, dict[str, tuple[int, int]]]:
-    """Numerator and denominator per HF and indicator for one period; NKI values replace indicator 9."""
+    """The stream's numerator and denominator per HF and indicator for one period; NKI values replace indicator 9."""
     raw: dict[str, dict[str, int]] = {}
-    for key, _pts, cnt in rows:
-        f = key.split("|")
-        if f[0] != "I" or f[1] != str(year) or f[-1] != period:
-            continue
-        raw.setdefault(f[2], {})["|".join(f[3:-1])] = cnt
+    for st, p, cnt in indicator_totals(rows):
+        if st.year == year and p == period:
+            raw.setdefault(st.hf, {})[st.name] = cnt
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for hf, stats in raw.items():
         figs = {}
@@ -66,6 +70,22 @@ def indicator_figures(rows: Iterable[tuple[str, int, int]], year: int, period: s
     return out
 
 
+def rbf_figures(rows: Iterable[tuple[str, int, int]], years: DataYears,
+                nki: Nki | None = None) -> dict[str, dict[str, tuple[int, int]]]:
+    """Per HF: indicators 1-8 from the NPR data period, indicator 9 from the NKI year (`nki`: its external values)."""
+    rows = list(rows)
+    npr = indicator_figures(rows, years.npr_year, years.npr_period)
+    nki_figs = indicator_figures(rows, years.nki_year, str(years.nki_year), nki)
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for hf in sorted(set(npr) | set(nki_figs)):
+        figs = {i: v for i, v in npr.get(hf, {}).items() if i != "9"}
+        if "9" in nki_figs.get(hf, {}):
+            figs["9"] = nki_figs[hf]["9"]
+        if figs:
+            out[hf] = figs
+    return out
+
+
 def achievements(figures: dict[str, dict[str, tuple[int, int]]]) -> dict[str, dict[str, Decimal]]:
     """Per RHF: sum of its HFs' numerators over the sum of their denominators, in percent."""
     reg = hospitals()
@@ -79,49 +99,60 @@ def achievements(figures: dict[str, dict[str, tuple[int, int]]]) -> dict[str, di
             for rhf, inds in sorted(sums.items())}
 
 
-def statement(rows: Iterable[tuple[str, int, int]], year: int, kind: Kind, nki: Nki | None = None) -> dict:
+def rbf_section(figures: dict[str, dict[str, tuple[int, int]]], years: DataYears) -> dict:
+    """RBF of a budget year from its figures, labelled with the data it comes from."""
+    ach = achievements(figures)
+    params = params_for(years.budget_year)[1]
+    return {**distribute(years.budget_year, {r: ach.get(r, {}) for r in RHFS} if ach else {}), "npr_data": years.npr_period, "nki_year": years.nki_year,
+            "achievements": {r: {i: str(v.quantize(Decimal("0.01"))) for i, v in inds.items()} for r, inds in ach.items()},
+            "targets": {i: str(t) for i, t in params.targets.items()},
+            "steps": {i: [[str(t), m] for t, m in s] for i, s in params.steps.items()}}
+
+
+def statement(rows: Iterable[tuple[str, int, int]], year: int, kind: Kind, nki: dict[int, Nki] | None = None) -> dict:
+    """ISF of activity year `year` and RBF of budget year `year + 1`; `nki`: external NKI values by NKI year."""
     rows = list(rows)
     ry = rule_year(year)
     reg = hospitals()
-    periods, ind_period = _periods(year, kind)
-    micro: dict[str, dict[tuple[str, str], int]] = {}
-    for key, pts, _cnt in rows:
-        f = key.split("|")
-        if f[0] == "P" and f[1] == str(year) and tertial_of_label(f[-1]) in periods:
-            hf, sector, system = f[2], f[3], f[4]
-            acc = micro.setdefault(hf, {})
-            acc[(system, sector)] = acc.get((system, sector), 0) + pts
+    periods = _periods(year, kind)
+    micro: dict[str, dict[tuple[str, str], int]] = {}  # hf -> (system, sector) -> micro-points
+    regions: dict[str, dict[str, dict[str, int]]] = {"rhf": {}, "rhf_sorge_for": {}}  # scope -> rhf -> "system|sector"
+    region_nok: dict[str, dict[str, Decimal]] = {"rhf": {}, "rhf_sorge_for": {}}
+
+    def money(sector: str, v: int) -> Decimal:
+        return Decimal(v) / MICRO * ry.sectors[sector].unit_price_nok * ry.sectors[sector].isf_share
+
+    for st, period, pts, _cnt in point_totals(rows):
+        if st.year != year or tertial_of_label(period) not in periods:
+            continue
+        acc = micro.setdefault(st.hf, {})
+        acc[(st.system, st.sector)] = acc.get((st.system, st.sector), 0) + pts
+        for scope, rhf in rhf_scopes(st):
+            rp = regions[scope].setdefault(rhf, {})
+            rp[f"{st.system}|{st.sector}"] = rp.get(f"{st.system}|{st.sector}", 0) + pts
+            region_nok[scope][rhf] = region_nok[scope].get(rhf, Decimal(0)) + money(st.sector, pts)
     hf_out: dict[str, dict] = {}
-    rhf_nok: dict[str, Decimal] = {}
-    rhf_points: dict[str, dict[str, int]] = {}
     for hf in sorted(micro):
         by = micro[hf]
-        nok = sum((Decimal(v) / MICRO * ry.sectors[sector].unit_price_nok * ry.sectors[sector].isf_share
-                   for (_system, sector), v in by.items()), Decimal(0))
+        nok = sum((money(sector, v) for (_system, sector), v in by.items()), Decimal(0))
         points: dict[str, int] = {}
         for (system, sector), v in by.items():
             points[f"{system}|{sector}"] = points.get(f"{system}|{sector}", 0) + v
-        rhf = reg[hf].rhf
-        hf_out[hf] = {"rhf": rhf, "points": {k: str(Decimal(v) / MICRO) for k, v in sorted(points.items())},
+        hf_out[hf] = {"rhf": reg[hf].rhf, "points": {k: str(Decimal(v) / MICRO) for k, v in sorted(points.items())},
                       "points_total": str(Decimal(sum(points.values())) / MICRO), "nok": str(nok.quantize(ORE))}
-        rhf_nok[rhf] = rhf_nok.get(rhf, Decimal(0)) + nok
-        rp = rhf_points.setdefault(rhf, {})
-        for k, v in points.items():
-            rp[k] = rp.get(k, 0) + v
-    rhf_out = {r: {"points": {k: str(Decimal(v) / MICRO) for k, v in sorted(rhf_points[r].items())},
-                   "points_total": str(Decimal(sum(rhf_points[r].values())) / MICRO), "nok": str(rhf_nok[r].quantize(ORE))}
-               for r in sorted(rhf_nok)}
-    figures = indicator_figures(rows, year, ind_period, nki)
-    ach = achievements(figures)
-    rbf = distribute(year, {r: ach.get(r, {}) for r in RHFS}) if ach else None
-    return {"year": year, "kind": kind, "periods": sorted(periods), "indicator_period": ind_period,
-            "nki_hfs": sorted(nki or {}), "hf": hf_out, "rhf": rhf_out,
+    region_out = {scope: {r: {"points": {k: str(Decimal(v) / MICRO) for k, v in sorted(pts_of[r].items())},
+                              "points_total": str(Decimal(sum(pts_of[r].values())) / MICRO),
+                              "nok": str(region_nok[scope][r].quantize(ORE))} for r in sorted(pts_of)}
+                  for scope, pts_of in regions.items()}
+    years = data_years(year + 1, kind)
+    nki_given = (nki or {}).get(years.nki_year)
+    figures = rbf_figures(rows, years, nki_given)
+    return {"year": year, "kind": kind, "periods": sorted(periods),
+            "nki_hfs": sorted(nki_given or {}), "hf": hf_out, "rhf": region_out["rhf"],
+            "rhf_sorge_for": region_out["rhf_sorge_for"],
             "indicators": {hf: {i: {"numerator": n, "denominator": d} for i, (n, d) in figs.items()}
                            for hf, figs in sorted(figures.items())},
-            "rbf": None if rbf is None else {
-                "achievements": {r: {i: str(v.quantize(Decimal("0.01"))) for i, v in inds.items()} for r, inds in ach.items()},
-                "targets": {i: str(t) for i, t in ry.rbf.targets.items()},
-                **rbf}}
+            "rbf": rbf_section(figures, years)}
 
 
 def difference(final: dict, provisional: dict) -> dict:
@@ -133,32 +164,36 @@ def difference(final: dict, provisional: dict) -> dict:
         """Per key of either side, each field's final minus provisional (a missing side counts 0)."""
         return {k: {f: str(Decimal(str(a.get(k, {}).get(f, "0"))) - Decimal(str(b.get(k, {}).get(f, "0"))))
                     for f in fields} for k in sorted(set(a) | set(b))}
-    rbf = {}
-    if final.get("rbf") and provisional.get("rbf"):
-        rbf = {r: v["nok"] for r, v in diff(final["rbf"]["rhf"], provisional["rbf"]["rhf"], "nok").items()}
-    return {"year": final["year"], "kind": "difference",
+    rbf = {r: v["nok"] for r, v in diff(final["rbf"]["rhf"], provisional["rbf"]["rhf"], "nok").items()}
+    return {"year": final["year"], "kind": "difference", "rbf_budget_year": final["rbf"]["budget_year"],
             "hf": diff(final["hf"], provisional["hf"], "nok", "points_total"),
             "rhf": diff(final["rhf"], provisional["rhf"], "nok"),
+            "rhf_sorge_for": diff(final.get("rhf_sorge_for", {}), provisional.get("rhf_sorge_for", {}), "nok"),
             "rbf_nok": rbf}
 
 
 def table(doc: dict) -> list[list[str]]:
-    """A statement as rows for CSV and Excel: one row per HF, then one per RHF, then the RBF lines."""
+    """A statement as rows for CSV and Excel: one row per HF, one per RHF by owner (`RHF`), one per RHF by
+    residence (`RHF_SORGE_FOR`), then the RBF lines."""
     out = [["level", "name", "rhf", "nok", "points_total", *[f"points {s}|{sec}" for s in SYSTEMS
                                                                for sec in ("somatic", "phv", "tsb")]]]
-    for level in ("hf", "rhf"):
-        for name, v in doc[level].items():
+    for level in ("hf", "rhf", "rhf_sorge_for"):
+        for name, v in doc.get(level, {}).items():
             pts = v.get("points", {})
-            out.append([level.upper(), name, v.get("rhf", name if level == "rhf" else ""), v["nok"],
+            out.append([level.upper(), name, v.get("rhf", name if level != "hf" else ""), v["nok"],
                         v.get("points_total", ""), *[pts.get(f"{s}|{sec}", "") for s in SYSTEMS
                                                      for sec in ("somatic", "phv", "tsb")]])
     if doc.get("rbf"):
+        rb = doc["rbf"]
         out.append([])
+        out.append(["RBF budget year", str(rb["budget_year"]), "NPR data", rb["npr_data"], "NKI year", str(rb["nki_year"]),
+                    "parameters of", str(rb["params_year"])])
         out.append(["RBF", "rhf", "", "nok", "normalised_points", *[f"achievement {i} %" for i in INDICATORS]])
         for r, v in doc["rbf"]["rhf"].items():
             ach = doc["rbf"]["achievements"].get(r, {})
             out.append(["RBF", r, r, str(v["nok"]), str(v["normalised_points"]), *[ach.get(i, "") for i in INDICATORS]])
     if doc.get("rbf_nok"):
         out.append([])
+        out.append(["RBF budget year", str(doc["rbf_budget_year"]), "final minus provisional"])
         out += [["RBF", r, r, v] for r, v in doc["rbf_nok"].items()]
     return out

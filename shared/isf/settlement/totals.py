@@ -7,6 +7,7 @@ from ..events import DeltaBatch
 class Totals:
     """In-memory totals (replay, tests); the settlement service keeps the same sums in Redis."""
 
+
     def __init__(self) -> None:
         self.points: dict[str, int] = {}
         self.counts: dict[str, int] = {}
@@ -22,6 +23,10 @@ class Totals:
             self.points[k] = self.points.get(k, 0) + d.points_micro
             self.counts[k] = self.counts.get(k, 0) + d.count
         return True
+
+    async def settle(self, batches: list[DeltaBatch]) -> int:
+        """`isf.stages.TotalsStore`: the in-memory twin of the settlement script."""
+        return sum(self.apply(b) for b in batches)
 
     def rows(self):
         """Non-zero totals in key order (a total that came and went is the same as none)."""

@@ -1,4 +1,5 @@
-"""The monitor's materialised view: points and NOK per HF, RHF and nation, by system, sector and period.
+"""The monitor's materialised view: points and NOK per HF, RHF (by owner and by residence) and nation,
+by system, sector and period.
 
 Built from settled totals by the settlement service (once a second) so a request reads one hash
 field instead of summing totals. Periods are the tertials and the whole year; counts are DRG
@@ -11,23 +12,21 @@ from typing import Iterable
 
 from ..periods.calendar import tertial_of_label
 from ..registry import hospitals
-from .money import MICRO, ORE, nok
+from ..stats import point_totals
+from .money import MICRO, ORE, nok, rhf_scopes
 
 
 def summary_view(rows: Iterable[tuple[str, int, int]]) -> dict:
     reg = hospitals()
     years: dict = {}
-    for key, pts, cnt in rows:
-        f = key.split("|")
-        if f[0] != "P":
-            continue
-        year, hf, sector, system, code, period = int(f[1]), f[2], f[3], f[4], f[5], f[6]
-        y = years.setdefault(str(year), {"hf": {}, "rhf": {}, "national": {}, "counts": {}})
+    for st, period, pts, cnt in point_totals(rows):
+        year, hf, sector, system = st.year, st.hf, st.sector, st.system
+        y = years.setdefault(str(year), {"hf": {}, "rhf": {}, "rhf_sorge_for": {}, "national": {}, "counts": {}})
         c = y["counts"].setdefault(hf, {}).setdefault(system, {})
-        c[code] = c.get(code, 0) + cnt
+        c[st.code] = c.get(st.code, 0) + cnt
         money = nok(year, sector, pts)
         for label in (tertial_of_label(period), str(year)):
-            for scope, name in (("hf", hf), ("rhf", reg[hf].rhf), ("national", "all")):
+            for scope, name in (("hf", hf), *rhf_scopes(st), ("national", "all")):
                 entry = y[scope].setdefault(name, {}).setdefault(label, {"points": {}, "micro": 0, "nok": Decimal(0)})
                 entry["points"][f"{system}|{sector}"] = entry["points"].get(f"{system}|{sector}", 0) + pts
                 entry["micro"] += pts
@@ -40,6 +39,7 @@ def summary_view(rows: Iterable[tuple[str, int, int]]) -> dict:
                     for p, e in sorted(periods.items())}
         out[year] = {"hf": {hf: {"rhf": reg[hf].rhf, "periods": fmt(p)} for hf, p in sorted(y["hf"].items())},
                      "rhf": {r: {"periods": fmt(p)} for r, p in sorted(y["rhf"].items())},
+                     "rhf_sorge_for": {r: {"periods": fmt(p)} for r, p in sorted(y["rhf_sorge_for"].items())},
                      "national": {"periods": fmt(y["national"].get("all", {}))},
                      "counts": {hf: {s: dict(sorted((k, v) for k, v in codes.items() if v)) for s, codes in sorted(sy.items())}
                                 for hf, sy in sorted(y["counts"].items())}}

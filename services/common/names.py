@@ -1,0 +1,55 @@
+"""Names every service shares: the Kafka topics and their partition count, written once.
+
+The topics' roles are in README's picture; `python -m services.topics` creates them where a broker
+does not auto-create (compose, Kubernetes), and the local stack creates them at start.
+"""
+from __future__ import annotations
+
+EPISODES = "isf.episodes"
+PRESCRIPTIONS = "isf.prescriptions"
+ACTIVITY = "isf.activity"
+GROUPED = "isf.grouped"
+POINTS = "isf.points"
+INDICATORS = "isf.indicators"
+DEAD_LETTER = "isf.dead-letter"
+NKI = "isf.nki"
+STATEMENTS = "isf.statements"
+TOPICS = (EPISODES, PRESCRIPTIONS, ACTIVITY, GROUPED, POINTS, INDICATORS, DEAD_LETTER, NKI, STATEMENTS)
+INPUTS = (EPISODES, PRESCRIPTIONS)
+PARTITIONS = 4  # per topic: the most workers of one service that get work
+
+# Redis keys (README's "Redis keys" table says what each holds and when it expires). One hash tag per
+# script: `{<hf>}` ingest, `{<patient>}` the contribution ledgers, `{totals}` settlement; the Lua
+# scripts build the other names of their tag from the KEYS[1] they are given.
+POINTS_TOTALS = "isf:{totals}:pts"
+COUNT_TOTALS = "isf:{totals}:cnt"
+VIEWS = "isf:{totals}:views"
+STATEMENTS_KEY = "isf:{totals}:statements"
+FROZEN = "isf:{totals}:frozen"
+NKI_VALUES = "isf:{totals}:nki"
+STATS_PROCESSED = "isf:{stats}:processed"
+STATS_WORKERS = "isf:{stats}:workers"
+STATS_BEAT = "isf:{stats}:beat"
+
+
+def applied(year: int) -> str:
+    """Delta batch ids already summed that name rule year `year`."""
+    return f"isf:{{totals}}:applied:{year}"
+
+
+def hourly(hour: str) -> str:
+    """Micro-points settled per HF in one UTC hour (`yyyymmddhh`)."""
+    return f"isf:{{totals}}:ts:{hour}"
+
+
+def counters(hf: str | None) -> str:
+    """Ingest counters of an HF (`none` for input that names no known HF)."""
+    return f"isf:{{{hf or 'none'}}}:counters"
+
+
+def errors(hf: str | None) -> str:
+    return f"isf:{{{hf or 'none'}}}:errors"
+
+
+def ledger_source(patient: str, namespace: str, source: str) -> str:
+    return f"isf:{{{patient}}}:src:{namespace}:{source}"

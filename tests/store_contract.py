@@ -1,0 +1,114 @@
+"""One test case for every implementation of the store ports (`isf.stages`): the in-memory twins and the
+Lua scripts on a real Redis inherit it (tests/unit/test_store_memory.py, tests/integration/test_store_redis.py),
+as eventsourcing runs one test case against every storage backend.
+
+A subclass provides `fresh()` -> (ingest store, ledger store, totals store), `drive(coro)` -> its result,
+and `rows()` -> the settled totals as (`stat|period`, micro-points, count) rows.
+"""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from isf import stages
+from isf.ingest import revision
+from isf.periods import LEDGERS
+from isf.replay import Pipeline
+from tests.unit.helpers import KEY, episode, raw
+
+
+# --- delivery histories: versions, deletes, patient corrections, duplicates, in any order
+
+TEMPLATES = [dict(main_condition="N185", procedures=["KAS00"]), dict(main_condition="N185", procedures=["KAS15"], care_level="indirect"),
+             dict(main_condition="H353", procedures=["CKD05"]), dict(main_condition="M545", contact_mode="video"),
+             dict(main_condition="G35", procedures=["WBGM20"]), dict(main_condition="J189", care_level="inpatient",
+                                                                     admitted_at="2026-02-01T08:00:00")]
+
+
+@st.composite
+def histories(draw):
+    n = draw(st.integers(1, 8))
+    events, final = [], {}
+    for i in range(n):
+        versions = draw(st.integers(1, 3))
+        for v in range(1, versions + 1):
+            t = draw(st.sampled_from(TEMPLATES))
+            month = draw(st.integers(1, 12))
+            ev = episode(episode_id=f"h-{i}", version=v, patient_id=draw(st.sampled_from(["A", "B"])),
+                         hf=draw(st.sampled_from(["ous", "hbe"])) if v == 1 else events[-1]["hf"],
+                         admitted_at=f"2026-{month:02d}-05T08:00:00", discharged_at=f"2026-{month:02d}-06T08:00:00",
+                         **{k: v2 for k, v2 in t.items() if k != "admitted_at"})
+            if v > 1:
+                ev["hf"] = events[-1]["hf"]
+            if draw(st.booleans()) and v == versions and versions > 1:
+                ev["action"] = "delete"
+            events.append(ev)
+            final[(ev["hf"], ev["episode_id"])] = ev
+    dups = draw(st.lists(st.sampled_from(events), max_size=5))
+    order = draw(st.permutations(events + dups))
+    return order, [e for e in final.values() if e["action"] == "upsert"]
+
+
+class StoreContract:
+    def fresh(self):
+        raise NotImplementedError
+
+    def drive(self, coro):
+        raise NotImplementedError
+
+    def rows(self) -> list:
+        raise NotImplementedError
+
+    def decide(self, store, event_id: str, version: int, patient: str = "p", deleted: bool = False):
+        item = ("E:ous:s", event_id, revision(version, deleted, event_id), "grouped", 0, patient)
+        return self.drive(store.decide([item]))[0]
+
+    def run_events(self, events: list[bytes], batch: int = 3, deliveries: int = 1) -> list:
+        ingest, ledger, totals = self.fresh()
+        for i in range(0, len(events), batch):
+            out = self.drive(stages.ingest(events[i:i + batch], KEY, ingest))
+            grouped = stages.group(out.passed)
+            for ns, contributions in LEDGERS:
+                for _ in range(deliveries):
+                    self.drive(stages.settle(self.drive(stages.apply_ledger(grouped, ns, contributions, ledger)),
+                                             totals))
+        return self.rows()
+
+    def test_a_higher_revision_replaces_and_a_repeated_or_older_event_changes_nothing(self):
+        ingest, _, _ = self.fresh()
+        assert self.decide(ingest, "e1", 1) == ("accepted", "")
+        assert self.decide(ingest, "e1", 1) == ("repeat_current", "")
+        assert self.decide(ingest, "e2", 2) == ("accepted", "")
+        assert self.decide(ingest, "e1", 1) == ("repeat", "")
+        assert self.decide(ingest, "e0", 1) == ("superseded", "")
+
+    def test_at_one_version_a_delete_wins_over_an_upsert_whichever_comes_first(self):
+        for first, second in (("up", "del"), ("del", "up")):
+            ingest, _, _ = self.fresh()
+            self.decide(ingest, first, 2, deleted=first == "del")
+            got = self.decide(ingest, second, 2, deleted=second == "del")
+            assert got[0] == ("accepted" if second == "del" else "superseded")
+
+    def test_a_corrected_patient_withdraws_the_source_from_the_old_one_again_on_every_repeat(self):
+        ingest, _, _ = self.fresh()
+        self.decide(ingest, "e1", 1, patient="A")
+        assert self.decide(ingest, "e2", 2, patient="B") == ("accepted", "A")
+        assert self.decide(ingest, "e2", 2, patient="B") == ("repeat_current", "A")
+
+    def test_a_dead_lettered_payload_is_counted_once(self):
+        ingest, _, _ = self.fresh()
+        assert self.drive(ingest.dead_letter([("ous", "d1", "[]"), ("ous", "d1", "[]"), (None, "d2", "[]")])) \
+            == [True, False, True]
+
+    def test_a_delta_batch_is_settled_once_however_often_it_arrives(self):
+        events = [raw(episode(main_condition="H353", procedures=["CKD05"]))]
+        assert self.run_events(events, deliveries=3) == list(Pipeline(KEY).run(events).totals.rows())
+
+    # Each backend's subclass runs this one function (differing executors): every example starts from fresh()
+    # stores, so nothing carries between examples or backends.
+    @settings(max_examples=40, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors])
+    @given(histories(), st.sampled_from([1, 2, 5]))
+    def test_any_delivery_history_converges_to_the_final_data(self, h, batch):
+        history, final = h
+        expected = list(Pipeline(KEY).run([raw({**e, "version": 1}) for e in final]).totals.rows())
+        assert self.run_events([raw(e) for e in history], batch=batch, deliveries=2) == expected

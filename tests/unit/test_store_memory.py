@@ -1,0 +1,18 @@
+"""The store contract (tests/store_contract.py) against the in-memory twins that replay uses."""
+from isf import stages
+from isf.ingest import MemoryIngestLedger
+from isf.periods.ledger import MemoryLedger
+from isf.settlement.totals import Totals
+from tests.store_contract import StoreContract
+
+
+class TestMemoryStores(StoreContract):
+    def fresh(self):
+        self.totals = Totals()
+        return MemoryIngestLedger(), MemoryLedger(), self.totals
+
+    def drive(self, coro):
+        return stages.run_now(coro)
+
+    def rows(self) -> list:
+        return list(self.totals.rows())
