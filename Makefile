@@ -14,7 +14,7 @@ UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --generate-hashes
 	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 DOCKER_COMPOSE ?= /usr/bin/docker-compose
 
-.PHONY: venv deps run test unit integration bench bench-national conformance demo-defs schemas audit clean lock secrets k8s-secrets deploy-check
+.PHONY: venv deps run test lint unit integration bench bench-national conformance demo-defs schemas audit clean lock secrets k8s-secrets deploy-check
 
 $(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,13 @@ deps: $(STAMP) $(NODE_STAMP) $(CHROMIUM) $(DOCKER_COMPOSE)
 run: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/isf run
 
-test: deps
+# ruff (linter and formatter, line length 120) and mypy over shared/isf: run first by `make test`
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+test: deps lint
 	CHROMIUM=$(CHROMIUM) DOCKER_COMPOSE=$(DOCKER_COMPOSE) $(PY) -m pytest tests
 
 unit: $(STAMP)

@@ -13,6 +13,7 @@ Figures (each `{"value", "unit", "baseline": {name: {"value", "ratio"}}}`, ratio
   reads, at fixed rates of 500/s and 800/s (the nation averages about 0.4 events/s: these are load tests).
 Absolute numbers vary between machines and runs; compare the ratios.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,6 +26,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+
 from services.common import names
 
 NATIONAL_YEAR_EVENTS = 12_000_000
@@ -41,17 +43,25 @@ def _log(msg: str) -> None:
 
 def machine() -> dict:
     try:
-        model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
+        model = next(
+            (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), ""
+        )
     except OSError:
         model = ""
-    return {"cpus": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "platform": platform.platform(), "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+    }
 
 
 def _activities(n: int, seed: int):
     """Episodes of the synthetic feed: realistic, so codes repeat (ages and dates rarely do)."""
     from isf.feed import Feed, FeedConfig
     from isf.ingest import Rejected, parse, to_activity
+
     out = []
     for _k, raw in Feed(FeedConfig(seed=seed, invalid=0, deletes=0)).events(n):
         e = parse(raw, b"bench")
@@ -70,6 +80,7 @@ def _distinct_activities(n: int, seed: int) -> list:
     from isf.events import Activity
     from isf.grouping.mapping import to_case
     from isf.rules import YEARS, rule_year
+
     rng = random.Random(seed)
     codes = {y: (sorted(rule_year(y).definitions.dg), sorted(rule_year(y).definitions.proc)) for y in YEARS}
     seen: set = set()
@@ -79,15 +90,27 @@ def _distinct_activities(n: int, seed: int) -> list:
         dx, pr = codes[year]
         care = rng.choice(("inpatient", "day", "outpatient"))
         start = datetime(year, 1, 1, 7) + timedelta(minutes=rng.randrange(0, 320 * 24 * 60))
-        stay = timedelta(days=rng.choice((0, 1, 2, 3, 4, 6, 9, 14, 30)) if care == "inpatient" else 0,
-                         hours=rng.randrange(1, 10))
-        a = Activity(source_id=f"E:bench:{len(out)}", kind="episode", version=1, hf="bench", rhf="bench",
-                     patient="bench", age_days=rng.randrange(0, 100 * 365), sex=rng.choice("MF"),
-                     sector=rng.choice(("somatic", "somatic", "phv", "tsb")), care_level=care, start=start,
-                     end=start + stay, main_condition=rng.choice(dx),
-                     secondary_conditions=tuple(rng.choice(dx) for _ in range(rng.randint(0, 5))),
-                     procedures=tuple(rng.choice(pr) for _ in range(rng.choice((0, 0, 1, 2)))),
-                     urgency=rng.choice(("planned", "acute")))
+        stay = timedelta(
+            days=rng.choice((0, 1, 2, 3, 4, 6, 9, 14, 30)) if care == "inpatient" else 0, hours=rng.randrange(1, 10)
+        )
+        a = Activity(
+            source_id=f"E:bench:{len(out)}",
+            kind="episode",
+            version=1,
+            hf="bench",
+            rhf="bench",
+            patient="bench",
+            age_days=rng.randrange(0, 100 * 365),
+            sex=rng.choice("MF"),
+            sector=rng.choice(("somatic", "somatic", "phv", "tsb")),
+            care_level=care,
+            start=start,
+            end=start + stay,
+            main_condition=rng.choice(dx),
+            secondary_conditions=tuple(rng.choice(dx) for _ in range(rng.randint(0, 5))),
+            procedures=tuple(rng.choice(pr) for _ in range(rng.choice((0, 0, 1, 2)))),
+            urgency=rng.choice(("planned", "acute")),
+        )
         case = to_case(a)
         if case not in seen:
             seen.add(case)
@@ -113,6 +136,7 @@ def bench_grouper(n: int) -> dict:
     from isf.grouping.engine import group_case
     from isf.grouping.mapping import to_case
     from isf.rules import rule_year
+
     distinct, feed = _distinct_activities(n, seed=101), _activities(n, seed=101)
     for a in distinct[:200] + feed[:200]:
         group_activity(a)  # load and compile the rule years outside the timing
@@ -132,8 +156,12 @@ def bench_grouper(n: int) -> dict:
         for c in a.secondary_conditions:
             table.get(c)
 
-    runs = {"grouper": (group_activity, distinct), "drg_step": (drg_step, distinct),
-            "feed": (group_activity, feed), "dict_lookup_loop": (lookups, distinct)}
+    runs = {
+        "grouper": (group_activity, distinct),
+        "drg_step": (drg_step, distinct),
+        "feed": (group_activity, feed),
+        "dict_lookup_loop": (lookups, distinct),
+    }
     try:
         drgpy, drgpy_cases = _drgpy_cases(min(n, 5000))
         runs["drgpy"] = (lambda c: drgpy.get_drg(*c), drgpy_cases)
@@ -141,25 +169,41 @@ def bench_grouper(n: int) -> dict:
         drgpy_cases = None
     rate = _per_cpu_second(runs)
     engine = rate["grouper"]
-    out = {"value": round(engine), "unit": "episodes/s/core", "episodes": len(distinct),
-           "cases": "distinct: random codes from the 2025/2026 tables, no case string twice",
-           "baseline": {"dict_lookup_loop": {"value": round(rate["dict_lookup_loop"]),
-                                             "ratio": _ratio(engine, rate["dict_lookup_loop"])}},
-           "drg_step": {"value": round(rate["drg_step"]), "what": "to_case + group_case: the DRG alone, "
-                        "as drgpy gives it (no points, STG or result model)"},
-           "realistic_feed": {"value": round(rate["feed"]), "episodes": len(feed),
-                              "distinct_case_strings": len({to_case(a) for a in feed}),
-                              "what": "group_activity over the synthetic feed's episodes (codes repeat)"},
-           "method": "per CPU-second of the bench process, best of 3 interleaved passes; the engine keeps "
-                     "no memo of results (definitions are compiled once per rule year)"}
+    out = {
+        "value": round(engine),
+        "unit": "episodes/s/core",
+        "episodes": len(distinct),
+        "cases": "distinct: random codes from the 2025/2026 tables, no case string twice",
+        "baseline": {
+            "dict_lookup_loop": {
+                "value": round(rate["dict_lookup_loop"]),
+                "ratio": _ratio(engine, rate["dict_lookup_loop"]),
+            }
+        },
+        "drg_step": {
+            "value": round(rate["drg_step"]),
+            "what": "to_case + group_case: the DRG alone, as drgpy gives it (no points, STG or result model)",
+        },
+        "realistic_feed": {
+            "value": round(rate["feed"]),
+            "episodes": len(feed),
+            "distinct_case_strings": len({to_case(a) for a in feed}),
+            "what": "group_activity over the synthetic feed's episodes (codes repeat)",
+        },
+        "method": "per CPU-second of the bench process, best of 3 interleaved passes; the engine keeps "
+        "no memo of results (definitions are compiled once per rule year)",
+    }
     if drgpy_cases is None:
         out["baseline"]["drgpy_msdrg"] = {"value": None, "note": "drgpy not installed (pip install drgpy)"}
         out["grouper_ratio_vs_drgpy"] = None
         return out
     d = rate["drgpy"]
     out["baseline"]["drgpy_msdrg"] = {
-        "value": round(d), "cases": len(drgpy_cases), "ratio": _ratio(engine, d),
-        "note": "MS-DRG v43.1 (US), synthetic cases: random ICD-10-CM diagnoses and ICD-10-PCS procedures"}
+        "value": round(d),
+        "cases": len(drgpy_cases),
+        "ratio": _ratio(engine, d),
+        "note": "MS-DRG v43.1 (US), synthetic cases: random ICD-10-CM diagnoses and ICD-10-PCS procedures",
+    }
     out["drg_step"]["ratio_vs_drgpy"] = _ratio(rate["drg_step"], d)
     out["realistic_feed"]["ratio_vs_drgpy"] = _ratio(rate["feed"], d)
     out["grouper_ratio_vs_drgpy"] = _ratio(engine, d)
@@ -168,11 +212,18 @@ def bench_grouper(n: int) -> dict:
 
 def _drgpy_cases(n: int):
     from drgpy.msdrg import DRGEngine
+
     engine = DRGEngine()
     rng = random.Random(7)
     dx, pr = sorted(engine.dxmap), sorted(engine.prmap)
-    cases = [([rng.choice(dx) for _ in range(rng.randint(1, 6))], [rng.choice(pr) for _ in range(rng.choice((0, 0, 1, 2)))],
-              rng.choice("FM")) for _ in range(n)]
+    cases = [
+        (
+            [rng.choice(dx) for _ in range(rng.randint(1, 6))],
+            [rng.choice(pr) for _ in range(rng.choice((0, 0, 1, 2)))],
+            rng.choice("FM"),
+        )
+        for _ in range(n)
+    ]
     for c in cases[:50]:
         engine.get_drg(*c)
     return engine, cases
@@ -181,6 +232,7 @@ def _drgpy_cases(n: int):
 def bench_replay(n: int) -> dict:
     from isf.feed import Feed, FeedConfig
     from isf.replay import Pipeline
+
     Pipeline(b"bench").run(raw for _k, raw in Feed(FeedConfig(seed=101)).events(200))
     events = (raw for _k, raw in Feed(FeedConfig(seed=102)).events(n))  # generated as replayed: a year fits
     t = time.perf_counter()
@@ -188,10 +240,16 @@ def bench_replay(n: int) -> dict:
     elapsed = time.perf_counter() - t  # includes generating the feed, as a replay includes reading its file
     rate = n / elapsed
     measured = n >= NATIONAL_YEAR_EVENTS
-    return {"value": round(rate), "unit": "events/s", "events": n,
-            "national_year_s": {"value": round(elapsed if measured else NATIONAL_YEAR_EVENTS / rate),
-                                "extrapolated": not measured,
-                                "note": f"12 million events at the rate measured over {n} (one process)"}}
+    return {
+        "value": round(rate),
+        "unit": "events/s",
+        "events": n,
+        "national_year_s": {
+            "value": round(elapsed if measured else NATIONAL_YEAR_EVENTS / rate),
+            "extrapolated": not measured,
+            "note": f"12 million events at the rate measured over {n} (one process)",
+        },
+    }
 
 
 def bench_redis_memory(redis_url: str, n: int) -> dict:
@@ -203,6 +261,7 @@ def bench_redis_memory(redis_url: str, n: int) -> dict:
 
     from .common.redis_store import RedisStore
     from .common.scripted import apply_events
+
     client = redis.Redis.from_url(redis_url)
     client.flushall()
     base = client.info("memory")["used_memory"]
@@ -218,14 +277,21 @@ def bench_redis_memory(redis_url: str, n: int) -> dict:
     client.delete("bench:bare")
     b0 = client.info("memory")["used_memory"]
     for i in range(0, len(unit_keys), 1000):
-        client.sadd("bench:bare", *unit_keys[i:i + 1000])
+        client.sadd("bench:bare", *unit_keys[i : i + 1000])
     bare = (client.info("memory")["used_memory"] - b0) / max(1, len(unit_keys))
     client.flushall()
     per = unit_bytes / max(1, len(unit_keys))
-    return {"value": round(per), "unit": "bytes per tracked patient-period (its sorted set of sources)",
-            "patient_periods": len(unit_keys), "memberships": members, "sources": sources, "events": n,
-            "all_state_bytes_per_event": round(used / n), "all_state_bytes": used,
-            "baseline": {"bare_set_member": {"value": round(bare), "ratio": _ratio(per, bare)}}}
+    return {
+        "value": round(per),
+        "unit": "bytes per tracked patient-period (its sorted set of sources)",
+        "patient_periods": len(unit_keys),
+        "memberships": members,
+        "sources": sources,
+        "events": n,
+        "all_state_bytes_per_event": round(used / n),
+        "all_state_bytes": used,
+        "baseline": {"bare_set_member": {"value": round(bare), "ratio": _ratio(per, bare)}},
+    }
 
 
 def _rss_kib(pid: int) -> int:
@@ -243,6 +309,7 @@ def bench_raw_aiokafka(bootstrap: str, values: list[bytes]) -> float:
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
     from .common.infra import create_topics
+
     create_topics(bootstrap, names=("bench.raw-in", "bench.raw-out"))
 
     async def go() -> float:
@@ -252,8 +319,13 @@ def bench_raw_aiokafka(bootstrap: str, values: list[bytes]) -> float:
             for i, v in enumerate(values):
                 await prod.send("bench.raw-in", v, key=str(i).encode())
             await prod.flush()
-            cons = AIOKafkaConsumer("bench.raw-in", bootstrap_servers=bootstrap, group_id="bench-raw",
-                                    auto_offset_reset="earliest", enable_auto_commit=True)
+            cons = AIOKafkaConsumer(
+                "bench.raw-in",
+                bootstrap_servers=bootstrap,
+                group_id="bench-raw",
+                auto_offset_reset="earliest",
+                enable_auto_commit=True,
+            )
             await cons.start()
             try:
                 n, t = 0, None
@@ -275,6 +347,7 @@ def bench_raw_aiokafka(bootstrap: str, values: list[bytes]) -> float:
                 await cons.stop()
         finally:
             await prod.stop()
+
     return asyncio.run(go())
 
 
@@ -284,6 +357,7 @@ class _Tracker:
     def __init__(self):
         from isf.pseudonym import DEMO_KEY
         from isf.replay import Pipeline
+
         self.new: list[str] = []
         self.pipe = Pipeline(DEMO_KEY, on_batch=lambda b: self.new.append(b.id))
 
@@ -332,6 +406,7 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
                 proc = {k.decode(): int(v) for k, v in client.hgetall(names.STATS_PROCESSED).items()}
                 lag_peak[0] = max(lag_peak[0], len(warm) + sent[0] - proc.get("ingest", 0))
                 time.sleep(0.25)
+
         sent = [0]
         sampler = threading.Thread(target=sample, daemon=True)
         _log(f"flood of {n_flood} events")
@@ -347,15 +422,27 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
         _log(f"pipeline {rate:.0f} events/s (converged={ok}); raw aiokafka baseline")
         raw_rate = bench_raw_aiokafka(stack.infra.bootstrap, [raw for _k, raw in flood])
         out["pipeline"] = {
-            "value": round(rate), "unit": "events/s feed to settled totals", "events": n_flood, "converged_with_replay": ok,
-            "baseline": {"raw_aiokafka_consume_transform_produce": {"value": round(raw_rate), "ratio": _ratio(rate, raw_rate)}},
-            "national_year_s": {"value": round(elapsed if n_flood >= NATIONAL_YEAR_EVENTS else NATIONAL_YEAR_EVENTS / rate),
-                                "extrapolated": n_flood < NATIONAL_YEAR_EVENTS,
-                                "note": f"12 million events at the rate measured over {n_flood}, one worker per service"}}
+            "value": round(rate),
+            "unit": "events/s feed to settled totals",
+            "events": n_flood,
+            "converged_with_replay": ok,
+            "baseline": {
+                "raw_aiokafka_consume_transform_produce": {"value": round(raw_rate), "ratio": _ratio(rate, raw_rate)}
+            },
+            "national_year_s": {
+                "value": round(elapsed if n_flood >= NATIONAL_YEAR_EVENTS else NATIONAL_YEAR_EVENTS / rate),
+                "extrapolated": n_flood < NATIONAL_YEAR_EVENTS,
+                "note": f"12 million events at the rate measured over {n_flood}, one worker per service",
+            },
+        }
         out["backpressure_memory"] = {
-            "unit": "KiB resident per worker", "peak_consumer_lag_events": lag_peak[0],
-            "services": {name: {"idle": idle[name], "peak_during_flood": peak[name], "ratio": _ratio(peak[name], idle[name])}
-                         for name in pids}}
+            "unit": "KiB resident per worker",
+            "peak_consumer_lag_events": lag_peak[0],
+            "services": {
+                name: {"idle": idle[name], "peak_during_flood": peak[name], "ratio": _ratio(peak[name], idle[name])}
+                for name in pids
+            },
+        }
         out["latency"] = {}
         time.sleep(5)  # let the baseline's load die down before timing single events
         for rate_target in rates:
@@ -372,6 +459,7 @@ def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) 
     an applied set (`isf:{totals}:applied:<year>`), i.e. until the dashboard's totals include it."""
     from .common.redis_store import read_applied
     from .runner import produce
+
     pending: dict[str, tuple[float, int]] = {}  # batch id -> (sent at, event index)
     remaining: dict[int, int] = {}
     sent_at: dict[int, float] = {}
@@ -427,6 +515,7 @@ def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) 
             # outdated versions): stop waiting once nothing has settled for 10 s
             if stop.is_set() and time.monotonic() - max(progress[0], stopped[0]) > 10:
                 return
+
     stopped = [0.0]
     progress = [0.0]
     poller = threading.Thread(target=poll, daemon=True)
@@ -439,47 +528,68 @@ def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) 
     poller.join()
     lat.sort()
     q = (lambda p: round(lat[min(len(lat) - 1, int(p * len(lat)))], 3)) if lat else (lambda p: None)
-    return {"unit": "s from send to settled totals", "target_rate": rate, "achieved_send_rate": round(achieved),
-            "events": count, "measured": len(lat),
-            "never_settled": {"batches": len(pending), "why": "versions overtaken by a newer one in flight"},
-            "p50": q(0.50), "p99": q(0.99), "max": lat[-1] if lat else None,
-            "mean": round(statistics.fmean(lat), 3) if lat else None,
-            "view_staleness_s": {"mean": round(statistics.fmean(staleness), 3) if staleness else None,
-                                 "max": round(max(staleness), 3) if staleness else None},
-            "dashboard_trail_s": {
-                "value": round(q(0.99) + max(staleness) + DASHBOARD_POLL_S, 2) if lat and staleness else None,
-                "typical": round(q(0.50) + statistics.fmean(staleness) + DASHBOARD_POLL_S / 2, 2) if lat and staleness else None,
-                "how": "value (worst case): p99 to settled totals + the view's largest measured staleness + the page's "
-                       "1 s poll; typical: p50 + mean staleness + half a poll"}}
+    return {
+        "unit": "s from send to settled totals",
+        "target_rate": rate,
+        "achieved_send_rate": round(achieved),
+        "events": count,
+        "measured": len(lat),
+        "never_settled": {"batches": len(pending), "why": "versions overtaken by a newer one in flight"},
+        "p50": q(0.50),
+        "p99": q(0.99),
+        "max": lat[-1] if lat else None,
+        "mean": round(statistics.fmean(lat), 3) if lat else None,
+        "view_staleness_s": {
+            "mean": round(statistics.fmean(staleness), 3) if staleness else None,
+            "max": round(max(staleness), 3) if staleness else None,
+        },
+        "dashboard_trail_s": {
+            "value": round(q(0.99) + max(staleness) + DASHBOARD_POLL_S, 2) if lat and staleness else None,
+            "typical": round(q(0.50) + statistics.fmean(staleness) + DASHBOARD_POLL_S / 2, 2)
+            if lat and staleness
+            else None,
+            "how": "value (worst case): p99 to settled totals + the view's largest measured staleness + the page's "
+            "1 s poll; typical: p50 + mean staleness + half a poll",
+        },
+    }
 
 
 def summary(doc: dict) -> dict:
     """The figures outside checks read (CONTRACTS.md), lifted from the run's own sections."""
     lat = doc.get("latency", {}).get("1000", {})
     pipe = doc.get("pipeline", {})
-    return {"replay_events_per_s": doc["replay"]["value"],
-            "national_year_replay_s": doc["replay"]["national_year_s"]["value"],
-            "pipeline_events_per_s": pipe.get("value"),
-            "pipeline_ratio_vs_raw": pipe.get("baseline", {}).get("raw_aiokafka_consume_transform_produce", {}).get("ratio"),
-            "national_year_streaming_s": pipe.get("national_year_s", {}).get("value"),
-            "national_year_streaming_extrapolated": pipe.get("national_year_s", {}).get("extrapolated"),
-            "streaming_events_measured": pipe.get("events"),
-            "p99_s_at_1000": lat.get("p99"),
-            "dashboard_trail_s_at_1000": lat.get("dashboard_trail_s", {}).get("value"),
-            "grouper_ratio_vs_drgpy": doc["grouper"].get("grouper_ratio_vs_drgpy"),
-            "redis_bytes_per_event": doc["redis_memory"]["all_state_bytes_per_event"],
-            "redis_bytes_per_patient_period_ratio": doc["redis_memory"]["baseline"]["bare_set_member"]["ratio"]}
+    return {
+        "replay_events_per_s": doc["replay"]["value"],
+        "national_year_replay_s": doc["replay"]["national_year_s"]["value"],
+        "pipeline_events_per_s": pipe.get("value"),
+        "pipeline_ratio_vs_raw": pipe.get("baseline", {})
+        .get("raw_aiokafka_consume_transform_produce", {})
+        .get("ratio"),
+        "national_year_streaming_s": pipe.get("national_year_s", {}).get("value"),
+        "national_year_streaming_extrapolated": pipe.get("national_year_s", {}).get("extrapolated"),
+        "streaming_events_measured": pipe.get("events"),
+        "p99_s_at_1000": lat.get("p99"),
+        "dashboard_trail_s_at_1000": lat.get("dashboard_trail_s", {}).get("value"),
+        "grouper_ratio_vs_drgpy": doc["grouper"].get("grouper_ratio_vs_drgpy"),
+        "redis_bytes_per_event": doc["redis_memory"]["all_state_bytes_per_event"],
+        "redis_bytes_per_patient_period_ratio": doc["redis_memory"]["baseline"]["bare_set_member"]["ratio"],
+    }
 
 
 def run(quick: bool = False, out_dir: str | None = None, national: bool = False, events: int | None = None) -> dict:
     """`national`: the replay and the streaming flood over a whole national year (`events`, default 12
     million), measured rather than extrapolated; hours on a 2-core machine."""
     from .common.infra import LocalInfra
+
     started = time.time()
     n = 3000 if quick else 20000
     flood = (events or NATIONAL_YEAR_EVENTS) if national else (3000 if quick else 20000)
-    doc: dict = {"machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "quick": quick,
-                 "national": national}
+    doc: dict = {
+        "machine": machine(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "quick": quick,
+        "national": national,
+    }
     _log("grouper engine")
     doc["grouper"] = bench_grouper(n)
     _log("replay")

@@ -2,6 +2,7 @@
 conformance, bench.
 
 JSON (lines) in and out unless a format is asked for."""
+
 from __future__ import annotations
 
 import argparse
@@ -10,6 +11,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+
 from services.common import names
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "shared" / "schemas"
@@ -43,9 +45,17 @@ def cmd_group(args) -> int:
             _print({"error": e.errors})
             continue
         g = group_activity(to_activity(e, DEMO_KEY), year=args.year, explain=True)
-        _print({"episode_id": getattr(e, "episode_id", None) or getattr(e, "prescription_id", None),
-                "drg": g.drg, "hdg": g.mdc, "rtc": g.rtc, "points": str(g.drg_points), "stg": g.stg,
-                "explanation": g.explanation})
+        _print(
+            {
+                "episode_id": getattr(e, "episode_id", None) or getattr(e, "prescription_id", None),
+                "drg": g.drg,
+                "hdg": g.mdc,
+                "rtc": g.rtc,
+                "points": str(g.drg_points),
+                "stg": g.stg,
+                "explanation": g.explanation,
+            }
+        )
     return 1 if bad else 0
 
 
@@ -86,10 +96,19 @@ def cmd_feed(args) -> int:
         return 0
     if args.kafka:
         from services.runner import produce
+
         start = time.monotonic()
-        n = produce(args.kafka, events, rate=args.rate, on_progress=lambda k: print(
-            f"\r{k}/{args.count} events ({k / max(1e-9, time.monotonic() - start):.0f}/s)", end="",
-            file=sys.stderr, flush=True))
+        n = produce(
+            args.kafka,
+            events,
+            rate=args.rate,
+            on_progress=lambda k: print(
+                f"\r{k}/{args.count} events ({k / max(1e-9, time.monotonic() - start):.0f}/s)",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            ),
+        )
         print(f"\r{n}/{args.count} events sent to {args.kafka}", file=sys.stderr)
         return 0
     for _k, raw in events:
@@ -131,13 +150,18 @@ def _read_nki(path: str | None) -> tuple[list, list[str]]:
     from pydantic import ValidationError
 
     from isf.events import NkiV1
+
     values, errors = [], []
     for n, line in enumerate(_lines(path), 1):
         try:
             values.append(NkiV1.model_validate_json(line))
         except ValidationError as exc:
-            errors.append(f"line {n}: " + "; ".join(f"{'.'.join(map(str, e['loc'])) or 'event'}: {e['msg']}"
-                                                    for e in exc.errors(include_url=False)))
+            errors.append(
+                f"line {n}: "
+                + "; ".join(
+                    f"{'.'.join(map(str, e['loc'])) or 'event'}: {e['msg']}" for e in exc.errors(include_url=False)
+                )
+            )
     return values, errors
 
 
@@ -152,6 +176,7 @@ def cmd_statement(args) -> int:
         import redis
 
         from services.settlement.statements import freeze_provisional
+
         try:
             doc = freeze_provisional(redis.Redis.from_url(args.redis), args.year)
         except ValueError as exc:
@@ -165,12 +190,14 @@ def cmd_statement(args) -> int:
 
         from services.common.redis_store import read_nki, read_totals
         from services.settlement.statements import frozen_provisional
+
         client = redis.Redis.from_url(args.redis)
         rows, nki = read_totals(client), read_nki(client)
         frozen = frozen_provisional(client, args.year)
     else:
         from isf.pseudonym import DEMO_KEY
         from isf.replay import Pipeline
+
         rows, nki = list(Pipeline(DEMO_KEY).run(_lines(args.file)).totals.rows()), {}
     if args.nki:
         values, errors = _read_nki(args.nki)
@@ -220,6 +247,7 @@ def cmd_nki(args) -> int:
     from kafka import KafkaProducer
 
     from services.common.config import kafka_client_kwargs
+
     producer = KafkaProducer(bootstrap_servers=args.kafka, acks="all", **kafka_client_kwargs())
     for v in values:
         producer.send(names.NKI, key=f"{v.year}|{v.hf}".encode(), value=v.model_dump_json(by_alias=True).encode())
@@ -238,6 +266,7 @@ def cmd_calibrate(args) -> int:
             if n % 10000 == 0:
                 print(f"\r{n}/{args.count} events", end="", file=sys.stderr, flush=True)
             yield raw
+
     report = calibrate(events())
     print(file=sys.stderr)
     _print(report)
@@ -299,26 +328,41 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--defs", required=True)
     c.add_argument("--cases", required=True)
     c.set_defaults(fn=cmd_conformance)
-    s_ = sub.add_parser("statement", help="settlement statement: provisional, final or their difference; "
-                                          "ISF of activity year Y and RBF of budget year Y+1 (from Y's data)")
+    s_ = sub.add_parser(
+        "statement",
+        help="settlement statement: provisional, final or their difference; "
+        "ISF of activity year Y and RBF of budget year Y+1 (from Y's data)",
+    )
     s_.add_argument("--year", type=int, required=True, help="activity year Y (ISF Y; RBF Y+1 from NPR Y and NKI Y-1)")
     s_.add_argument("--kind", choices=("provisional", "final", "difference"), default="final")
     s_.add_argument("--format", choices=("json", "csv", "xlsx"), default="json")
     s_.add_argument("--out", help="file to write (required for xlsx)")
     s_.add_argument("--nki", help="JSON lines of nki/v1 values for indicator 9 (RBF Y+1 uses those of year Y-1)")
     s_.add_argument("--redis", help="read the live settled totals from this Redis instead of replaying FILE")
-    s_.add_argument("--freeze", action="store_true",
-                    help="freeze the provisional statement as it stands now (with --redis; once per year)")
+    s_.add_argument(
+        "--freeze",
+        action="store_true",
+        help="freeze the provisional statement as it stands now (with --redis; once per year)",
+    )
     s_.add_argument("file", nargs="?", help="events (JSON lines) to replay; stdin if omitted")
     s_.set_defaults(fn=cmd_statement)
-    rd = sub.add_parser("redistribute", help="the same activity, grouped with the old year's logic, priced with both "
-                                             "years' weights without TFG and supplements; per HF and RHF")
+    rd = sub.add_parser(
+        "redistribute",
+        help="the same activity, grouped with the old year's logic, priced with both "
+        "years' weights without TFG and supplements; per HF and RHF",
+    )
     rd.add_argument("--from", dest="before", type=int, default=2025, help="old year: grouping logic and weights")
     rd.add_argument("--to", dest="after", type=int, default=2026, help="new year: weights")
-    rd.add_argument("--budget-neutral", action="store_true",
-                    help="scale the new points so each sector group's national total is unchanged")
-    rd.add_argument("--regroup", action="store_true",
-                    help="instead: each year's full rules (own logic, TFG, supplements) over the same events")
+    rd.add_argument(
+        "--budget-neutral",
+        action="store_true",
+        help="scale the new points so each sector group's national total is unchanged",
+    )
+    rd.add_argument(
+        "--regroup",
+        action="store_true",
+        help="instead: each year's full rules (own logic, TFG, supplements) over the same events",
+    )
     rd.add_argument("file", nargs="?")
     rd.set_defaults(fn=cmd_redistribute)
     nk = sub.add_parser("nki", help="send external NKI values (indicator 9) to the settlement service")
@@ -336,8 +380,11 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("bench", help="performance figures with same-run baselines, as JSON (bench/results/)")
     b.add_argument("--quick", action="store_true", help="small samples: a smoke run of every figure")
     b.add_argument("--out", help="folder for the result file (default bench/results)")
-    b.add_argument("--national", action="store_true",
-                   help="replay and stream a whole national year (12 million events): measured, not extrapolated; hours here")
+    b.add_argument(
+        "--national",
+        action="store_true",
+        help="replay and stream a whole national year (12 million events): measured, not extrapolated; hours here",
+    )
     b.add_argument("--events", type=int, help="with --national: another number of events than 12 million")
     b.set_defaults(fn=cmd_bench)
     args = p.parse_args(argv)

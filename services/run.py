@@ -1,4 +1,5 @@
 """`isf run`: the embedded default with live counters, and the convergence check against replay."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,11 @@ def streamed_state(client) -> dict:
 
 
 def expected_state(pipeline: Pipeline) -> dict:
-    return {"events": {k: pipeline.counters[k] for k in COUNTED},
-            "points_micro_by_hf": points_by_hf(pipeline.totals.rows()), "rows": list(pipeline.totals.rows())}
+    return {
+        "events": {k: pipeline.counters[k] for k in COUNTED},
+        "points_micro_by_hf": points_by_hf(pipeline.totals.rows()),
+        "rows": list(pipeline.totals.rows()),
+    }
 
 
 def wait_converged(client, expected: dict, timeout: float, stack=None) -> tuple[bool, dict, float]:
@@ -59,9 +63,11 @@ def run(duration: float | None, rate: float, seed: int) -> int:
         client = redis.Redis.from_url(stack.infra.redis_url)
         print(f"broker {stack.infra.bootstrap}  redis {stack.infra.redis_url}", file=sys.stderr)
         token = stack.tokens.get("national", "<your national token>")
-        print(f"dashboard: http://127.0.0.1:{stack.monitor_port}/?token={token}\n"
-              f"national token: {token}   (all roles' tokens: {stack.logdir}/tokens.json)   Ctrl-C stops everything",
-              file=sys.stderr)
+        print(
+            f"dashboard: http://127.0.0.1:{stack.monitor_port}/?token={token}\n"
+            f"national token: {token}   (all roles' tokens: {stack.logdir}/tokens.json)   Ctrl-C stops everything",
+            file=sys.stderr,
+        )
         expected = Pipeline(DEMO_KEY)
         sent = [0]
         count = int(rate * duration) if duration else 10**9
@@ -81,9 +87,13 @@ def run(duration: float | None, rate: float, seed: int) -> int:
             for name in stack.supervise():
                 print(f"\nworker {name} had exited: started again", file=sys.stderr)
             c = read_counters(client)
-            print(f"\r{time.monotonic() - t0:6.0f} s  sent {sent[0]:>8}  accepted {c.get('accepted', 0):>8}  "
-                  f"dead-lettered {c.get('dead_lettered', 0):>6}  alive {sum(stack.alive().values())}/6",
-                  end="", file=sys.stderr, flush=True)
+            print(
+                f"\r{time.monotonic() - t0:6.0f} s  sent {sent[0]:>8}  accepted {c.get('accepted', 0):>8}  "
+                f"dead-lettered {c.get('dead_lettered', 0):>6}  alive {sum(stack.alive().values())}/6",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
             stop.wait(1.0)
         stop.set()
         feeder.join(30)
@@ -91,10 +101,14 @@ def run(duration: float | None, rate: float, seed: int) -> int:
         ok, got, waited = wait_converged(client, expected_state(expected), timeout=60)
         s = summary(got["rows"])
         # events_in = accepted + duplicate + superseded + dead_lettered + repeated (an event id sent again)
-        out = {"events_in": sent[0], "events": {**got["events"], "repeated": expected.counters["repeat"]},
-               "converged_with_replay": ok,
-               "drain_s": round(waited, 1), "points_by_system": s["points"], "nok_by_rhf": {
-                   y: v.get("rhf", {}) for y, v in s["nok"].items()}}
+        out = {
+            "events_in": sent[0],
+            "events": {**got["events"], "repeated": expected.counters["repeat"]},
+            "converged_with_replay": ok,
+            "drain_s": round(waited, 1),
+            "points_by_system": s["points"],
+            "nok_by_rhf": {y: v.get("rhf", {}) for y, v in s["nok"].items()},
+        }
         print(json.dumps(out, ensure_ascii=False))
         return 0 if ok else 1
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 `Stack` is used by `isf run` and by the integration tests; it stops everything it started.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .common.infra import LocalInfra, free_port
 from services.common import names
+
+from .common.infra import LocalInfra, free_port
 
 SERVICES = ("ingest", "grouper", "aggregator", "indicators", "settlement", "monitor")
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +45,7 @@ class Stack:
         import secrets
 
         from isf.registry import RHFS, hospitals
+
         roles = ["national", *(f"rhf:{r}" for r in RHFS), *(f"hf:{h}" for h in hospitals())]
         self.tokens = {role: secrets.token_urlsafe(24) for role in roles}
         path = self.logdir / "tokens.json"
@@ -74,9 +77,14 @@ class Stack:
         index = self.started[name] = self.started.get(name, -1) + 1
         datadir = self.logdir / f"{name}-{index}-data"
         with open(self.logdir / f"{name}-{index}.log", "ab") as log:
-            proc = subprocess.Popen([sys.executable, "-m", f"services.{name}.app", "--datadir", str(datadir),
-                                     "worker", "-l", "warn"],
-                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}.app", "--datadir", str(datadir), "worker", "-l", "warn"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.workers.setdefault(name, []).append(proc)
         return proc
 
@@ -95,7 +103,7 @@ class Stack:
         unexpected error); returns the names restarted."""
         restarted = []
         for name, procs in self.workers.items():
-            for i, p in enumerate(list(procs)):
+            for p in list(procs):
                 if p.poll() is not None:
                     procs.remove(p)
                     self.start_worker(name)
@@ -133,8 +141,10 @@ def produce(bootstrap: str, events, rate: float | None = None, on_progress=None)
     from kafka import KafkaProducer
 
     from .common.config import kafka_client_kwargs
-    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=10, acks=1, max_request_size=4_000_000,
-                             **kafka_client_kwargs())
+
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=10, acks=1, max_request_size=4_000_000, **kafka_client_kwargs()
+    )
     n = 0
     start = time.monotonic()
     try:

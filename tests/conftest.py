@@ -5,6 +5,7 @@
   what one test fed with replay;
 - else a local Tansu broker and redis-server per test (`services.common.infra.LocalInfra`).
 The choice is printed in pytest's header."""
+
 import os
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ REDIS_IMAGE = "redis:7"
 def docker_answers() -> bool:
     try:
         import docker
+
         docker.from_env(timeout=3).ping()
         return True
     except Exception:
@@ -32,9 +34,11 @@ def choose_infrastructure() -> str:
 
 
 INFRA = choose_infrastructure()
-DESCRIBED = {"given": "the given KAFKA_BOOTSTRAP / REDIS_URL",
-             "testcontainers": f"testcontainers ({KAFKA_IMAGE} in KRaft mode, {REDIS_IMAGE})",
-             "local": "local Tansu broker and redis-server, started per test"}
+DESCRIBED = {
+    "given": "the given KAFKA_BOOTSTRAP / REDIS_URL",
+    "testcontainers": f"testcontainers ({KAFKA_IMAGE} in KRaft mode, {REDIS_IMAGE})",
+    "local": "local Tansu broker and redis-server, started per test",
+}
 
 
 def pytest_report_header(config):
@@ -52,6 +56,7 @@ def norddrg() -> Path:
 def fresh_settings():
     """Services read their configuration once; a test that sets variables reads them anew."""
     from services.common.config import settings
+
     settings.cache_clear()
     yield
     settings.cache_clear()
@@ -85,6 +90,7 @@ def containers():
 def empty(bootstrap: str, redis_client) -> None:
     """Every topic, consumer group and key gone, waiting until the broker has finished deleting."""
     from kafka.admin import KafkaAdminClient
+
     redis_client.flushall()
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="isf-test-reset")
     try:

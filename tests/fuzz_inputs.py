@@ -1,20 +1,50 @@
 """Hypothesis strategies for hostile ingest input: mutated events, wrong types, bad dates, negative stays,
 unknown codes, invalid UTF-8, deep nesting, oversized and non-object payloads."""
+
 import json
 
 from hypothesis import strategies as st
 
 from tests.unit.helpers import episode, prescription
 
-JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                       lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
-                       max_leaves=8)
-DATES = st.sampled_from(["2026-02-30T10:00:00", "yesterday", "2026-13-01T00:00:00", "", "2026-03-02", "0000-00-00T00:00:00",
-                         "2026-03-02T08:00:00+25:00", "2024-01-01T00:00:00", "2031-01-01T00:00:00"])
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+    max_leaves=8,
+)
+DATES = st.sampled_from(
+    [
+        "2026-02-30T10:00:00",
+        "yesterday",
+        "2026-13-01T00:00:00",
+        "",
+        "2026-03-02",
+        "0000-00-00T00:00:00",
+        "2026-03-02T08:00:00+25:00",
+        "2024-01-01T00:00:00",
+        "2031-01-01T00:00:00",
+    ]
+)
 CODES = st.sampled_from(["ZZZ999", "M545", "", "j189", "I50.9", "DROP TABLE", "💥", "A" * 40, "E119"])
 # event ids stay unique (as producers keep them): a reused id would make the outcome depend on arrival order
-FIELDS = ["schema", "version", "action", "hf", "patient_id", "birth_date", "sex", "sector", "care_level",
-          "admitted_at", "discharged_at", "main_condition", "procedures", "urgency", "debtor", "contact_mode"]
+FIELDS = [
+    "schema",
+    "version",
+    "action",
+    "hf",
+    "patient_id",
+    "birth_date",
+    "sex",
+    "sector",
+    "care_level",
+    "admitted_at",
+    "discharged_at",
+    "main_condition",
+    "procedures",
+    "urgency",
+    "debtor",
+    "contact_mode",
+]
 
 
 @st.composite
@@ -56,7 +86,7 @@ def hostile_bytes(draw) -> bytes:
         return json.dumps({**episode(), "main_condition": "x" * 1_100_000}).encode()
     if kind == "scalar":
         return json.dumps(draw(JSONISH)).encode()
-    return json.dumps(episode()).encode()[:draw(st.integers(1, 60))]
+    return json.dumps(episode()).encode()[: draw(st.integers(1, 60))]
 
 
 HOSTILE = st.one_of(mutated_event(), mutated_event(), hostile_bytes())

@@ -5,9 +5,11 @@ as eventsourcing runs one test case against every storage backend.
 A subclass provides `fresh()` -> (ingest store, ledger store, totals store), `drive(coro)` -> its result,
 and `rows()` -> the settled totals as (`stat|period`, micro-points, count) rows.
 """
+
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from isf import stages
 from isf.ingest import revision
@@ -15,13 +17,16 @@ from isf.periods import LEDGERS
 from isf.replay import Pipeline
 from tests.unit.helpers import KEY, episode, raw
 
-
 # --- delivery histories: versions, deletes, patient corrections, duplicates, in any order
 
-TEMPLATES = [dict(main_condition="N185", procedures=["KAS00"]), dict(main_condition="N185", procedures=["KAS15"], care_level="indirect"),
-             dict(main_condition="H353", procedures=["CKD05"]), dict(main_condition="M545", contact_mode="video"),
-             dict(main_condition="G35", procedures=["WBGM20"]), dict(main_condition="J189", care_level="inpatient",
-                                                                     admitted_at="2026-02-01T08:00:00")]
+TEMPLATES = [
+    dict(main_condition="N185", procedures=["KAS00"]),
+    dict(main_condition="N185", procedures=["KAS15"], care_level="indirect"),
+    dict(main_condition="H353", procedures=["CKD05"]),
+    dict(main_condition="M545", contact_mode="video"),
+    dict(main_condition="G35", procedures=["WBGM20"]),
+    dict(main_condition="J189", care_level="inpatient", admitted_at="2026-02-01T08:00:00"),
+]
 
 
 @st.composite
@@ -33,10 +38,15 @@ def histories(draw):
         for v in range(1, versions + 1):
             t = draw(st.sampled_from(TEMPLATES))
             month = draw(st.integers(1, 12))
-            ev = episode(episode_id=f"h-{i}", version=v, patient_id=draw(st.sampled_from(["A", "B"])),
-                         hf=draw(st.sampled_from(["ous", "hbe"])) if v == 1 else events[-1]["hf"],
-                         admitted_at=f"2026-{month:02d}-05T08:00:00", discharged_at=f"2026-{month:02d}-06T08:00:00",
-                         **{k: v2 for k, v2 in t.items() if k != "admitted_at"})
+            ev = episode(
+                episode_id=f"h-{i}",
+                version=v,
+                patient_id=draw(st.sampled_from(["A", "B"])),
+                hf=draw(st.sampled_from(["ous", "hbe"])) if v == 1 else events[-1]["hf"],
+                admitted_at=f"2026-{month:02d}-05T08:00:00",
+                discharged_at=f"2026-{month:02d}-06T08:00:00",
+                **{k: v2 for k, v2 in t.items() if k != "admitted_at"},
+            )
             if v > 1:
                 ev["hf"] = events[-1]["hf"]
             if draw(st.booleans()) and v == versions and versions > 1:
@@ -65,12 +75,13 @@ class StoreContract:
     def run_events(self, events: list[bytes], batch: int = 3, deliveries: int = 1) -> list:
         ingest, ledger, totals = self.fresh()
         for i in range(0, len(events), batch):
-            out = self.drive(stages.ingest(events[i:i + batch], KEY, ingest))
+            out = self.drive(stages.ingest(events[i : i + batch], KEY, ingest))
             grouped = stages.group(out.passed)
             for ns, contributions in LEDGERS:
                 for _ in range(deliveries):
-                    self.drive(stages.settle(self.drive(stages.apply_ledger(grouped, ns, contributions, ledger)),
-                                             totals))
+                    self.drive(
+                        stages.settle(self.drive(stages.apply_ledger(grouped, ns, contributions, ledger)), totals)
+                    )
         return self.rows()
 
     def test_a_higher_revision_replaces_and_a_repeated_or_older_event_changes_nothing(self):
@@ -96,8 +107,11 @@ class StoreContract:
 
     def test_a_dead_lettered_payload_is_counted_once(self):
         ingest, _, _ = self.fresh()
-        assert self.drive(ingest.dead_letter([("ous", "d1", "[]"), ("ous", "d1", "[]"), (None, "d2", "[]")])) \
-            == [True, False, True]
+        assert self.drive(ingest.dead_letter([("ous", "d1", "[]"), ("ous", "d1", "[]"), (None, "d2", "[]")])) == [
+            True,
+            False,
+            True,
+        ]
 
     def test_a_delta_batch_is_settled_once_however_often_it_arrives(self):
         events = [raw(episode(main_condition="H353", procedures=["CKD05"]))]
@@ -105,8 +119,11 @@ class StoreContract:
 
     # Each backend's subclass runs this one function (differing executors): every example starts from fresh()
     # stores, so nothing carries between examples or backends.
-    @settings(max_examples=40, deadline=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors])
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.differing_executors],
+    )
     @given(histories(), st.sampled_from([1, 2, 5]))
     def test_any_delivery_history_converges_to_the_final_data(self, h, batch):
         history, final = h

@@ -7,6 +7,7 @@ format so the product runs without the directorate's data. Codes named in the se
 the rest of the numbering, every weight and every trim point is invented.
 Run `make demo-defs` to rewrite shared/isf/rules/data/<year>/.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,15 +25,39 @@ MDCS = [
     ("03", "Ear, nose, mouth and throat", [("J019", 1), ("H669", 2), ("J350", 3)], ["DCA20", "EMB10"], 0.8),
     ("04", "Respiratory system", [("J189", 1), ("J441", 1), ("C349", 2), ("J459", 2)], ["GDB00", "GEB00"], 1.2),
     ("05", "Circulatory system", [("I219", 1), ("I509", 1), ("I480", 2), ("I10", 2)], ["FNG05", "FPE96"], 1.5),
-    ("06", "Digestive system", [("K359", 1), ("K509", 5), ("K519", 5), ("K291", 2), ("C189", 2)], ["JEA01", "JFB20"], 1.3),
+    (
+        "06",
+        "Digestive system",
+        [("K359", 1), ("K509", 5), ("K519", 5), ("K291", 2), ("C189", 2)],
+        ["JEA01", "JFB20"],
+        1.3,
+    ),
     ("07", "Hepatobiliary system and pancreas", [("K802", 1), ("K859", 1), ("K703", 2)], ["JKA21", "JLC30"], 1.3),
-    ("08", "Musculoskeletal system", [("M161", 1), ("S720", 1), ("M059", 5), ("M069", 5), ("M45", 5), ("M545", 2)], ["NFB40", "NGB20"], 1.6),
-    ("09", "Skin and breast", [("L031", 1), ("C439", 1), ("L409", 5), ("C509", 2), ("E660", 3)], ["QBB10", "HAB40"], 1.0),
+    (
+        "08",
+        "Musculoskeletal system",
+        [("M161", 1), ("S720", 1), ("M059", 5), ("M069", 5), ("M45", 5), ("M545", 2)],
+        ["NFB40", "NGB20"],
+        1.6,
+    ),
+    (
+        "09",
+        "Skin and breast",
+        [("L031", 1), ("C439", 1), ("L409", 5), ("C509", 2), ("E660", 3)],
+        ["QBB10", "HAB40"],
+        1.0,
+    ),
     ("10", "Endocrine and metabolic", [("E119", 1), ("E109", 1), ("E039", 2)], ["BAA10", "JDF10"], 1.0),
     ("11", "Kidney and urinary tract", [("N390", 1), ("N185", 3), ("N200", 2), ("Z491", 3)], ["KAC20", "KCD00"], 1.1),
     ("12", "Male reproductive system", [("N40", 1), ("C61", 1), ("N433", 2)], ["KED22", "KFH50"], 1.0),
     ("13", "Female reproductive system", [("N812", 1), ("D259", 1), ("N979", 2)], ["LCD10", "LAF11"], 1.0),
-    ("14", "Pregnancy and childbirth", [("O800", 1), ("O829", 1), ("O149", 2), ("O200", 2), ("Z348", 2)], ["MCA10", "MBA00"], 1.2),
+    (
+        "14",
+        "Pregnancy and childbirth",
+        [("O800", 1), ("O829", 1), ("O149", 2), ("O200", 2), ("Z348", 2)],
+        ["MCA10", "MBA00"],
+        1.2,
+    ),
     ("15", "Newborns", [("P073", 1), ("P599", 2), ("Z380", 2)], ["QAA00", "JAH00"], 2.0),
     ("16", "Blood and immune system", [("D509", 1), ("D693", 1), ("D649", 2)], ["PJD10", "PJA10"], 0.9),
     ("17", "Myeloproliferative diseases", [("C919", 1), ("C833", 1), ("C900", 2)], ["PJD50", "PBA00"], 2.2),
@@ -58,12 +83,42 @@ def build(year: int):
 
     def drg(code, mdc, name, weight, trim=0, per_day=0.0, acute_factor=1.0):
         names.append({"drg": code, "mdc": mdc, "loc_drg (link to ndms)": ""})
-        weights.append({"drg": code, "name": name, "weight": f"{weight:.3f}", "trim_days": str(trim),
-                        "per_day_weight": f"{per_day:.3f}", "acute_factor": f"{acute_factor:.2f}"})
+        weights.append(
+            {
+                "drg": code,
+                "name": name,
+                "weight": f"{weight:.3f}",
+                "trim_days": str(trim),
+                "per_day_weight": f"{per_day:.3f}",
+                "acute_factor": f"{acute_factor:.2f}",
+            }
+        )
 
     def rule(ord_, drg_, rtc="0", **cells):
-        row = {c: "" for c in ("ord", "drg", "rtc", "icd", "mdc", "pdgprop", "or", "procpro1", "dgcat1", "agelim",
-                               "compl", "sex", "dgprop1", "dgprop2", "dgprop3", "dgprop4", "secproc1", "disch", "dur")}
+        row = {
+            c: ""
+            for c in (
+                "ord",
+                "drg",
+                "rtc",
+                "icd",
+                "mdc",
+                "pdgprop",
+                "or",
+                "procpro1",
+                "dgcat1",
+                "agelim",
+                "compl",
+                "sex",
+                "dgprop1",
+                "dgprop2",
+                "dgprop3",
+                "dgprop4",
+                "secproc1",
+                "disch",
+                "dur",
+            )
+        }
         row.update({"ord": ord_, "drg": drg_, "rtc": rtc, **cells})
         logic.append(row)
 
@@ -81,7 +136,7 @@ def build(year: int):
         procrow(code, "PROCPR", prop)
 
     # --- diagnoses and procedures per MDC
-    for i, (m, name, dxs, sprocs, _scale) in enumerate(MDCS):
+    for m, _name, dxs, sprocs, _scale in MDCS:
         for icd, cat in dxs:
             dgrow(icd, "DGCAT", f"{m}M{cat:02d}")
             dgrow(icd, "MDC", m)
@@ -106,10 +161,24 @@ def build(year: int):
         dgrow(icd, "MDC", "20")
 
     # special procedures named in the seeds
-    specials = [("EMB10", "03S60"), ("EMB15", "03S60"), ("FPB32", "05S12"), ("QBJ10", "09S30"), ("QBJ20", "09S31"),
-                ("LAF11", "13S61"), ("LGA11", "13S62"), ("MCA10", "14S10"), ("JAH01", "15S20"),
-                ("KAS00", "11T01"), ("CKD05", "02T05"), ("WBGM20", "00T40"), ("WPBA25", "19T25"),
-                ("WEOC00", "40T53"), ("WEGX90", "40T53"), ("WBOC20", "17T12")]
+    specials = [
+        ("EMB10", "03S60"),
+        ("EMB15", "03S60"),
+        ("FPB32", "05S12"),
+        ("QBJ10", "09S30"),
+        ("QBJ20", "09S31"),
+        ("LAF11", "13S61"),
+        ("LGA11", "13S62"),
+        ("MCA10", "14S10"),
+        ("JAH01", "15S20"),
+        ("KAS00", "11T01"),
+        ("CKD05", "02T05"),
+        ("WBGM20", "00T40"),
+        ("WPBA25", "19T25"),
+        ("WEOC00", "40T53"),
+        ("WEGX90", "40T53"),
+        ("WBOC20", "17T12"),
+    ]
     for p, prop in specials:
         procrow(p, "PROCPR", prop)
     if y26:
@@ -137,10 +206,34 @@ def build(year: int):
     rule("010D000410", "TT99I", icd="+", procpro1="00V11")
 
     # seed-named outpatient specials
-    drg("801H", "01", "Poliklinisk behandling av nevrologiske lidelser med " + ("særskilte legemidler" if y26 else "infusjon av særskilte legemidler"), 0.180 * drift(3))
-    drg("806H", "06", "Poliklinisk behandling av mage-tarmlidelser med " + ("særskilte legemidler" if y26 else "infusjon av særskilte legemidler"), 0.175 * drift(4))
-    drg("808H", "08", "Poliklinisk behandling av revmatiske lidelser med " + ("særskilte legemidler" if y26 else "infusjon av særskilte legemidler"), 0.170 * drift(5))
-    drg("809H", "09", "Poliklinisk behandling av hudsykdommer med " + ("særskilte legemidler" if y26 else "infusjon av særskilte legemidler"), 0.160 * drift(6))
+    drg(
+        "801H",
+        "01",
+        "Poliklinisk behandling av nevrologiske lidelser med "
+        + ("særskilte legemidler" if y26 else "infusjon av særskilte legemidler"),
+        0.180 * drift(3),
+    )
+    drg(
+        "806H",
+        "06",
+        "Poliklinisk behandling av mage-tarmlidelser med "
+        + ("særskilte legemidler" if y26 else "infusjon av særskilte legemidler"),
+        0.175 * drift(4),
+    )
+    drg(
+        "808H",
+        "08",
+        "Poliklinisk behandling av revmatiske lidelser med "
+        + ("særskilte legemidler" if y26 else "infusjon av særskilte legemidler"),
+        0.170 * drift(5),
+    )
+    drg(
+        "809H",
+        "09",
+        "Poliklinisk behandling av hudsykdommer med "
+        + ("særskilte legemidler" if y26 else "infusjon av særskilte legemidler"),
+        0.160 * drift(6),
+    )
     rule("100D000801", "801H", icd="+", dgcat1="01M05", procpro1="00T40", dur="<1")
     rule("100D000806", "806H", icd="+", dgcat1="06M05", procpro1="00T40", dur="<1")
     rule("100D000808", "808H", icd="+", dgcat1="08M05", procpro1="00T40", dur="<1")
@@ -156,6 +249,7 @@ def build(year: int):
     # day-surgery solution pairs (2026: day and inpatient pay the same)
     def pair_weights(day_w, inp_w):
         return (inp_w, inp_w) if y26 else (day_w, inp_w)
+
     d60, i60 = pair_weights(0.55, 0.80)
     drg("60N", "03", "Operasjoner på tonsiller eller adenoid vev 0-17 år", i60, 5, 0.10)
     drg("59N", "03", "Operasjoner på tonsiller eller adenoid vev >17 år", i60 if y26 else 0.85, 5, 0.10)
@@ -178,9 +272,20 @@ def build(year: int):
     rule("400D053100", "531", icd="+", procpro1="09S31")
     d361, i361 = pair_weights(0.75, 1.30)
     drg("361", "13", "Gynekologisk laparoskopi" + ("" if y26 else " og sterilisering via laparotomi"), i361, 5, 0.10)
-    drg("361O", "13", "Gynekologisk laparoskopi" + (", dagkirurgisk behandling" if y26 else " og sterilisering via laparotomi, dagkirurgisk behandling"), d361)
+    drg(
+        "361O",
+        "13",
+        "Gynekologisk laparoskopi"
+        + (", dagkirurgisk behandling" if y26 else " og sterilisering via laparotomi, dagkirurgisk behandling"),
+        d361,
+    )
     drg("362", "13", "Laparoskopisk sterilisering" if y26 else "Endoskopisk sterilisering", 0.90 * drift(9), 4, 0.10)
-    drg("362O", "13", "Laparoskopisk sterilisering, dagkirurgisk behandling" if y26 else "Endoskopisk sterilisering, dagkirurgisk", 0.45 * drift(9))
+    drg(
+        "362O",
+        "13",
+        "Laparoskopisk sterilisering, dagkirurgisk behandling" if y26 else "Endoskopisk sterilisering, dagkirurgisk",
+        0.45 * drift(9),
+    )
     rule("100D036100", "361O", icd="+", procpro1="13S61", dur="<1")
     rule("100D036200", "362O", icd="+", procpro1="13S62", dur="<1")
     rule("400D036100", "361", icd="+", procpro1="13S61")
@@ -196,7 +301,14 @@ def build(year: int):
     rule("100D037300", "373O", icd="+", dgcat1="14M01", dur="<1")
     rule("400D037300", "373", icd="+", dgcat1="14M01")
 
-    drg("389A", "15", "Nyfødt, med større operasjon" if y26 else "Nyfødt, fødselsvekt 1500 g eller mer, med større operasjon", 6.80 * drift(12), 25, 0.20)
+    drg(
+        "389A",
+        "15",
+        "Nyfødt, med større operasjon" if y26 else "Nyfødt, fødselsvekt 1500 g eller mer, med større operasjon",
+        6.80 * drift(12),
+        25,
+        0.20,
+    )
     rule("400D038900", "389A", icd="+", mdc="15", procpro1="15S20")
     if y26:
         drg("412A", "17", "Transfusjon av genmodifiserte autologe lymfocytter", 38.5, 30, 0.35)
@@ -206,7 +318,15 @@ def build(year: int):
     acute = 1.0 if y26 else 0.85
     for k, (m, letter) in enumerate([("01", "A"), ("04", "B"), ("05", "C"), ("06", "D"), ("21", "E")]):
         drg(f"980{letter}", m, f"Øyeblikkelig hjelp, kort opphold, HDG {m}", 0.30 * drift(13 + k), acute_factor=acute)
-        rule(f"398D0980{letter}0", f"980{letter}", icd="+", mdc=m, procpro1="00V20", dur="<1", **{"or": "N", "secproc1": "-00V03"})
+        rule(
+            f"398D0980{letter}0",
+            f"980{letter}",
+            icd="+",
+            mdc=m,
+            procpro1="00V20",
+            dur="<1",
+            **{"or": "N", "secproc1": "-00V03"},
+        )
 
     # generated core: per MDC surgical A/B/O, medical A/B, medical other, outpatient X
     for i, ((m, name, _dx, _p, scale), (_m, base, _s)) in enumerate(zip(MDCS, generated_drgs())):
@@ -229,9 +349,15 @@ def build(year: int):
         rule(f"4{m}D{base}50", oth, icd="+", mdc=m)
     rule("999D002", "470", "8")
     logic.sort(key=lambda r: r["ord"])
-    return {"dg": dg, "proc": proc, "drglogic": logic, "drgnames": names,
-            "complcat": [{"compl": c, "inclprop": ""} for _i, c in CC_CODES] + [{"compl": c[:2] + "G" + c[3:], "inclprop": ""} for _i, c in CC_CODES],
-            "complexcl": [{"compl": c, "code": icd, "d_code": ""} for icd, c in CC_CODES]}, weights
+    return {
+        "dg": dg,
+        "proc": proc,
+        "drglogic": logic,
+        "drgnames": names,
+        "complcat": [{"compl": c, "inclprop": ""} for _i, c in CC_CODES]
+        + [{"compl": c[:2] + "G" + c[3:], "inclprop": ""} for _i, c in CC_CODES],
+        "complexcl": [{"compl": c, "code": icd, "d_code": ""} for icd, c in CC_CODES],
+    }, weights
 
 
 def write(year: int) -> None:

@@ -6,6 +6,7 @@ national token; add `rhf:<id>` or `hf:<code>` tokens to the JSON by hand).
 The folder is private to its owner; the files are readable so that the containers' non-root users can
 read their bind-mounted copies.
 """
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@ the Redis clients built from it, and the faust app every service is built on.
 
 A bad value stops a service at start with one line naming the variable (exit 78, EX_CONFIG), not a traceback.
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,6 +27,7 @@ class ConfigError(RuntimeError):
 
 class Settings(BaseSettings):
     """Field names are the variables' names in lower case (`isf_batch` is ISF_BATCH)."""
+
     model_config = SettingsConfigDict(case_sensitive=False, env_ignore_empty=True, extra="ignore")
 
     kafka_bootstrap: str = "127.0.0.1:9092"
@@ -89,12 +91,14 @@ def settings() -> Settings:
 
 def _config_errors_end_the_process(previous=sys.excepthook):
     """A ConfigError that reaches the top (no key, no tokens) ends the process like a bad value does."""
+
     def hook(kind, value, tb):
         if issubclass(kind, ConfigError):
             print(f"isf: configuration error: {value}", file=sys.stderr, flush=True)
             logging.shutdown()
             os._exit(EX_CONFIG)  # SystemExit raised inside an excepthook would be ignored
         previous(kind, value, tb)
+
     sys.excepthook = hook
 
 
@@ -121,6 +125,7 @@ def redis_url() -> str:
     password = _secret(s.redis_password, s.redis_password_file)
     if password and "@" not in url:
         from urllib.parse import quote
+
         scheme, rest = url.split("://", 1)
         url = f"{scheme}://:{quote(password, safe='')}@{rest}"
     return url
@@ -129,6 +134,7 @@ def redis_url() -> str:
 def redis_client():
     """A synchronous Redis client; a cluster client on REDIS_CLUSTER=1 (REDIS_URL naming any node)."""
     import redis
+
     if settings().redis_cluster:
         return redis.RedisCluster.from_url(redis_url())
     return redis.Redis.from_url(redis_url())
@@ -137,6 +143,7 @@ def redis_client():
 def async_redis_client():
     """The asyncio twin of `redis_client`."""
     import redis.asyncio as aredis
+
     if settings().redis_cluster:
         return aredis.RedisCluster.from_url(redis_url())
     return aredis.from_url(redis_url())
@@ -167,10 +174,15 @@ def faust_credentials():
     import ssl
 
     import faust
+
     context = ssl.create_default_context(cafile=kw.get("ssl_cafile")) if "SSL" in protocol else None
     if protocol.startswith("SASL"):
-        return faust.SASLCredentials(username=kw["sasl_plain_username"], password=kw["sasl_plain_password"],
-                                     mechanism=kw["sasl_mechanism"], ssl_context=context)
+        return faust.SASLCredentials(
+            username=kw["sasl_plain_username"],
+            password=kw["sasl_plain_password"],
+            mechanism=kw["sasl_mechanism"],
+            ssl_context=context,
+        )
     return faust.SSLCredentials(context)
 
 
@@ -190,15 +202,18 @@ def pseudonym_key() -> bytes:
             return data
     if s.isf_embedded:
         return DEMO_KEY
-    raise ConfigError("no pseudonymisation key: set ISF_PSEUDONYM_KEY or ISF_PSEUDONYM_KEY_FILE "
-                      "(only the embedded default, ISF_EMBEDDED=1, runs with the demo key)")
+    raise ConfigError(
+        "no pseudonymisation key: set ISF_PSEUDONYM_KEY or ISF_PSEUDONYM_KEY_FILE "
+        "(only the embedded default, ISF_EMBEDDED=1, runs with the demo key)"
+    )
 
 
 def monitor_tokens_text() -> str:
     """ISF_MONITOR_TOKENS, or the content of ISF_MONITOR_TOKENS_FILE."""
     s = settings()
     return _secret(s.isf_monitor_tokens, None) or (
-        s.isf_monitor_tokens_file.read_text(encoding="utf-8") if s.isf_monitor_tokens_file else "")
+        s.isf_monitor_tokens_file.read_text(encoding="utf-8") if s.isf_monitor_tokens_file else ""
+    )
 
 
 def _short_fetch_wait() -> None:
@@ -216,6 +231,7 @@ def _short_fetch_wait() -> None:
         consumer = original(self, transport)
         consumer._fetch_max_wait_ms = wait_ms
         return consumer
+
     driver.AIOKafkaConsumerThread._create_worker_consumer = create
     driver.AIOKafkaConsumerThread._isf_patched = True
 

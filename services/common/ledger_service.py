@@ -1,4 +1,5 @@
 """A faust service around one contribution ledger: grouped activity in, delta batches out."""
+
 from __future__ import annotations
 
 from typing import Callable
@@ -7,9 +8,9 @@ from isf import stages
 from isf.grouping.activity import Grouped
 from isf.periods.ledger import Contributions
 
+from . import names
 from .config import make_app, retain_years
 from .runtime import batches, items, processed, publish, store, supervised, track
-from . import names
 
 
 def ledger_app(name: str, output: str, namespace: str, contributions: Callable[[Grouped], Contributions]):

@@ -1,5 +1,6 @@
 """Worker log lines on stdout: one JSON object per line (ISF_LOG_FORMAT=json) or plain text, never
 terminal escape codes (faust's default handler colours its output even into files)."""
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,13 @@ class JsonFormatter(logging.Formatter):
         self.service = service
 
     def format(self, record: logging.LogRecord) -> str:
-        doc = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-               "level": record.levelname, "logger": record.name,
-               "message": ESCAPES.sub("", record.getMessage()), "service": self.service}
+        doc = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": ESCAPES.sub("", record.getMessage()),
+            "service": self.service,
+        }
         if record.exc_info:
             doc["exception"] = ESCAPES.sub("", self.formatException(record.exc_info))
         return json.dumps(doc, ensure_ascii=False)
@@ -57,6 +62,7 @@ def quiet_worker():
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.spinner = None
+
     return Worker
 
 
@@ -66,6 +72,9 @@ def banner_as_a_log_line() -> None:
     from faust.cli import worker as cli
 
     def on_worker_created(self, worker) -> None:
-        logging.getLogger("faust.worker").info("worker starting: %s", dict(
-            (str(k).strip(), str(v).strip()) for k, v in self._banner_data(worker) if str(k).strip()))
+        logging.getLogger("faust.worker").info(
+            "worker starting: %s",
+            dict((str(k).strip(), str(v).strip()) for k, v in self._banner_data(worker) if str(k).strip()),
+        )
+
     cli.worker.on_worker_created = on_worker_created

@@ -3,6 +3,7 @@
 The topics' roles are in README's picture; `python -m services.topics` creates them where a broker
 does not auto-create (compose, Kubernetes), and the local stack creates them at start.
 """
+
 from __future__ import annotations
 
 EPISODES = "isf.episodes"

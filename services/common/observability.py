@@ -1,5 +1,6 @@
 """What an operator sees of a worker on its web port: `/metrics` (Prometheus text: faust's own sensor and
 ours), `/healthz` (the process answers) and `/ready` (partitions assigned, Redis and the broker answer)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,12 +10,26 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 SERVICE = ""  # one service per worker process; set by `serve_operations`
 EVENTS = Counter("isf_events", "Events handled by outcome", ["service", "outcome"], registry=None)
-BATCH = Histogram("isf_batch_size", "Messages per micro-batch an agent took", ["service"], registry=None,
-                  buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000))
-REDIS = Histogram("isf_redis_seconds", "Redis round trips (one pipeline of scripts)", ["service", "script"],
-                  registry=None, buckets=(.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5))
-LAG = Gauge("isf_consumer_lag", "Messages on an assigned partition not yet committed", ["service", "topic", "partition"],
-            registry=None)
+BATCH = Histogram(
+    "isf_batch_size",
+    "Messages per micro-batch an agent took",
+    ["service"],
+    registry=None,
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000),
+)
+REDIS = Histogram(
+    "isf_redis_seconds",
+    "Redis round trips (one pipeline of scripts)",
+    ["service", "script"],
+    registry=None,
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+LAG = Gauge(
+    "isf_consumer_lag",
+    "Messages on an assigned partition not yet committed",
+    ["service", "topic", "partition"],
+    registry=None,
+)
 TIMERS = Counter("isf_timer_runs", "Runs of a periodic job that did its work", ["service", "timer"], registry=None)
 OURS = (EVENTS, BATCH, REDIS, LAG, TIMERS)
 CHECK_TIMEOUT = 2.0
@@ -49,7 +64,9 @@ def measure_lag(app, service: str) -> None:
         if end is None:
             continue
         committed = consumer._committed_offset.get(tp)  # faust keeps the last processed offset per partition
-        LAG.labels(service, tp.topic, str(tp.partition)).set(max(0, end - (committed + 1 if committed is not None else 0)))
+        LAG.labels(service, tp.topic, str(tp.partition)).set(
+            max(0, end - (committed + 1 if committed is not None else 0))
+        )
 
 
 async def readiness(app, store) -> tuple[bool, dict]:
@@ -91,8 +108,9 @@ def serve_operations(app, service: str) -> None:
     @app.page("/ready")
     async def ready(web, request):
         ok, reasons = await readiness(app, store())
-        return web.json({"ready": ok, "service": service, **({"reasons": reasons} if reasons else {})},
-                        status=200 if ok else 503)
+        return web.json(
+            {"ready": ok, "service": service, **({"reasons": reasons} if reasons else {})}, status=200 if ok else 503
+        )
 
     @app.timer(5.0)
     async def sample_lag():
@@ -100,4 +118,3 @@ def serve_operations(app, service: str) -> None:
             measure_lag(app, service)
         except Exception:  # lag is information: never a reason to stop a worker
             LAG.clear()
-

@@ -11,6 +11,7 @@ the tag: the scripts also run on Redis Cluster.
 The keys are named in `services/common/names.py` and catalogued (what each holds, when it expires)
 in README's "Redis keys" table; the scripts below build the names of their own tag in Lua.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,18 +21,16 @@ import logging
 import time
 
 import redis.asyncio as aredis
-from redis.exceptions import AskError, BusyLoadingError, ClusterDownError, MovedError, TryAgainError
+from redis.exceptions import AskError, BusyLoadingError, ClusterDownError, MovedError, NoScriptError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from isf.events import Delta, DeltaBatch
 from isf.periods.calendar import closes_at
 from isf.periods.ledger import Contributions
 
-from . import observability
+from . import names, observability
 from .config import retain_years, settings
-from . import names
 
 log = logging.getLogger("isf.redis")
 EVENT_TTL = settings().isf_event_ttl
@@ -50,8 +49,11 @@ local function cmp(a, b)
 end
 """
 
-INGEST_LUA = BYTEWISE_LUA + """
-local tag, source, event_id, rev, category, ttl, close, patient = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[8]
+INGEST_LUA = (
+    BYTEWISE_LUA
+    + """
+local tag, source, event_id, rev, category = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local ttl, close, patient = ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local p = 'isf:{' .. tag .. '}:'
 local ckey = p .. 'cur:' .. source
 local seen = redis.call('GET', p .. 'evt:' .. event_id)
@@ -72,6 +74,7 @@ redis.call('SET', p .. 'evt:' .. event_id, outcome, 'EX', ttl)
 redis.call('HINCRBY', p .. 'counters', outcome, 1)
 return {outcome, moved}
 """
+)
 
 DEAD_LUA = """
 local p = 'isf:{' .. ARGV[1] .. '}:'
@@ -84,7 +87,9 @@ end
 return 0
 """
 
-LEDGER_LUA = BYTEWISE_LUA + """
+LEDGER_LUA = (
+    BYTEWISE_LUA
+    + """
 local tag, ns, src, rev, newj, close = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
 local p = 'isf:{' .. tag .. '}:'
 local skey = p .. 'src:' .. ns .. ':' .. src
@@ -165,6 +170,7 @@ redis.call('HSET', skey, 'r', rev, 'c', newj, 'h:' .. rev, mj)
 if close > 0 then redis.call('EXPIREAT', skey, close) end
 return {'new', mj}
 """
+)
 
 # ARGV: hour, then per batch: id, deltas JSON, JSON [[year, closes-at], ...] of the rule years its deltas name.
 # A batch is summed unless its id is in the applied set of any of its years (or in the unsplit set
@@ -232,7 +238,7 @@ class RedisStore:
         self._sha = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in self.SCRIPTS.items()}
 
     async def _load_scripts(self) -> None:
-        """Load every script (a cluster client sends SCRIPT LOAD to every primary); again after a restart or failover."""
+        """Load every script (a cluster client loads it on every primary); again after a restart or failover."""
         for text in self.SCRIPTS.values():
             await self.r.script_load(text)
 
@@ -244,8 +250,9 @@ class RedisStore:
 
     def _node_client(self, node):
         if node.name not in self._nodes:
-            self._nodes[node.name] = aredis.Redis(connection_pool=aredis.ConnectionPool(
-                connection_class=node.connection_class, **node.connection_kwargs))
+            self._nodes[node.name] = aredis.Redis(
+                connection_pool=aredis.ConnectionPool(connection_class=node.connection_class, **node.connection_kwargs)
+            )
         return self._nodes[node.name]
 
     async def _by_node(self, sha: str, calls: list[tuple[list[str], list]]) -> list:
@@ -254,8 +261,9 @@ class RedisStore:
         for i, (keys, _args) in enumerate(calls):
             node = self.r.get_node_from_key(keys[0])
             groups.setdefault(node.name, (node, []))[1].append(i)
-        answers = await asyncio.gather(*(self._pipeline(self._node_client(node), sha, [calls[i] for i in idx])
-                                         for node, idx in groups.values()))
+        answers = await asyncio.gather(
+            *(self._pipeline(self._node_client(node), sha, [calls[i] for i in idx]) for node, idx in groups.values())
+        )
         out: list = [None] * len(calls)
         for (_node, idx), got in zip(groups.values(), answers):
             for i, value in zip(idx, got):
@@ -287,8 +295,18 @@ class RedisStore:
                 return out
             except NoScriptError:
                 await self._load_scripts()
-            except (ConnectionError, TimeoutError, OSError, BusyLoadingError, RedisConnectionError,
-                    RedisTimeoutError, MovedError, AskError, ClusterDownError, TryAgainError) as exc:
+            except (
+                ConnectionError,
+                TimeoutError,
+                OSError,
+                BusyLoadingError,
+                RedisConnectionError,
+                RedisTimeoutError,
+                MovedError,
+                AskError,
+                ClusterDownError,
+                TryAgainError,
+            ) as exc:
                 log.warning("Redis unavailable (%s); retrying in %.1f s", type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -301,9 +319,16 @@ class RedisStore:
     async def decide(self, items: list[tuple[str, str, str, str, int, str]]) -> list[tuple[str, str]]:
         """(source, event id, revision, category, closes-at, patient) -> (ingest decision, the patient the
         source was withdrawn from or ""), per item."""
-        out = [(_text(o[0]), _text(o[1])) for o in await self._run("ingest", [
-            ([names.counters(tag_of(src))], [tag_of(src), src, eid, rev, cat, EVENT_TTL, close, patient])
-            for src, eid, rev, cat, close, patient in items])]
+        out = [
+            (_text(o[0]), _text(o[1]))
+            for o in await self._run(
+                "ingest",
+                [
+                    ([names.counters(tag_of(src))], [tag_of(src), src, eid, rev, cat, EVENT_TTL, close, patient])
+                    for src, eid, rev, cat, close, patient in items
+                ],
+            )
+        ]
         outcomes = [o for o, _moved in out]
         for outcome in set(outcomes):
             observability.count(outcome, outcomes.count(outcome))
@@ -311,19 +336,29 @@ class RedisStore:
 
     async def dead_letter(self, items: list[tuple[str | None, str, str]]) -> list[bool]:
         """(hf, payload digest, readable errors) -> first sight of that payload (counted), per item."""
-        out = [bool(o) for o in await self._run("dead", [
-            ([names.counters(hf)], [hf or "none", digest, EVENT_TTL, errors])
-            for hf, digest, errors in items])]
+        out = [
+            bool(o)
+            for o in await self._run(
+                "dead",
+                [([names.counters(hf)], [hf or "none", digest, EVENT_TTL, errors]) for hf, digest, errors in items],
+            )
+        ]
         observability.count("dead_lettered", sum(out))
         return out
 
     async def apply(self, items: list[tuple[str, str, str, str, Contributions, int]]) -> list[DeltaBatch | None]:
         """(namespace, patient, source, revision, contributions, closes-at) -> the deltas it caused, None if
         outdated. A patient's ledger keys share the patient's hash tag (a TFG patient-period spans HFs)."""
-        out = await self._run("ledger", [
-            ([names.ledger_source(patient, ns, src)],
-             [patient, ns, src, rev, json.dumps(new.to_json(), separators=(",", ":")), close])
-            for ns, patient, src, rev, new, close in items])
+        out = await self._run(
+            "ledger",
+            [
+                (
+                    [names.ledger_source(patient, ns, src)],
+                    [patient, ns, src, rev, json.dumps(new.to_json(), separators=(",", ":")), close],
+                )
+                for ns, patient, src, rev, new, close in items
+            ],
+        )
         batches: list[DeltaBatch | None] = []
         for (ns, _patient, src, ver, _new, _close), (status, payload) in zip(items, out):
             if _text(status) == "old":
@@ -331,8 +366,12 @@ class RedisStore:
                 continue
             rows = json.loads(payload)
             rows = rows if isinstance(rows, list) else []
-            batches.append(DeltaBatch(id=f"{ns}:{src}:{ver}", deltas=[
-                Delta(stat=s, period=p, points_micro=int(a), count=int(c)) for s, p, a, c in rows]))
+            batches.append(
+                DeltaBatch(
+                    id=f"{ns}:{src}:{ver}",
+                    deltas=[Delta(stat=s, period=p, points_micro=int(a), count=int(c)) for s, p, a, c in rows],
+                )
+            )
         return batches
 
     async def settle(self, batches: list[DeltaBatch], now: float | None = None) -> int:
@@ -342,8 +381,11 @@ class RedisStore:
         args: list[str] = [time.strftime("%Y%m%d%H", time.gmtime(now))]
         for b in batches:
             rows = [[d.stat, d.period, d.points_micro, d.count] for d in b.deltas]
-            args += [b.id, json.dumps(rows) if rows else "[]",
-                     json.dumps([[y, closes_at(y, retain)] for y in years_of(b)])]
+            args += [
+                b.id,
+                json.dumps(rows) if rows else "[]",
+                json.dumps([[y, closes_at(y, retain)] for y in years_of(b)]),
+            ]
         if len(args) == 1:
             return 0
         new = int((await self._run("totals", [([names.POINTS_TOTALS], args)]))[0])
@@ -371,6 +413,7 @@ def read_totals(client) -> list[tuple[str, int, int]]:
 def read_applied(client, ids: list[str]) -> list[bool]:
     """Whether each delta batch id has been summed into the totals (in the applied set of any rule year)."""
     from isf.rules import YEARS
+
     p = client.pipeline(transaction=False)
     for year in YEARS:
         p.smismember(names.applied(year), ids)
@@ -389,6 +432,7 @@ def read_nki(client) -> dict[int, dict[str, tuple[int, int]]]:
 def read_hf_counters(client) -> dict[str, dict[str, int]]:
     """Ingest counters per HF (`none` for input without a known HF): one pipelined read per known HF, no scans."""
     from isf.registry import hospitals
+
     hfs = [*hospitals(), "none"]
     p = client.pipeline(transaction=False)
     for hf in hfs:

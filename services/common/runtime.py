@@ -5,6 +5,7 @@ to Redis, not the domain logic, bound a service's rate (STACK.md), so each agent
 ISF_BATCH messages at a time (waiting at most ISF_BATCH_WITHIN seconds), does one Redis round
 trip for all of them, and publishes its output as arrays of up to CHUNK items.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,6 +43,7 @@ def supervised(service: str):
     """Wrap an agent so an unexpected error ends the worker process instead of leaving a live worker
     whose agent has silently stopped: the supervisor (`isf run`, compose, k8s) starts it again and
     the unacknowledged batch is delivered again."""
+
     def wrap(fn):
         @functools.wraps(fn)
         async def agent(stream):
@@ -53,7 +55,9 @@ def supervised(service: str):
                 log.exception("%s: unexpected error; exiting so that the worker is restarted", service)
                 logging.shutdown()
                 os._exit(70)
+
         return agent
+
     return wrap
 
 
@@ -73,7 +77,7 @@ async def publish(topic, key: str, values: list[bytes]) -> None:
     """Send JSON values as array messages and wait for the broker's acknowledgement of each.
     `force` bypasses faust's attachments: those belong to one input event, a batch spans many."""
     for i in range(0, len(values), CHUNK):
-        fut = await topic.send(key=key.encode(), value=b"[" + b",".join(values[i:i + CHUNK]) + b"]", force=True)
+        fut = await topic.send(key=key.encode(), value=b"[" + b",".join(values[i : i + CHUNK]) + b"]", force=True)
         await fut
 
 

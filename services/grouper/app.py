@@ -1,11 +1,12 @@
 """Grouper service: DRG and STG for each current activity, under its rule year."""
+
 from __future__ import annotations
 
 from isf import stages
 from isf.events import Activity
+from services.common import names
 from services.common.config import make_app
 from services.common.runtime import batches, items, processed, publish, supervised, track
-from services.common import names
 
 app = make_app("isf-grouper")
 activity = app.topic(names.ACTIVITY, key_serializer="raw", value_serializer="raw")

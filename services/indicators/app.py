@@ -1,7 +1,8 @@
 """Indicators service: RBF indicator numerators and denominators as deltas, unique patients in Redis."""
+
 from isf.periods.indicators import NAMESPACE, indicator_contributions
-from services.common.ledger_service import ledger_app
 from services.common import names
+from services.common.ledger_service import ledger_app
 
 app = ledger_app("isf-indicators", names.INDICATORS, NAMESPACE, indicator_contributions)
 

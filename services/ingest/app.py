@@ -1,4 +1,5 @@
 """Ingest service: validate, pseudonymise, dead-letter bad input, pass on one current version per source."""
+
 from __future__ import annotations
 
 import logging
@@ -6,9 +7,9 @@ import time
 
 from isf import stages
 from isf.periods.calendar import first_open_year
+from services.common import names
 from services.common.config import make_app, pseudonym_key, retain_years
 from services.common.runtime import batches, dumps, processed, publish, store, supervised, track
-from services.common import names
 
 log = logging.getLogger("isf.ingest")
 KEY = pseudonym_key()  # refuses to start without a key outside the embedded default
@@ -28,8 +29,11 @@ async def ingest(stream):
         raws = [raw if isinstance(raw, bytes) else bytes(raw or b"") for raw in raws]
         out = await stages.ingest(raws, KEY, store(), open_from=first_open_year(time.time(), RETAIN), retain=RETAIN)
         if out.rejected:
-            await publish(dead_letter, out.rejected[0].hf or "unknown",
-                          [dumps({"errors": r.errors, "payload": r.payload, "hf": r.hf}) for r in out.rejected])
+            await publish(
+                dead_letter,
+                out.rejected[0].hf or "unknown",
+                [dumps({"errors": r.errors, "payload": r.payload, "hf": r.hf}) for r in out.rejected],
+            )
             for r in out.rejected:
                 log.warning("dead-lettered (%s): %s", r.hf, "; ".join(r.errors)[:300])
         if out.passed:  # any worker may apply any source: the scripts order revisions, so one message per batch

@@ -4,6 +4,7 @@ Pure functions of (Redis client, role, parameters) so the HTTP layer (`app.py`) 
 `ApiError` to its status code. Every answer leaves through `isf.access.scope` with its document
 kind, which keeps only what a rule grants the role. No patient-level data is ever read here.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,9 @@ from datetime import datetime, timedelta, timezone
 from isf.access import Denied, Role, scope
 from isf.registry import RHFS, hospitals
 from isf.settlement.export import to_csv, to_xlsx
+from services.common import names
 
 from ..common.redis_store import read_errors, read_hf_counters
-from services.common import names
 
 PERIODS = ("year", "tertial", "T1", "T2", "T3", "today")
 SERVICES = ("ingest", "grouper", "aggregator", "indicators", "settlement")
@@ -84,21 +85,30 @@ def summary(r, role: Role, year: str | None = None, period: str = "tertial") -> 
     def pick(level: str, name: str) -> dict:
         entry = node(cur, level, name).get("periods", {}).get(label)
         last = node(prev, level, name).get("periods", {}).get(prev_label)
-        return {**(entry or {"points": {}, "points_total": "0", "nok": "0.00"}),
-                "same_period_last_year": last}
-    doc = {"year": int(y), "period": period, "label": label, "generated_at": view.get("generated_at"),
-           "hf": {hf: {"rhf": hospitals()[hf].rhf, **pick("hf", hf)} for hf in cur.get("hf", {})},
-           "rhf": {rh: pick("rhf", rh) for rh in cur.get("rhf", {})},
-           "rhf_sorge_for": {rh: pick("rhf_sorge_for", rh) for rh in cur.get("rhf_sorge_for", {})},
-           "national": pick("national", "all")}
+        return {**(entry or {"points": {}, "points_total": "0", "nok": "0.00"}), "same_period_last_year": last}
+
+    doc = {
+        "year": int(y),
+        "period": period,
+        "label": label,
+        "generated_at": view.get("generated_at"),
+        "hf": {hf: {"rhf": hospitals()[hf].rhf, **pick("hf", hf)} for hf in cur.get("hf", {})},
+        "rhf": {rh: pick("rhf", rh) for rh in cur.get("rhf", {})},
+        "rhf_sorge_for": {rh: pick("rhf_sorge_for", rh) for rh in cur.get("rhf_sorge_for", {})},
+        "national": pick("national", "all"),
+    }
     return scope(doc, "summary", role)
 
 
 def today(r, role: Role) -> dict:
     now = datetime.now(timezone.utc)
     series = timeseries(r, role, "hour", now.hour + 1)
-    doc = {"period": "today", "label": now.date().isoformat(), "unit": "ISF points settled today (UTC)",
-           "hf": {hf: {"points_total": f"{sum(v):.6f}".rstrip('0').rstrip('.')} for hf, v in series["hf"].items()}}
+    doc = {
+        "period": "today",
+        "label": now.date().isoformat(),
+        "unit": "ISF points settled today (UTC)",
+        "hf": {hf: {"points_total": f"{sum(v):.6f}".rstrip("0").rstrip(".")} for hf, v in series["hf"].items()},
+    }
     return scope(doc, "today", role)
 
 
@@ -108,9 +118,16 @@ def hf_detail(r, role: Role, hf: str, year: str | None = None) -> dict:
     y = _year(view, year)
     cur = view["years"].get(y, {})
     counters = read_hf_counters(r).get(hf, {})
-    doc = {"hf": hf, "name": hospitals()[hf].name, "rhf": hospitals()[hf].rhf, "year": int(y),
-           "periods": cur.get("hf", {}).get(hf, {}).get("periods", {}), "counts": cur.get("counts", {}).get(hf, {}),
-           "events": counters, "latest_errors": read_errors(r, [hf]).get(hf, [])}
+    doc = {
+        "hf": hf,
+        "name": hospitals()[hf].name,
+        "rhf": hospitals()[hf].rhf,
+        "year": int(y),
+        "periods": cur.get("hf", {}).get(hf, {}).get("periods", {}),
+        "counts": cur.get("counts", {}).get(hf, {}),
+        "events": counters,
+        "latest_errors": read_errors(r, [hf]).get(hf, []),
+    }
     return scope(doc, "hf", role)
 
 
@@ -156,9 +173,17 @@ def timeseries(r, role: Role, resolution: str = "hour", span: int = 48) -> dict:
             members = [hf for hf in hfs if hospitals()[hf].rhf == rh]
             rhf[rh] = [round(sum(series[hf][i] for hf in members), 6) for i in range(len(starts))]
     fmt = "%Y-%m-%dT%H:00Z" if resolution == "hour" else "%Y-%m-%d"
-    return scope({"resolution": resolution, "buckets": [s.strftime(fmt) for s in starts], "unit": "ISF points settled",
-                  "hf": {hf: [round(v, 6) for v in vals] for hf, vals in series.items() if any(vals)}, "rhf": rhf},
-                 "timeseries", role)
+    return scope(
+        {
+            "resolution": resolution,
+            "buckets": [s.strftime(fmt) for s in starts],
+            "unit": "ISF points settled",
+            "hf": {hf: [round(v, 6) for v in vals] for hf, vals in series.items() if any(vals)},
+            "rhf": rhf,
+        },
+        "timeseries",
+        role,
+    )
 
 
 def _statement(r, year: str | None, kind: str) -> dict:
@@ -190,13 +215,25 @@ def rbf(r, role: Role, year: str | None = None, kind: str = "final") -> dict:
         raise ApiError(400, f"kind must be provisional or final, got {kind!r}")
     doc = _statement(r, year, kind)
     rb = doc.get("rbf") or {}
-    out = {"year": doc["year"], "kind": kind, **{k: rb.get(k) for k in ("budget_year", "npr_data", "nki_year", "params_year")},
-           "targets": rb.get("targets", {}), "steps": rb.get("steps", {}), "budget_nok": rb.get("budget_nok"),
-           "nok_per_point": rb.get("nok_per_point"), "rhf": {}}
+    out = {
+        "year": doc["year"],
+        "kind": kind,
+        **{k: rb.get(k) for k in ("budget_year", "npr_data", "nki_year", "params_year")},
+        "targets": rb.get("targets", {}),
+        "steps": rb.get("steps", {}),
+        "budget_nok": rb.get("budget_nok"),
+        "nok_per_point": rb.get("nok_per_point"),
+        "rhf": {},
+    }
     for rh, line in rb.get("rhf", {}).items():
-        out["rhf"][rh] = {"nok": line["nok"], "normalised_points": line["normalised_points"],
-                          "indicators": {i: {"achievement": rb.get("achievements", {}).get(rh, {}).get(i),
-                                             **d} for i, d in line["indicators"].items()}}
+        out["rhf"][rh] = {
+            "nok": line["nok"],
+            "normalised_points": line["normalised_points"],
+            "indicators": {
+                i: {"achievement": rb.get("achievements", {}).get(rh, {}).get(i), **d}
+                for i, d in line["indicators"].items()
+            },
+        }
     return scope(out, "rbf", role)
 
 
@@ -204,12 +241,17 @@ def errors(r, role: Role) -> dict:
     hfs = role.hfs()
     counters = read_hf_counters(r)
     latest = read_errors(r, hfs)
-    out = {hf: {"dead_lettered": counters.get(hf, {}).get("dead_lettered", 0), "latest": latest.get(hf, [])}
-           for hf in hfs if counters.get(hf, {}).get("dead_lettered") or hf in latest}
+    out = {
+        hf: {"dead_lettered": counters.get(hf, {}).get("dead_lettered", 0), "latest": latest.get(hf, [])}
+        for hf in hfs
+        if counters.get(hf, {}).get("dead_lettered") or hf in latest
+    }
     doc = {"hf": out}
     if role.kind == "national":  # input whose HF could not be read belongs to no region
-        doc["unknown_hf"] = {"dead_lettered": counters.get("none", {}).get("dead_lettered", 0),
-                             "latest": read_errors(r, ["none"]).get("none", [])}
+        doc["unknown_hf"] = {
+            "dead_lettered": counters.get("none", {}).get("dead_lettered", 0),
+            "latest": read_errors(r, ["none"]).get("none", []),
+        }
     return scope(doc, "errors", role)
 
 
@@ -235,13 +277,21 @@ class Ops:
         services = {}
         for s in SERVICES:
             mine = {w: t for w, t in beats.items() if w.split(":")[0] == s}
-            services[s] = {"events_per_s": self.rates.get(s), "workers_alive": sum(now - t < 10 for t in mine.values()),
-                           "consumer_lag": self.lag.get(s)}
+            services[s] = {
+                "events_per_s": self.rates.get(s),
+                "workers_alive": sum(now - t < 10 for t in mine.values()),
+                "consumer_lag": self.lag.get(s),
+            }
         return scope({"services": services, "sampled_at": self.last[0] if self.last else None}, "ops", role)
 
 
-INPUTS = {"ingest": (names.EPISODES, names.PRESCRIPTIONS), "grouper": (names.ACTIVITY,),
-          "aggregator": (names.GROUPED,), "indicators": (names.GROUPED,), "settlement": (names.POINTS, names.INDICATORS)}
+INPUTS = {
+    "ingest": (names.EPISODES, names.PRESCRIPTIONS),
+    "grouper": (names.ACTIVITY,),
+    "aggregator": (names.GROUPED,),
+    "indicators": (names.GROUPED,),
+    "settlement": (names.POINTS, names.INDICATORS),
+}
 
 
 def measure_lag(bootstrap: str) -> dict[str, int | None]:
@@ -253,15 +303,23 @@ def measure_lag(bootstrap: str) -> dict[str, int | None]:
 
     probe = KafkaConsumer(bootstrap_servers=bootstrap, client_id="isf-monitor-lag", **kafka_client_kwargs())
     try:
-        tps = {t: [TopicPartition(t, p) for p in (probe.partitions_for_topic(t) or ())]
-               for topics in INPUTS.values() for t in topics}
+        tps = {
+            t: [TopicPartition(t, p) for p in (probe.partitions_for_topic(t) or ())]
+            for topics in INPUTS.values()
+            for t in topics
+        }
         ends = probe.end_offsets([tp for group in tps.values() for tp in group])
     finally:
         probe.close()
     out: dict[str, int | None] = {}
     for service, topics in INPUTS.items():
-        group = KafkaConsumer(bootstrap_servers=bootstrap, group_id=f"isf-{service}", enable_auto_commit=False,
-                              client_id="isf-monitor-lag", **kafka_client_kwargs())
+        group = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=f"isf-{service}",
+            enable_auto_commit=False,
+            client_id="isf-monitor-lag",
+            **kafka_client_kwargs(),
+        )
         try:
             out[service] = sum(max(0, ends[tp] - (group.committed(tp) or 0)) for t in topics for tp in tps[t])
         except Exception:  # a group that has not committed yet, or a broker that cannot say

@@ -4,6 +4,7 @@ Roles come from ISF_MONITOR_TOKENS (`token=role,...`) or ISF_MONITOR_TOKENS_FILE
 `Authorization: Bearer <token>` or `?token=` (for download links). Missing or unknown token: 401;
 a resource outside the role: 403; unknown HF: 404; a bad parameter: 400.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,23 +53,37 @@ def _error(web, status: int, message: str):
     return web.json({"error": message, "status": status}, status=status)
 
 
+def _filename(params, ext: str) -> str:
+    return f"isf-{params.get('kind', 'statement')}-{params.get('year', '')}.{ext}"
+
+
 def endpoint(path: str):
     """An authenticated JSON GET endpoint: the handler gets (role, request, **path params). Every request
     leaves one access log line: the role (never the token), the resource (the path, never the query,
     which may carry the token), the status and the time taken."""
+
     def wrap(fn):
         async def view(web, request, **params):
             t0 = time.perf_counter()
             role = _role(request)
             response = await answer(web, request, role, params)
-            access.info("access role=%s method=%s resource=%s status=%s ms=%.1f", role or "-", request.method,
-                        request.path, response.status, (time.perf_counter() - t0) * 1000)
+            access.info(
+                "access role=%s method=%s resource=%s status=%s ms=%.1f",
+                role or "-",
+                request.method,
+                request.path,
+                response.status,
+                (time.perf_counter() - t0) * 1000,
+            )
             return response
 
         async def answer(web, request, role, params):
             if role is None:
-                return web.json({"error": "missing or unknown token", "status": 401}, status=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+                return web.json(
+                    {"error": "missing or unknown token", "status": 401},
+                    status=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             try:
                 result = fn(role, request, **params)
             except api.ApiError as exc:
@@ -78,11 +93,16 @@ def endpoint(path: str):
                 if ctype == "application/json":
                     return web.json(body)
                 ext = "csv" if ctype.startswith("text/csv") else "xlsx"
-                return web.bytes(body, content_type=ctype.split(";")[0], headers={
-                    "Content-Disposition": f'attachment; filename="isf-{params.get("kind", "statement")}-{params.get("year", "")}.{ext}"'})
+                return web.bytes(
+                    body,
+                    content_type=ctype.split(";")[0],
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(params, ext)}"'},
+                )
             return web.json(result)
+
         view.__name__ = fn.__name__
         return app.page(path)(view)
+
     return wrap
 
 

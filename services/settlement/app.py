@@ -1,6 +1,7 @@
 """Settlement service: sums point and indicator deltas into totals (each batch once), keeps external NKI
 values, publishes provisional, final and difference statements whenever they change, and keeps the
 monitor's materialised view current (every ISF_VIEW_INTERVAL seconds)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,12 +14,11 @@ import redis
 from isf import stages
 from isf.events import DeltaBatch, NkiV1
 from isf.settlement.views import summary_view
-from services.common import observability
+from services.common import names, observability
 from services.common.config import make_app, redis_client, settings
 from services.common.redis_store import read_totals
 from services.common.runtime import batches, items, processed, publish, store, supervised, track
 from services.settlement.statements import compute_statements
-from services.common import names
 
 log = logging.getLogger("isf.settlement")
 app = make_app("isf-settlement")

@@ -5,6 +5,7 @@ tertial has been settled and paid); from then on the frozen copy is the provisio
 and the difference (avregning) is the final statement minus what was actually paid, so late
 corrections to the first tertial show up in the difference.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,9 @@ import time
 
 from isf.settlement.statements import difference, statement
 from isf.stats import year_of
+from services.common import names
 
 from ..common.redis_store import read_nki, read_totals
-from services.common import names
 
 FROZEN = names.FROZEN  # hash `<year>|provisional` -> the statement as frozen
 
@@ -29,8 +30,10 @@ def freeze_provisional(client, year: int) -> dict:
     rows, nki = read_totals(client), read_nki(client)
     doc = {**statement(rows, year, "provisional", nki), "frozen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     if not client.hsetnx(FROZEN, f"{year}|provisional", json.dumps(doc)):
-        raise ValueError(f"the provisional statement for {year} was frozen already "
-                         f"(at {frozen_provisional(client, year)['frozen_at']})")
+        raise ValueError(
+            f"the provisional statement for {year} was frozen already "
+            f"(at {frozen_provisional(client, year)['frozen_at']})"
+        )
     return doc
 
 

@@ -6,6 +6,7 @@ default: `GRANTS` describes each document kind's shape path by path, and a field
 is dropped (and `uncovered` names it, so a test fails when a document grows a field without a rule).
 Nothing here knows about HTTP: the monitor turns `Denied` into 403.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -53,8 +54,13 @@ class Role:
 
     def hfs(self) -> list[str]:
         """The HFs the role sees, with one read of the registry."""
-        return sorted(hf for hf, h in hospitals().items() if self.kind == "national"
-                      or (self.kind == "rhf" and h.rhf == self.name) or (self.kind == "hf" and hf == self.name))
+        return sorted(
+            hf
+            for hf, h in hospitals().items()
+            if self.kind == "national"
+            or (self.kind == "rhf" and h.rhf == self.name)
+            or (self.kind == "hf" and hf == self.name)
+        )
 
     def check_hf(self, hf: str) -> None:
         if hf not in hospitals():
@@ -74,7 +80,9 @@ def parse_tokens(text: str) -> dict[str, Role]:
     text = text.strip()
     if not text:
         return {}
-    pairs = json.loads(text).items() if text.startswith("{") else (p.split("=", 1) for p in text.split(",") if p.strip())
+    pairs = (
+        json.loads(text).items() if text.startswith("{") else (p.split("=", 1) for p in text.split(",") if p.strip())
+    )
     out = {}
     for token, role in pairs:
         token = token.strip()
@@ -98,10 +106,10 @@ def role_of(tokens: dict[str, Role], presented: str | None) -> Role | None:
 # What a path grants. Segments of a path: a literal key; `<hf>` a key that is an HF code (kept if the
 # role sees that HF); `<rhf>` a key that is an RHF id (kept if the role sees that RHF's figures);
 # `*` any key (a year, period, indicator, system|sector). A path ends at a value without maps in it.
-PUBLIC = "public"          # every role
-NATIONAL = "national"      # the national role only
-HF_CODES = "hf codes"      # a list of HF codes, filtered to those the role sees
-RHF_CODES = "rhf codes"    # a list of RHF ids, filtered to those the role sees
+PUBLIC = "public"  # every role
+NATIONAL = "national"  # the national role only
+HF_CODES = "hf codes"  # a list of HF codes, filtered to those the role sees
+RHF_CODES = "rhf codes"  # a list of RHF ids, filtered to those the role sees
 SUBJECT_HF = "subject hf"  # the HF the whole document is about: a role that does not see it is denied
 
 _TOTAL = ("points.*", "points_total", "nok")  # one period or statement line: points by system|sector, sum, NOK
@@ -121,51 +129,91 @@ _RBF_LINE = ("nok", "normalised_points")
 
 GRANTS: dict[str, dict[str, str]] = {
     # the settlement service's materialised view (isf.settlement.views.summary_view)
-    "view": {"generated_at": PUBLIC,
-             **_at("years.*.hf.<hf>", ("rhf", *(f"periods.*.{f}" for f in _TOTAL))),
-             **_regions(".periods.*", _TOTAL, prefix="years.*."),
-             **_at("years.*.national.periods.*", _TOTAL, NATIONAL),
-             "years.*.counts.<hf>.*.*": PUBLIC},
+    "view": {
+        "generated_at": PUBLIC,
+        **_at("years.*.hf.<hf>", ("rhf", *(f"periods.*.{f}" for f in _TOTAL))),
+        **_regions(".periods.*", _TOTAL, prefix="years.*."),
+        **_at("years.*.national.periods.*", _TOTAL, NATIONAL),
+        "years.*.counts.<hf>.*.*": PUBLIC,
+    },
     # /api/summary
-    "summary": {"year": PUBLIC, "period": PUBLIC, "label": PUBLIC, "generated_at": PUBLIC,
-                **_at("hf.<hf>", ("rhf", *_WITH_LAST_YEAR)),
-                **_regions("", _WITH_LAST_YEAR),
-                **_at("national", _WITH_LAST_YEAR, NATIONAL)},
+    "summary": {
+        "year": PUBLIC,
+        "period": PUBLIC,
+        "label": PUBLIC,
+        "generated_at": PUBLIC,
+        **_at("hf.<hf>", ("rhf", *_WITH_LAST_YEAR)),
+        **_regions("", _WITH_LAST_YEAR),
+        **_at("national", _WITH_LAST_YEAR, NATIONAL),
+    },
     # /api/summary?period=today
     "today": {"period": PUBLIC, "label": PUBLIC, "unit": PUBLIC, "hf.<hf>.points_total": PUBLIC},
     # /api/hf/{hf}
-    "hf": {"hf": SUBJECT_HF, "name": PUBLIC, "rhf": PUBLIC, "year": PUBLIC,
-           **_at("periods.*", _TOTAL), "counts.*.*": PUBLIC, "events.*": PUBLIC, "latest_errors": PUBLIC},
+    "hf": {
+        "hf": SUBJECT_HF,
+        "name": PUBLIC,
+        "rhf": PUBLIC,
+        "year": PUBLIC,
+        **_at("periods.*", _TOTAL),
+        "counts.*.*": PUBLIC,
+        "events.*": PUBLIC,
+        "latest_errors": PUBLIC,
+    },
     # /api/counts
     "counts": {"year": PUBLIC, "unit": PUBLIC, "counts.<hf>.*.*": PUBLIC},
     # /api/timeseries
     "timeseries": {"resolution": PUBLIC, "buckets": PUBLIC, "unit": PUBLIC, "hf.<hf>": PUBLIC, "rhf.<rhf>": PUBLIC},
     # /api/rbf
-    "rbf": {"year": PUBLIC, "kind": PUBLIC, "budget_year": PUBLIC, "npr_data": PUBLIC, "nki_year": PUBLIC,
-            "params_year": PUBLIC, "budget_nok": PUBLIC, "targets.*": PUBLIC, "steps.*": PUBLIC,
-            "nok_per_point": PUBLIC,
-            **_at("rhf.<rhf>", (*_RBF_LINE, "indicators.*.achievement", "indicators.*.step", "indicators.*.points"))},
+    "rbf": {
+        "year": PUBLIC,
+        "kind": PUBLIC,
+        "budget_year": PUBLIC,
+        "npr_data": PUBLIC,
+        "nki_year": PUBLIC,
+        "params_year": PUBLIC,
+        "budget_nok": PUBLIC,
+        "targets.*": PUBLIC,
+        "steps.*": PUBLIC,
+        "nok_per_point": PUBLIC,
+        **_at("rhf.<rhf>", (*_RBF_LINE, "indicators.*.achievement", "indicators.*.step", "indicators.*.points")),
+    },
     # /api/statements/{year}/provisional|final (isf.settlement.statements.statement)
-    "statement": {"year": PUBLIC, "kind": PUBLIC, "periods": PUBLIC, "frozen_at": PUBLIC,
-                  "nki_hfs": HF_CODES,
-                  **_at("hf.<hf>", ("rhf", *_TOTAL)),
-                  **_regions("", _TOTAL),
-                  **_at("indicators.<hf>.*", ("numerator", "denominator")),
-                  "rbf.achievements.<rhf>.*": PUBLIC, "rbf.targets.*": PUBLIC,
-                  **_at("rbf", ("year", "budget_year", "npr_data", "nki_year", "params_year", "budget_nok",
-                                "nok_per_point")), "rbf.steps.*": PUBLIC,
-                  **_at("rbf.rhf.<rhf>", (*_RBF_LINE, "raw_points", "indicators.*.step", "indicators.*.points"))},
+    "statement": {
+        "year": PUBLIC,
+        "kind": PUBLIC,
+        "periods": PUBLIC,
+        "frozen_at": PUBLIC,
+        "nki_hfs": HF_CODES,
+        **_at("hf.<hf>", ("rhf", *_TOTAL)),
+        **_regions("", _TOTAL),
+        **_at("indicators.<hf>.*", ("numerator", "denominator")),
+        "rbf.achievements.<rhf>.*": PUBLIC,
+        "rbf.targets.*": PUBLIC,
+        **_at("rbf", ("year", "budget_year", "npr_data", "nki_year", "params_year", "budget_nok", "nok_per_point")),
+        "rbf.steps.*": PUBLIC,
+        **_at("rbf.rhf.<rhf>", (*_RBF_LINE, "raw_points", "indicators.*.step", "indicators.*.points")),
+    },
     # /api/statements/{year}/difference (isf.settlement.statements.difference)
-    "difference": {"year": PUBLIC, "kind": PUBLIC, "rbf_budget_year": PUBLIC,
-                   **_at("hf.<hf>", ("nok", "points_total")),
-                   **_regions("", ("nok",)),
-                   "rbf_nok.<rhf>": PUBLIC},
+    "difference": {
+        "year": PUBLIC,
+        "kind": PUBLIC,
+        "rbf_budget_year": PUBLIC,
+        **_at("hf.<hf>", ("nok", "points_total")),
+        **_regions("", ("nok",)),
+        "rbf_nok.<rhf>": PUBLIC,
+    },
     # /api/errors
-    "errors": {**_at("hf.<hf>", ("dead_lettered", "latest")),
-               **_at("unknown_hf", ("dead_lettered", "latest"), NATIONAL)},
+    "errors": {
+        **_at("hf.<hf>", ("dead_lettered", "latest")),
+        **_at("unknown_hf", ("dead_lettered", "latest"), NATIONAL),
+    },
     # /api/ops: services and their lag, nothing per HF or region
-    "ops": {"services.*.events_per_s": PUBLIC, "services.*.workers_alive": PUBLIC,
-            "services.*.consumer_lag": PUBLIC, "sampled_at": PUBLIC},
+    "ops": {
+        "services.*.events_per_s": PUBLIC,
+        "services.*.workers_alive": PUBLIC,
+        "services.*.consumer_lag": PUBLIC,
+        "sampled_at": PUBLIC,
+    },
     # /api/me
     "me": {"role": PUBLIC, "hfs": HF_CODES, "rhfs": RHF_CODES},
 }
@@ -190,8 +238,10 @@ def _trie(paths: dict[str, str]) -> _Node:
 
     def fill(node: _Node) -> frozenset[str]:
         node.grants_below = frozenset({node.grant} if node.grant else set()).union(
-            *(fill(c) for c in node.children.values()))
+            *(fill(c) for c in node.children.values())
+        )
         return node.grants_below
+
     fill(root)
     return root
 
@@ -202,6 +252,7 @@ _TRIES = {kind: _trie(paths) for kind, paths in GRANTS.items()}
 @dataclass(frozen=True)
 class _Sight:
     """What one role sees, computed once per document (the registry is read from disk)."""
+
     national: bool
     hfs: frozenset[str]
     rhfs: frozenset[str]
@@ -209,8 +260,12 @@ class _Sight:
 
 
 def _sight(role: Role) -> _Sight:
-    return _Sight(role.kind == "national", frozenset(role.hfs()), frozenset(r for r in RHFS if role.sees_rhf(r)),
-                  frozenset(hospitals()))
+    return _Sight(
+        role.kind == "national",
+        frozenset(role.hfs()),
+        frozenset(r for r in RHFS if role.sees_rhf(r)),
+        frozenset(hospitals()),
+    )
 
 
 def _child(node: _Node, key: str, sight: _Sight) -> tuple[_Node | None, bool]:

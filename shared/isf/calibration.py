@@ -4,6 +4,7 @@ Replays a simulated (reduced) year and compares each HF's share of ISF points, s
 apart, with its share in seed 000's HF tables, and each RHF's indicator achievements with the
 ranges seed 000 shows for 2026 (large indicators) and the span of the small ones.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -38,7 +39,7 @@ def calibrate(events: Iterable[bytes], year: int = 2026) -> dict:
                 devs[hf] = round((points[sector].get(hf, 0) / total - expected) / expected * 100, 1)
         out["hf_share_deviation_pct"][sector] = devs
         worst = max(devs, key=lambda k: abs(devs[k])) if devs else None
-        out["largest_deviation"][sector] = {"hf": worst, "pct": devs.get(worst)}
+        out["largest_deviation"][sector] = {"hf": worst, "pct": devs[worst] if worst else None}
     ach = achievements(indicator_figures(rows, year, str(year)))
     out["achievements"] = {r: {i: str(v.quantize(Decimal("0.1"))) for i, v in inds.items()} for r, inds in ach.items()}
     out["seed_000_ranges"] = {i: list(r) for i, r in SEED_000_RANGES.items()}

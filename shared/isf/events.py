@@ -3,6 +3,7 @@
 Input models validate hospital payloads; `Activity` is what leaves ingest (pseudonymised,
 one current version per source); `Delta` carries point and indicator changes.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -12,10 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from .registry import hospitals, known_municipality
 
-Code = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=16,
-                                        pattern=r"^[A-Z0-9.]+$")]
+Code = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=16, pattern=r"^[A-Z0-9.]+$")
+]
 # no control characters: identifiers become parts of Redis keys and member texts (isf.periods.ledger.SEP)
-Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Ident = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 Municipality = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{4}$")]
 
 
@@ -38,8 +42,10 @@ class _Input(BaseModel):
         if self.hf not in hospitals():
             raise ValueError(f"unknown HF {self.hf!r} (see the registry in README)")
         if self.patient_municipality is not None and not known_municipality(self.patient_municipality):
-            raise ValueError(f"patient_municipality {self.patient_municipality}: no county "
-                             f"{self.patient_municipality[:2]} in the residence table (see README)")
+            raise ValueError(
+                f"patient_municipality {self.patient_municipality}: no county "
+                f"{self.patient_municipality[:2]} in the residence table (see README)"
+            )
         if self.birth_date is None and self.age is None and self.action == "upsert":
             raise ValueError("either birth_date or age is required")
         return self
@@ -68,8 +74,11 @@ class EpisodeV1(_Input):
             raise ValueError("discharged_at is before admitted_at")
         if self.birth_date is not None and self.birth_date > self.admitted_at.date():
             raise ValueError("birth_date is after admitted_at")
-        if self.discharge_summary_sent_at is not None and self.discharged_at is not None \
-                and self.discharge_summary_sent_at < self.discharged_at:
+        if (
+            self.discharge_summary_sent_at is not None
+            and self.discharged_at is not None
+            and self.discharge_summary_sent_at < self.discharged_at
+        ):
             raise ValueError("discharge_summary_sent_at is before discharged_at")
         return self
 

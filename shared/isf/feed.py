@@ -7,6 +7,7 @@ invalid. Every patient has a home municipality: most live in the region of the H
 treats them, a few percent elsewhere (guest patients), more at the university hospitals, which take
 patients from the whole country. The municipality numbers are synthetic (real county prefixes).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,12 +20,52 @@ from .registry import RHFS, hospitals, residence_codes, residence_rhf
 
 # Case-mix templates: name, relative frequency, sector, care level, main conditions, procedures, extras
 TEMPLATES = [
-    ("inpatient_medical", 10, "somatic", "inpatient", ["J189", "I509", "I219", "A419", "K859", "N390", "E119", "I639", "S720", "D509"], [], {}),
+    (
+        "inpatient_medical",
+        10,
+        "somatic",
+        "inpatient",
+        ["J189", "I509", "I219", "A419", "K859", "N390", "E119", "I639", "S720", "D509"],
+        [],
+        {},
+    ),
     ("inpatient_cc", 3, "somatic", "inpatient", ["J441", "I509", "K802"], [], {"secondary": ["E870", "N179", "J969"]}),
-    ("inpatient_surgery", 5, "somatic", "inpatient", ["M161", "S720", "K359", "K802", "N812", "C509"], ["NFB40", "NGB20", "JEA01", "JKA21", "LCD10", "HAB40"], {"match_mdc": True}),
-    ("day_surgery", 5, "somatic", "day", ["H269", "J350", "N812", "L031"], ["CJE20", "EMB10", "LAF11", "QBB10"], {"match_mdc": True}),
-    ("outpatient", 40, "somatic", "outpatient", ["M545", "I480", "E039", "H401", "J459", "K291", "N200", "Z099", "C509", "D649"], [], {"modes": True}),
-    ("acute_short", 4, "somatic", "inpatient", ["G439", "J459", "I10", "K291", "T781"], [], {"acute": True, "short": True}),
+    (
+        "inpatient_surgery",
+        5,
+        "somatic",
+        "inpatient",
+        ["M161", "S720", "K359", "K802", "N812", "C509"],
+        ["NFB40", "NGB20", "JEA01", "JKA21", "LCD10", "HAB40"],
+        {"match_mdc": True},
+    ),
+    (
+        "day_surgery",
+        5,
+        "somatic",
+        "day",
+        ["H269", "J350", "N812", "L031"],
+        ["CJE20", "EMB10", "LAF11", "QBB10"],
+        {"match_mdc": True},
+    ),
+    (
+        "outpatient",
+        40,
+        "somatic",
+        "outpatient",
+        ["M545", "I480", "E039", "H401", "J459", "K291", "N200", "Z099", "C509", "D649"],
+        [],
+        {"modes": True},
+    ),
+    (
+        "acute_short",
+        4,
+        "somatic",
+        "inpatient",
+        ["G439", "J459", "I10", "K291", "T781"],
+        [],
+        {"acute": True, "short": True},
+    ),
     ("birth", 2, "somatic", "inpatient", ["O800", "O829"], [], {"female": True, "birth": True}),
     ("phv_outpatient", 18, "phv", "outpatient", ["F322", "F900", "F431", "F200", "F602"], [], {"modes": True}),
     ("tsb_outpatient", 6, "tsb", "outpatient", ["F100", "F112", "F122"], [], {"modes": True}),
@@ -75,8 +116,10 @@ class Feed:
         hs = list(hospitals().values())
         self.hfs = [h.hf for h in hs]
         # an HF is drawn per activity in proportion to its points in that sector (seed 000)
-        self.hf_weights = {"somatic": [h.somatic_points_2025 + 1 for h in hs],
-                           "phv_tsb": [h.phv_tsb_points_2025 + 1 for h in hs]}
+        self.hf_weights = {
+            "somatic": [h.somatic_points_2025 + 1 for h in hs],
+            "phv_tsb": [h.phv_tsb_points_2025 + 1 for h in hs],
+        }
         self.n = 0
         self.sent: list[dict] = []  # recent valid events, for corrections and duplicates
         self.latest: dict[str, int] = {}  # source -> highest version sent: a correction or delete is one more
@@ -116,9 +159,16 @@ class Feed:
         born = date(r.randrange(1930, 2024), r.randrange(1, 13), r.randrange(1, 29))
         if patient not in self.home:
             self.home[patient] = self._municipality(hf)
-        return {"event_id": f"ev-{self.cfg.seed}-{self.n}", "version": 1, "action": "upsert", "hf": hf,
-                "patient_id": patient, "birth_date": born.isoformat(), "sex": sex or r.choice("MF"),
-                "patient_municipality": self.home[patient]}
+        return {
+            "event_id": f"ev-{self.cfg.seed}-{self.n}",
+            "version": 1,
+            "action": "upsert",
+            "hf": hf,
+            "patient_id": patient,
+            "birth_date": born.isoformat(),
+            "sex": sex or r.choice("MF"),
+            "patient_municipality": self.home[patient],
+        }
 
     def _episode(self, hf: str, patient: str, template) -> dict:
         name, _w, sector, care, mains, procs, extra = template
@@ -135,14 +185,33 @@ class Feed:
         main = r.choice(mains)
         # surgical templates pair each main condition with a procedure of its own MDC
         procedures = [procs[mains.index(main)]] if extra.get("match_mdc") else list(procs)
-        ev.update({"schema": "episode/v1", "episode_id": f"ep-{self.n}", "sector": sector, "care_level": care,
-                   "admitted_at": start.isoformat(), "discharged_at": end.isoformat(), "main_condition": main,
-                   "secondary_conditions": [r.choice(extra["secondary"])] if "secondary" in extra else [],
-                   "procedures": procedures, "special_codes": [], "atc_codes": [],
-                   "contact_mode": (r.choices(["in_person", "video", "phone"], [80, 12, 8])[0] if extra.get("modes") else ("in_person" if care == "outpatient" else None)),
-                   "urgency": "acute" if extra.get("acute") or (care == "inpatient" and r.random() < 0.4) else "planned",
-                   "debtor": extra.get("debtor", "11"),
-                   "discharge_summary_sent_at": (end + timedelta(hours=r.choices([2, 12, 20, 30, 60], [30, 20, 17, 18, 15])[0])).isoformat() if care == "inpatient" else None})
+        ev.update(
+            {
+                "schema": "episode/v1",
+                "episode_id": f"ep-{self.n}",
+                "sector": sector,
+                "care_level": care,
+                "admitted_at": start.isoformat(),
+                "discharged_at": end.isoformat(),
+                "main_condition": main,
+                "secondary_conditions": [r.choice(extra["secondary"])] if "secondary" in extra else [],
+                "procedures": procedures,
+                "special_codes": [],
+                "atc_codes": [],
+                "contact_mode": (
+                    r.choices(["in_person", "video", "phone"], [80, 12, 8])[0]
+                    if extra.get("modes")
+                    else ("in_person" if care == "outpatient" else None)
+                ),
+                "urgency": "acute" if extra.get("acute") or (care == "inpatient" and r.random() < 0.4) else "planned",
+                "debtor": extra.get("debtor", "11"),
+                "discharge_summary_sent_at": (
+                    end + timedelta(hours=r.choices([2, 12, 20, 30, 60], [30, 20, 17, 18, 15])[0])
+                ).isoformat()
+                if care == "inpatient"
+                else None,
+            }
+        )
         return ev
 
     def _series(self, hf: str, kind: str) -> list[dict]:
@@ -156,7 +225,11 @@ class Feed:
                 if r.random() < 0.5:
                     ev = self._episode(hf, patient, ("dialysis", 0, "somatic", "outpatient", ["N185"], ["KAS00"], {}))
                 else:
-                    ev = self._episode(hf, patient, ("home_dialysis", 0, "somatic", "indirect", ["N185"], [r.choice(["KAS10", "KAS15"])], {}))
+                    ev = self._episode(
+                        hf,
+                        patient,
+                        ("home_dialysis", 0, "somatic", "indirect", ["N185"], [r.choice(["KAS10", "KAS15"])], {}),
+                    )
                 ev["admitted_at"], ev["discharged_at"] = day.isoformat(), (day + timedelta(hours=4)).isoformat()
                 out.append(ev)
         elif kind == "biologic":
@@ -164,11 +237,22 @@ class Feed:
             for _ in range(r.randrange(1, 4)):
                 if r.random() < 0.5:
                     ev = self._base(hf, patient)
-                    ev.update({"schema": "prescription/v1", "prescription_id": f"rx-{self.n}",
-                               "dispensed_at": self._when().isoformat(), "drug_code": "L04AB02", "atc": "L04AB02",
-                               "indication": icd})
+                    ev.update(
+                        {
+                            "schema": "prescription/v1",
+                            "prescription_id": f"rx-{self.n}",
+                            "dispensed_at": self._when().isoformat(),
+                            "drug_code": "L04AB02",
+                            "atc": "L04AB02",
+                            "indication": icd,
+                        }
+                    )
                 else:
-                    ev = self._episode(hf, patient, ("infusion", 0, "somatic", "outpatient", [icd], [r.choice(["WBGM20", "WBGM10"])], {}))
+                    ev = self._episode(
+                        hf,
+                        patient,
+                        ("infusion", 0, "somatic", "outpatient", [icd], [r.choice(["WBGM20", "WBGM10"])], {}),
+                    )
                 out.append(ev)
         elif kind == "amd":
             for _ in range(r.randrange(2, 10)):
@@ -210,8 +294,9 @@ class Feed:
                     yield key, raw
                     continue
                 if x < 0.04:
-                    pending.extend(self._series(self._hf("somatic"),
-                                                r.choices([s[0] for s in SERIES], [s[1] for s in SERIES])[0]))
+                    pending.extend(
+                        self._series(self._hf("somatic"), r.choices([s[0] for s in SERIES], [s[1] for s in SERIES])[0])
+                    )
                     continue
                 template = r.choices(TEMPLATES, tw)[0]
                 hf = self._hf(template[2])
@@ -231,12 +316,16 @@ class Feed:
             elif y < cfg.duplicates + cfg.corrections + cfg.deletes:
                 old = r.choice(self.sent)
                 version = self._next_version(old)
-                pending.append({**old, "event_id": f"del-{self.n}-{old['event_id']}", "version": version, "action": "delete"})
+                pending.append(
+                    {**old, "event_id": f"del-{self.n}-{old['event_id']}", "version": version, "action": "delete"}
+                )
                 self.n += 1
             elif y < cfg.duplicates + cfg.corrections + cfg.deletes + cfg.late:
                 old = r.choice(self.sent)
                 if old["version"] > 1:  # an older version arriving after a newer one: changes nothing
-                    pending.append({**old, "event_id": f"late-{self.n}-{old['event_id']}", "version": old["version"] - 1})
+                    pending.append(
+                        {**old, "event_id": f"late-{self.n}-{old['event_id']}", "version": old["version"] - 1}
+                    )
                     self.n += 1
 
     def _next_version(self, old: dict) -> int:
@@ -248,7 +337,12 @@ class Feed:
 
     def _correct(self, old: dict) -> dict:
         self.n += 1
-        new = {**old, "event_id": f"fix-{self.n}-{old['event_id']}", "version": self._next_version(old), "action": "upsert"}
+        new = {
+            **old,
+            "event_id": f"fix-{self.n}-{old['event_id']}",
+            "version": self._next_version(old),
+            "action": "upsert",
+        }
         if "main_condition" in new and self.rng.random() < 0.5:
             new["secondary_conditions"] = list(new.get("secondary_conditions", [])) + ["E870"]
         elif "main_condition" in new:

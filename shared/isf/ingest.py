@@ -5,6 +5,7 @@
 ingest service (the ingest script in `services/common/redis_store.py`). Revisions order the events
 of one source totally (`revision`), so any delivery order ends with the same current event.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,10 @@ from .rules import YEARS
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 8
-SCHEMAS: dict[str, type[EpisodeV1] | type[PrescriptionV1]] = {"episode/v1": EpisodeV1, "prescription/v1": PrescriptionV1}
+SCHEMAS: dict[str, type[EpisodeV1] | type[PrescriptionV1]] = {
+    "episode/v1": EpisodeV1,
+    "prescription/v1": PrescriptionV1,
+}
 # First sight of an event id: accepted (a newer version), duplicate (this version is already
 # current), superseded (a newer one is). A repeated event id: "repeat", or "repeat_current"
 # when the version it carried is still current (then it is passed on again, harmlessly).
@@ -104,22 +108,29 @@ def _parse(raw: bytes, key: bytes, open_from: int | None) -> InputEvent | Reject
     hf = obj.get("hf") if isinstance(obj.get("hf"), str) and obj.get("hf") in hospitals() else None
     if _depth(obj) > MAX_DEPTH:
         return Rejected([f"JSON nested deeper than {MAX_DEPTH} levels"], redact(text, key), hf)
-    model: type[EpisodeV1] | type[PrescriptionV1] | None = \
+    model: type[EpisodeV1] | type[PrescriptionV1] | None = (
         SCHEMAS.get(obj["schema"]) if isinstance(obj.get("schema"), str) else None
+    )
     if model is None:
-        return Rejected([f"schema: expected one of {sorted(SCHEMAS)}, got {obj.get('schema')!r}"], redact(text, key), hf)
+        return Rejected(
+            [f"schema: expected one of {sorted(SCHEMAS)}, got {obj.get('schema')!r}"], redact(text, key), hf
+        )
     try:
         event = model.model_validate(obj)
     except ValidationError as exc:
         return Rejected(_readable(exc), redact(text, key), hf)
     end = event.discharged_at if isinstance(event, EpisodeV1) else event.dispensed_at
     if end is not None and end.year not in YEARS:
-        return Rejected([f"no rule year {end.year}: known rule years are {', '.join(map(str, YEARS))}"],
-                        redact(text, key), hf)
+        return Rejected(
+            [f"no rule year {end.year}: known rule years are {', '.join(map(str, YEARS))}"], redact(text, key), hf
+        )
     year = (end or (event.admitted_at if isinstance(event, EpisodeV1) else event.dispensed_at)).year
     if open_from is not None and year < open_from:
-        return Rejected([f"rule year {year} is closed (final settlement done, state expired); "
-                         f"open years start at {open_from}"], redact(text, key), hf)
+        return Rejected(
+            [f"rule year {year} is closed (final settlement done, state expired); open years start at {open_from}"],
+            redact(text, key),
+            hf,
+        )
     return event
 
 
@@ -149,8 +160,19 @@ MOVED = "|moved"  # suffix of the revision that withdraws a source from the pati
 def withdrawal(a: Activity, patient: str) -> Activity:
     """The withdrawal of source `a` from `patient`, its patient before this revision (a corrected patient
     id): state is kept per patient, so the old patient's contributions are retracted under their own key."""
-    return Activity(source_id=a.source_id, kind=a.kind, version=a.version, revision=a.revision + MOVED,
-                    deleted=True, hf=a.hf, rhf=a.rhf, patient=patient, residence=a.residence, start=a.start, end=a.end)
+    return Activity(
+        source_id=a.source_id,
+        kind=a.kind,
+        version=a.version,
+        revision=a.revision + MOVED,
+        deleted=True,
+        hf=a.hf,
+        rhf=a.rhf,
+        patient=patient,
+        residence=a.residence,
+        start=a.start,
+        end=a.end,
+    )
 
 
 def to_activity(e: InputEvent, key: bytes) -> Activity:
@@ -160,20 +182,48 @@ def to_activity(e: InputEvent, key: bytes) -> Activity:
     else:
         age_days = int((e.age or 0) * 365.25)
     deleted = e.action == "delete"
-    common = dict(source_id=e.source_id, version=e.version, revision=revision(e.version, deleted, e.event_id),
-                  deleted=deleted, hf=e.hf, rhf=rhf_of(e.hf), patient=pseudonymise(e.patient_id, key),
-                  municipality=e.patient_municipality, residence=residence_rhf(e.patient_municipality, e.hf),
-                  age_days=age_days, sex=e.sex)
+    common = dict(
+        source_id=e.source_id,
+        version=e.version,
+        revision=revision(e.version, deleted, e.event_id),
+        deleted=deleted,
+        hf=e.hf,
+        rhf=rhf_of(e.hf),
+        patient=pseudonymise(e.patient_id, key),
+        municipality=e.patient_municipality,
+        residence=residence_rhf(e.patient_municipality, e.hf),
+        age_days=age_days,
+        sex=e.sex,
+    )
     if isinstance(e, EpisodeV1):
-        return Activity(kind="episode", sector=e.sector, care_level=e.care_level, start=e.admitted_at,
-                        end=e.discharged_at, main_condition=e.main_condition,
-                        secondary_conditions=tuple(e.secondary_conditions), procedures=tuple(e.procedures),
-                        special_codes=tuple(e.special_codes), atc_codes=tuple(e.atc_codes),
-                        contact_mode=e.contact_mode, urgency=e.urgency, debtor=e.debtor,
-                        discharge_summary_sent_at=e.discharge_summary_sent_at, **common)
-    return Activity(kind="prescription", care_level="outpatient", start=e.dispensed_at, end=e.dispensed_at,
-                    main_condition=e.indication, atc_codes=(e.atc,) if e.atc else (), drug_code=e.drug_code,
-                    special_codes=("WL000",) + ((e.drug_code,) if e.drug_code else ()), **common)
+        return Activity(
+            kind="episode",
+            sector=e.sector,
+            care_level=e.care_level,
+            start=e.admitted_at,
+            end=e.discharged_at,
+            main_condition=e.main_condition,
+            secondary_conditions=tuple(e.secondary_conditions),
+            procedures=tuple(e.procedures),
+            special_codes=tuple(e.special_codes),
+            atc_codes=tuple(e.atc_codes),
+            contact_mode=e.contact_mode,
+            urgency=e.urgency,
+            debtor=e.debtor,
+            discharge_summary_sent_at=e.discharge_summary_sent_at,
+            **common,
+        )
+    return Activity(
+        kind="prescription",
+        care_level="outpatient",
+        start=e.dispensed_at,
+        end=e.dispensed_at,
+        main_condition=e.indication,
+        atc_codes=(e.atc,) if e.atc else (),
+        drug_code=e.drug_code,
+        special_codes=("WL000",) + ((e.drug_code,) if e.drug_code else ()),
+        **common,
+    )
 
 
 class MemoryIngestLedger:
@@ -190,7 +240,9 @@ class MemoryIngestLedger:
     def _count(self, name: str) -> None:
         self.counters[name] = self.counters.get(name, 0) + 1
 
-    def decide_one(self, source: str, event_id: str, rev: str, patient: str, category: str = "grouped") -> tuple[Decision, str]:
+    def decide_one(
+        self, source: str, event_id: str, rev: str, patient: str, category: str = "grouped"
+    ) -> tuple[Decision, str]:
         """The decision, and the patient this revision withdrew the source from ("" if none): passed on
         again with every repeat of a current event, so a lost withdrawal is re-sent too."""
         cur = self.current.get(source)

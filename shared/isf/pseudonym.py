@@ -1,4 +1,5 @@
 """Keyed-hash pseudonyms for patient identifiers (HMAC-SHA256), applied once, at ingest."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,6 +1,7 @@
 """The registries: hospital trusts (HF) and their owning RHF (data/registry.csv), and the RHF a patient's
 home municipality belongs to ("sørge for", data/residence.csv: county prefix to region, with the known
 exceptions by full municipality number)."""
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,10 @@ class Hospital:
 def hospitals() -> dict[str, Hospital]:
     path = Path(__file__).with_name("data") / "registry.csv"
     with path.open(encoding="utf-8", newline="") as fh:
-        rows = [Hospital(r["hf"], r["name"], r["rhf"], int(r["somatic_points_2025"]), int(r["phv_tsb_points_2025"]))
-                for r in csv.DictReader(fh)]
+        rows = [
+            Hospital(r["hf"], r["name"], r["rhf"], int(r["somatic_points_2025"]), int(r["phv_tsb_points_2025"]))
+            for r in csv.DictReader(fh)
+        ]
     bad = [h.hf for h in rows if h.rhf not in RHFS]
     if bad:
         raise ValueError(f"registry.csv: unknown RHF for {bad}")

@@ -3,6 +3,7 @@
 The same stage functions the services call (`isf.stages`), in micro-batches, over the in-memory twins
 of the Redis stores; the streaming system must end in the same totals over the same events.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Iterable
@@ -20,8 +21,14 @@ COUNTERS = ("accepted", "duplicate", "superseded", "dead_lettered", "grouped", "
 
 
 class Pipeline:
-    def __init__(self, key: bytes, rule_year: int | None = None, open_from: int | None = None,
-                 on_batch: Callable[[DeltaBatch], None] | None = None, ledgers=LEDGERS):
+    def __init__(
+        self,
+        key: bytes,
+        rule_year: int | None = None,
+        open_from: int | None = None,
+        on_batch: Callable[[DeltaBatch], None] | None = None,
+        ledgers=LEDGERS,
+    ):
         """`rule_year` groups every activity under that year's rules instead of its own (simulation);
         `open_from` refuses rule years before it as closed, as the ingest service does at the time;
         `on_batch` sees every delta batch as it is settled (what the settlement service receives);

@@ -5,6 +5,7 @@ The faust agents (`services/*/app.py`), the replay (`isf.replay`) and the script
 replay only in-memory stores. The ports are async because the Redis stores are; the in-memory stores
 never suspend, so the replay drives them without an event loop (`run_now`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -65,8 +66,9 @@ def _closes(year: int, retain: int | None) -> int:
     return closes_at(year, retain) if retain is not None else 0
 
 
-async def ingest(raws: Iterable[bytes], key: bytes, store: IngestStore, open_from: int | None = None,
-                 retain: int | None = None) -> Ingested:
+async def ingest(
+    raws: Iterable[bytes], key: bytes, store: IngestStore, open_from: int | None = None, retain: int | None = None
+) -> Ingested:
     """Validate, pseudonymise, dead-letter, and pass on one current revision per source. `retain`: years
     state is kept after a rule year's next (its keys expire then); None keeps it (replay, tests)."""
     out = Ingested()
@@ -80,10 +82,15 @@ async def ingest(raws: Iterable[bytes], key: bytes, store: IngestStore, open_fro
             valid.append((parsed, to_activity(parsed, key)))
     if dead:
         out.rejected = [r for r, _ in dead]
-        out.first_dead = await store.dead_letter([(r.hf, digest, json.dumps(r.errors, ensure_ascii=False))
-                                                  for r, digest in dead])
-    results = await store.decide([(a.source_id, e.event_id, a.revision, category(a),
-                                   _closes(state_year(a), retain), a.patient) for e, a in valid])
+        out.first_dead = await store.dead_letter(
+            [(r.hf, digest, json.dumps(r.errors, ensure_ascii=False)) for r, digest in dead]
+        )
+    results = await store.decide(
+        [
+            (a.source_id, e.event_id, a.revision, category(a), _closes(state_year(a), retain), a.patient)
+            for e, a in valid
+        ]
+    )
     for (_e, a), (decision, moved_from) in zip(valid, results):
         out.decisions.append(decision)
         if decision in PASS_ON:
@@ -96,11 +103,27 @@ def group(activities: Iterable[Activity], year: int | None = None) -> list[Group
     return [group_activity(a, year=year) for a in activities]
 
 
-async def apply_ledger(grouped: list[Grouped], namespace: str, contributions: Callable[[Grouped], Contributions],
-                       store: LedgerStore, retain: int | None = None) -> list[DeltaBatch]:
+async def apply_ledger(
+    grouped: list[Grouped],
+    namespace: str,
+    contributions: Callable[[Grouped], Contributions],
+    store: LedgerStore,
+    retain: int | None = None,
+) -> list[DeltaBatch]:
     """One contribution ledger over a batch of grouped activity: the delta batches that changed anything."""
-    results = await store.apply([(namespace, g.activity.patient, g.activity.source_id, g.activity.revision,
-                                  contributions(g), _closes(state_year(g.activity), retain)) for g in grouped])
+    results = await store.apply(
+        [
+            (
+                namespace,
+                g.activity.patient,
+                g.activity.source_id,
+                g.activity.revision,
+                contributions(g),
+                _closes(state_year(g.activity), retain),
+            )
+            for g in grouped
+        ]
+    )
     return [b for b in results if b is not None and b.deltas]
 
 

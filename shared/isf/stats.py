@@ -10,6 +10,7 @@ A settled total is keyed `<stat>|<period>`. Two kinds of stat:
 Everything that reads totals parses them here; the Lua totals script reads the HF of a point stat by
 the same layout (second field after the year).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

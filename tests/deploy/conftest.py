@@ -1,4 +1,5 @@
 """Shared paths and tools of the deployment checks (compose, Kubernetes, image context, lock files)."""
+
 from __future__ import annotations
 
 import importlib.util

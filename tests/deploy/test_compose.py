@@ -1,4 +1,5 @@
 """The compose pilot as docker-compose 1.29 renders it (no engine needed): restarts, health, order, ports, secrets."""
+
 from __future__ import annotations
 
 import subprocess
@@ -13,8 +14,12 @@ APPS = set(SERVICES)
 
 
 def render(docker_compose: str, folder: Path = ROOT) -> dict:
-    out = subprocess.run([docker_compose, "--project-directory", str(folder), "-f", str(folder / "docker-compose.yml"),
-                          "config"], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [docker_compose, "--project-directory", str(folder), "-f", str(folder / "docker-compose.yml"), "config"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     return yaml.safe_load(out.stdout)
 
@@ -55,9 +60,11 @@ def test_every_service_is_health_checked_on_healthz_and_starts_after_kafka_redis
     for name in APPS:
         svc = config["services"][name]
         assert any("/healthz" in part for part in svc["healthcheck"]["test"]), name
-        assert svc["depends_on"] == {"kafka": {"condition": "service_healthy"},
-                                     "redis": {"condition": "service_healthy"},
-                                     "topics": {"condition": "service_completed_successfully"}}, name
+        assert svc["depends_on"] == {
+            "kafka": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+            "topics": {"condition": "service_completed_successfully"},
+        }, name
         assert svc["environment"]["ISF_WEB_PORT"] in " ".join(svc["healthcheck"]["test"])
     for name in ("kafka", "redis"):
         assert config["services"][name]["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name
@@ -79,16 +86,26 @@ def test_only_the_monitor_and_kafkas_host_listener_are_published_and_only_on_loo
 
 def test_a_port_published_on_every_interface_is_caught(docker_compose, tmp_path):
     (tmp_path / "docker-compose.yml").write_text(
-        (ROOT / "docker-compose.yml").read_text().replace('"127.0.0.1:6066:6066"', '"6066:6066"'))
+        (ROOT / "docker-compose.yml").read_text().replace('"127.0.0.1:6066:6066"', '"6066:6066"')
+    )
     assert published_off_loopback(render(docker_compose, tmp_path)) != []
 
 
 def test_kafka_runs_kraft_with_the_full_settings_and_advertises_kafka_9092_to_containers(config):
     kafka = config["services"]["kafka"]
     env = kafka["environment"]
-    for key in ("CLUSTER_ID", "KAFKA_NODE_ID", "KAFKA_PROCESS_ROLES", "KAFKA_CONTROLLER_QUORUM_VOTERS",
-                "KAFKA_LISTENERS", "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "KAFKA_INTER_BROKER_LISTENER_NAME",
-                "KAFKA_CONTROLLER_LISTENER_NAMES", "KAFKA_LOG_DIRS", "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"):
+    for key in (
+        "CLUSTER_ID",
+        "KAFKA_NODE_ID",
+        "KAFKA_PROCESS_ROLES",
+        "KAFKA_CONTROLLER_QUORUM_VOTERS",
+        "KAFKA_LISTENERS",
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
+        "KAFKA_INTER_BROKER_LISTENER_NAME",
+        "KAFKA_CONTROLLER_LISTENER_NAMES",
+        "KAFKA_LOG_DIRS",
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+    ):
         assert str(env.get(key, "")).strip(), key
     advertised = dict(item.split("://", 1) for item in env["KAFKA_ADVERTISED_LISTENERS"].split(","))
     assert advertised[env["KAFKA_INTER_BROKER_LISTENER_NAME"]] == "kafka:9092"
@@ -102,8 +119,13 @@ def test_kafka_runs_kraft_with_the_full_settings_and_advertises_kafka_9092_to_co
 def test_redis_fsyncs_every_write_on_a_named_volume_and_requires_the_password(config):
     redis = config["services"]["redis"]
     command = " ".join(redis.get("entrypoint", []) + (redis.get("command") or []))
-    for flag in ("--appendonly yes", "--appendfsync always", "--maxmemory-policy noeviction",
-                 "--requirepass", "/run/secrets/redis_password"):
+    for flag in (
+        "--appendonly yes",
+        "--appendfsync always",
+        "--maxmemory-policy noeviction",
+        "--requirepass",
+        "/run/secrets/redis_password",
+    ):
         assert flag in command, flag
     assert any(v.startswith("redis-data:/data") for v in redis["volumes"])
     assert {"kafka-data", "redis-data"} <= set(config["volumes"])
@@ -112,8 +134,11 @@ def test_redis_fsyncs_every_write_on_a_named_volume_and_requires_the_password(co
 def test_each_secret_goes_only_where_it_is_needed(config):
     services = config["services"]
     holders = {secret: {n for n, svc in services.items() if secret in secrets_of(svc)} for secret in config["secrets"]}
-    assert holders == {"isf_pseudonym_key": {"ingest"}, "isf_monitor_tokens": {"monitor"},
-                       "redis_password": APPS | {"redis"}}
+    assert holders == {
+        "isf_pseudonym_key": {"ingest"},
+        "isf_monitor_tokens": {"monitor"},
+        "redis_password": APPS | {"redis"},
+    }
     assert services["ingest"]["environment"]["ISF_PSEUDONYM_KEY_FILE"] == "/run/secrets/isf_pseudonym_key"
     assert services["monitor"]["environment"]["ISF_MONITOR_TOKENS_FILE"] == "/run/secrets/isf_monitor_tokens"
     for name in APPS:

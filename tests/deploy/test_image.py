@@ -1,4 +1,5 @@
 """The image: what its build context lets in (.dockerignore against real paths) and how the Dockerfile builds it."""
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,16 @@ def context_of(folder: Path) -> set[str]:
 def planted(tmp_path_factory) -> Path:
     """A copy of the work tree's files (tracked and new) with the things that must stay out planted in it."""
     copy = tmp_path_factory.mktemp("tree")
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=ROOT,
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         if (ROOT / name).is_file():
             (copy / name).parent.mkdir(parents=True, exist_ok=True)
@@ -83,8 +92,11 @@ def test_the_build_context_holds_everything_the_dockerfile_copies(planted):
         source = source.rstrip("/").removeprefix("./")
         assert source in context, source
         if (planted / source).is_dir():
-            tracked = [p.relative_to(planted).as_posix() for p in (planted / source).rglob("*")
-                       if p.is_file() and "__pycache__" not in p.parts and "secrets" not in p.parts]
+            tracked = [
+                p.relative_to(planted).as_posix()
+                for p in (planted / source).rglob("*")
+                if p.is_file() and "__pycache__" not in p.parts and "secrets" not in p.parts
+            ]
             assert tracked and set(tracked) <= context, source
     for needed in ("services/topics.py", "services/monitor/dashboard.html", "shared/isf/__init__.py"):
         assert needed in context
@@ -103,7 +115,7 @@ def test_the_image_is_multi_stage_with_npm_ci_for_the_dashboard_and_wheels_from_
 def test_the_image_runs_as_a_non_root_user_with_json_logs_and_the_web_port_on_all_interfaces():
     users = re.findall(r"^USER (\S+)", DOCKERFILE, flags=re.M)
     assert users and users[-1].split(":")[0] not in ("0", "root")
-    final = DOCKERFILE[DOCKERFILE.rindex("\nFROM "):]
+    final = DOCKERFILE[DOCKERFILE.rindex("\nFROM ") :]
     assert "ISF_LOG_FORMAT=json" in final and "ISF_WEB_BIND=0.0.0.0" in final
     assert "FAUST_DATADIR=/tmp/" in final  # the root file system can be read-only
 

@@ -1,4 +1,5 @@
 """Kubernetes manifests in deploy/k8s: valid against the Kubernetes schemas offline, complete, and safe by default."""
+
 from __future__ import annotations
 
 import shutil
@@ -17,8 +18,9 @@ MANIFESTS = sorted(p.name for p in K8S.glob("*.yaml") if p.name != "kustomizatio
 
 
 def validate(*paths: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([VALIDATE, "--strict", "--quiet", *map(str, paths)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [VALIDATE, "--strict", "--quiet", *map(str, paths)], capture_output=True, text=True, timeout=120
+    )
 
 
 def documents() -> list[dict]:
@@ -26,8 +28,11 @@ def documents() -> list[dict]:
 
 
 def deployments() -> dict[str, dict]:
-    return {d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]: d
-            for d in documents() if d["kind"] == "Deployment"}
+    return {
+        d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]: d
+        for d in documents()
+        if d["kind"] == "Deployment"
+    }
 
 
 def test_every_manifest_validates_strictly_against_the_kubernetes_schemas():
@@ -61,7 +66,7 @@ def test_one_deployment_per_service_running_that_service_and_no_statefulset():
     found = deployments()
     assert sorted(found) == SERVICES
     for name, d in found.items():
-        container, = d["spec"]["template"]["spec"]["containers"]
+        (container,) = d["spec"]["template"]["spec"]["containers"]
         assert container["command"] == ["python", "-m", f"services.{name}.app", "worker", "-l", "info"]
     kinds = {d["kind"] for d in documents()}
     assert "StatefulSet" not in kinds and "PersistentVolumeClaim" not in kinds
@@ -69,7 +74,7 @@ def test_one_deployment_per_service_running_that_service_and_no_statefulset():
 
 def test_every_deployment_has_liveness_on_healthz_and_readiness_on_ready_at_its_web_port():
     for name, d in deployments().items():
-        container, = d["spec"]["template"]["spec"]["containers"]
+        (container,) = d["spec"]["template"]["spec"]["containers"]
         web = {p["name"]: p["containerPort"] for p in container["ports"]}["web"]
         assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "web"}, name
         assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": "web"}, name
@@ -86,7 +91,9 @@ def test_every_pod_has_resources_runs_as_non_root_on_a_read_only_root_and_reads_
         assert spec["securityContext"]["runAsNonRoot"] is True and spec["securityContext"]["runAsUser"] != 0
         assert spec["automountServiceAccountToken"] is False
         for c in spec["containers"]:
-            assert {"cpu", "memory"} <= set(c["resources"]["requests"]) and {"cpu", "memory"} <= set(c["resources"]["limits"])
+            assert {"cpu", "memory"} <= set(c["resources"]["requests"]) and {"cpu", "memory"} <= set(
+                c["resources"]["limits"]
+            )
             assert c["securityContext"]["readOnlyRootFilesystem"] is True
             assert c["securityContext"]["allowPrivilegeEscalation"] is False
             assert {"name": "isf-config"} in [e["configMapRef"] for e in c["envFrom"]]
@@ -100,7 +107,7 @@ def test_the_pseudonym_key_reaches_only_ingest_the_tokens_only_the_monitor_and_v
         for volume in d["spec"]["template"]["spec"].get("volumes", []):
             if "secret" in volume:
                 holders.setdefault(volume["secret"]["secretName"], set()).add(name)
-        container, = d["spec"]["template"]["spec"]["containers"]
+        (container,) = d["spec"]["template"]["spec"]["containers"]
         assert all("value" in e and "valueFrom" not in e for e in container.get("env", [])), name
     assert holders == expected
     assert {g["name"] for g in KUSTOMIZATION["secretGenerator"]} == set(expected)
@@ -134,7 +141,7 @@ def test_the_kustomization_renders_with_generated_secrets_into_valid_manifests(t
     docs = [d for d in yaml.safe_load_all(out.stdout) if d]
     secrets = {d["metadata"]["name"] for d in docs if d["kind"] == "Secret"}
     for d in docs:
-        for volume in (d.get("spec", {}).get("template", {}).get("spec", {}).get("volumes", [])):
+        for volume in d.get("spec", {}).get("template", {}).get("spec", {}).get("volumes", []):
             if "secret" in volume:
                 assert volume["secret"]["secretName"] in secrets  # the generated, hash-suffixed names
     assert all(d["metadata"].get("namespace") == "isf" for d in docs if d["kind"] != "Namespace")

@@ -1,4 +1,5 @@
 """The lock files pin (with hashes) every dependency pyproject.toml declares: stream for the image, dev for the venv."""
+
 from __future__ import annotations
 
 import re
@@ -44,9 +45,12 @@ def declared(*extras: str) -> list[Requirement]:
 
 
 def unmet(requirements: list[Requirement], locked: dict[str, tuple[str, int]]) -> list[str]:
-    return [str(r) for r in requirements
-            if canonicalize_name(r.name) not in locked
-            or not r.specifier.contains(locked[canonicalize_name(r.name)][0], prereleases=True)]
+    return [
+        str(r)
+        for r in requirements
+        if canonicalize_name(r.name) not in locked
+        or not r.specifier.contains(locked[canonicalize_name(r.name)][0], prereleases=True)
+    ]
 
 
 def test_the_image_lock_pins_every_runtime_dependency_with_hashes():

@@ -1,4 +1,5 @@
 """`make secrets`: random secrets in a private folder, readable by the containers, never overwritten."""
+
 from __future__ import annotations
 
 import json
@@ -37,4 +38,6 @@ def test_an_existing_pseudonym_key_is_never_replaced(tmp_path):
     again = make.write_secrets(tmp_path)
     assert [p.name for p in again] == ["redis_password"]
     assert (tmp_path / "isf_pseudonym_key").read_text() == before["isf_pseudonym_key"]
-    assert json.loads((tmp_path / "isf_monitor_tokens.json").read_text()) == json.loads(before["isf_monitor_tokens.json"])
+    assert json.loads((tmp_path / "isf_monitor_tokens.json").read_text()) == json.loads(
+        before["isf_monitor_tokens.json"]
+    )

@@ -1,4 +1,5 @@
 """The topic job (`python -m services.topics`, run by compose and the Kubernetes Job) against a real local broker."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,14 @@ def test_the_topic_job_creates_every_topic_with_the_partitions_asked_and_can_run
     try:
         env = {**os.environ, "KAFKA_BOOTSTRAP": bootstrap}
         for _ in range(2):
-            job = subprocess.run([sys.executable, "-m", "services.topics", "--partitions", "3"], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, timeout=120)
+            job = subprocess.run(
+                [sys.executable, "-m", "services.topics", "--partitions", "3"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert job.returncode == 0, job.stderr
         consumer = KafkaConsumer(bootstrap_servers=bootstrap)
         try:

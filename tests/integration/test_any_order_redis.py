@@ -3,13 +3,15 @@
 Permutations of real feed slices (with same-version conflicts and duplicates) applied in micro-batches,
 each batch delivered twice, end in exactly the totals replay gives for the feed in its own order.
 """
+
 import asyncio
 import random
 
 import pytest
 import redis
 import redis.asyncio as aredis
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from isf.replay import Pipeline
 from services.common.infra import LocalInfra
@@ -37,6 +39,7 @@ def through_redis(url: str, events: list[bytes], batch: int) -> list:
             await apply_events(RedisStore(r), events, KEY, batch=batch, deliveries=2)
         finally:
             await r.aclose()
+
     asyncio.run(go())
     return read_totals(client)
 

@@ -3,6 +3,7 @@
 After each, the settled state must equal `isf replay` over the same input; recovery times are printed
 (run with -s to see them) and are recorded in README's Reliability section.
 """
+
 import os
 import signal
 import threading
@@ -37,6 +38,7 @@ def worker_processed(client, pid) -> int:
 
 def answers(port) -> bool:
     import urllib.request
+
     try:
         return urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=2).status == 200
     except OSError:
@@ -60,7 +62,7 @@ def test_each_service_sigkilled_mid_stream_and_restarted_ends_equal_to_replay():
         produce(stack.infra.bootstrap, evs[:1000])
         sent = 1000
         for name in SERVICES:
-            chunk = evs[sent:sent + 900]
+            chunk = evs[sent : sent + 900]
             sent += len(chunk)
             feeder = feeding(stack, chunk, rate=300)
             time.sleep(1.0)  # mid-stream
@@ -76,8 +78,10 @@ def test_each_service_sigkilled_mid_stream_and_restarted_ends_equal_to_replay():
             feeder.join(60)
         produce(stack.infra.bootstrap, evs[sent:])
         waited = settle_and_compare(stack, client, evs)
-        print(f"\nrecovery after SIGKILL + restart, s (until the new worker handled input again): {recovery}; "
-              f"converged {waited:.1f} s after the last event")
+        print(
+            f"\nrecovery after SIGKILL + restart, s (until the new worker handled input again): {recovery}; "
+            f"converged {waited:.1f} s after the last event"
+        )
         assert all(n == 1 for n in stack.alive().values())
 
 
@@ -114,8 +118,10 @@ def test_broker_paused_for_20_seconds_mid_stream():
         t0 = time.monotonic()
         produce(stack.infra.bootstrap, evs[1500:])
         waited = settle_and_compare(stack, client, evs)
-        print(f"\nbroker SIGSTOP 20 s then SIGCONT: converged {time.monotonic() - t0:.1f} s after SIGCONT "
-              f"({waited:.1f} s after the last event)")
+        print(
+            f"\nbroker SIGSTOP 20 s then SIGCONT: converged {time.monotonic() - t0:.1f} s after SIGCONT "
+            f"({waited:.1f} s after the last event)"
+        )
 
 
 def test_redis_killed_and_restarted_mid_stream_reloads_its_append_only_file():
@@ -129,5 +135,7 @@ def test_redis_killed_and_restarted_mid_stream_reloads_its_append_only_file():
         down = stack.infra.restart_redis()
         feeder.join(60)
         waited = settle_and_compare(stack, client, evs)
-        print(f"\nRedis SIGKILL + restart (AOF, fsync always): back in {down:.2f} s, converged "
-              f"{time.monotonic() - t0:.1f} s after the kill ({waited:.1f} s after the last event)")
+        print(
+            f"\nRedis SIGKILL + restart (AOF, fsync always): back in {down:.2f} s, converged "
+            f"{time.monotonic() - t0:.1f} s after the kill ({waited:.1f} s after the last event)"
+        )

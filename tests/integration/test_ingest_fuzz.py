@@ -1,4 +1,5 @@
 """10 000 hypothesis-generated hostile inputs through the running ingest service: no crash, nothing dropped."""
+
 import time
 
 import pytest
@@ -19,11 +20,17 @@ pytestmark = pytest.mark.integration
 def test_10000_hostile_inputs_through_the_ingest_service_are_all_counted():
     inputs: list[bytes] = []
 
-    @settings(max_examples=10_000, database=None, phases=[Phase.generate], deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=10_000,
+        database=None,
+        phases=[Phase.generate],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(raw=HOSTILE)
     def collect(raw):
         inputs.append(raw)
+
     collect()
     assert len(inputs) >= 10_000
     replay = Pipeline(DEMO_KEY, open_from=first_open_year(time.time()))  # the service's closed-year rule

@@ -1,13 +1,14 @@
 """The monitor on the running system fed by the synthetic feed: every endpoint, three roles, bad parameters,
 and the dashboard in a real headless Chromium."""
+
 import json
 import os
 import shutil
 import threading
 import time
 import urllib.error
-from decimal import Decimal
 import urllib.request
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,9 @@ def system():
             for i in range(2000, len(feed), 50):
                 if stop.is_set():
                     return
-                produce(stack.infra.bootstrap, feed[i:i + 50])
+                produce(stack.infra.bootstrap, feed[i : i + 50])
                 time.sleep(0.5)
+
         t = threading.Thread(target=trickle, daemon=True)
         t.start()
         base = f"http://127.0.0.1:{stack.monitor_port}"
@@ -63,10 +65,23 @@ def call(base, path, token=None):
         return exc.code, json.loads(exc.read())
 
 
-ENDPOINTS = ["/api/me", "/api/summary", "/api/summary?period=year", "/api/summary?period=today", "/api/counts",
-             "/api/timeseries?resolution=hour&span=24", "/api/timeseries?resolution=day&span=7", "/api/rbf",
-             "/api/rbf?kind=provisional", "/api/errors", "/api/ops", "/api/hf/ous",
-             "/api/statements/2026/provisional", "/api/statements/2026/final", "/api/statements/2026/difference"]
+ENDPOINTS = [
+    "/api/me",
+    "/api/summary",
+    "/api/summary?period=year",
+    "/api/summary?period=today",
+    "/api/counts",
+    "/api/timeseries?resolution=hour&span=24",
+    "/api/timeseries?resolution=day&span=7",
+    "/api/rbf",
+    "/api/rbf?kind=provisional",
+    "/api/errors",
+    "/api/ops",
+    "/api/hf/ous",
+    "/api/statements/2026/provisional",
+    "/api/statements/2026/final",
+    "/api/statements/2026/difference",
+]
 
 
 def test_every_described_endpoint_answers_and_none_without_a_known_token(system):
@@ -94,14 +109,18 @@ def test_national_sees_every_region_and_the_numbers_move(system):
             break
     assert s2["national"]["points_total"] != s1["national"]["points_total"]
     _, rbf = call(base, "/api/rbf", tok)
-    assert len(rbf["rhf"]) == 4 and all("achievement" in v for line in rbf["rhf"].values() for v in line["indicators"].values())
+    assert len(rbf["rhf"]) == 4 and all(
+        "achievement" in v for line in rbf["rhf"].values() for v in line["indicators"].values()
+    )
     _, ops = call(base, "/api/ops", tok)
     assert all(v["workers_alive"] == 1 for v in ops["services"].values())
     _, counts = call(base, "/api/counts", tok)
     assert any("TFG" in v for v in counts["counts"].values())
     _, errors = call(base, "/api/errors", tok)
     assert sum(v["dead_lettered"] for v in errors["hf"].values()) > 0
-    assert all(v["latest"] and all(isinstance(e, str) for e in v["latest"][0]) for v in errors["hf"].values() if v["latest"])
+    assert all(
+        v["latest"] and all(isinstance(e, str) for e in v["latest"][0]) for v in errors["hf"].values() if v["latest"]
+    )
 
 
 def test_a_region_sees_its_own_hfs_and_rbf_line_only(system):
@@ -139,18 +158,21 @@ def test_an_hf_sees_itself_only(system):
     assert rbf["rhf"] == {}
 
 
-@pytest.mark.parametrize("path, status, words", [
-    ("/api/hf/nowhere", 404, "unknown HF"),
-    ("/api/summary?period=week", 400, "period must be one of"),
-    ("/api/summary?year=20x6", 400, "year must be four digits"),
-    ("/api/timeseries?resolution=minute", 400, "resolution must be hour or day"),
-    ("/api/timeseries?span=100000", 400, "span must be between"),
-    ("/api/timeseries?span=abc", 400, "span must be a whole number"),
-    ("/api/rbf?kind=difference", 400, "kind must be provisional or final"),
-    ("/api/statements/2026/weekly", 400, "kind must be provisional, final or difference"),
-    ("/api/statements/2026/final?format=pdf", 400, "format must be json, csv or xlsx"),
-    ("/api/statements/1999/final", 404, "no final statement for 1999"),
-])
+@pytest.mark.parametrize(
+    "path, status, words",
+    [
+        ("/api/hf/nowhere", 404, "unknown HF"),
+        ("/api/summary?period=week", 400, "period must be one of"),
+        ("/api/summary?year=20x6", 400, "year must be four digits"),
+        ("/api/timeseries?resolution=minute", 400, "resolution must be hour or day"),
+        ("/api/timeseries?span=100000", 400, "span must be between"),
+        ("/api/timeseries?span=abc", 400, "span must be a whole number"),
+        ("/api/rbf?kind=difference", 400, "kind must be provisional or final"),
+        ("/api/statements/2026/weekly", 400, "kind must be provisional, final or difference"),
+        ("/api/statements/2026/final?format=pdf", 400, "format must be json, csv or xlsx"),
+        ("/api/statements/1999/final", 404, "no final statement for 1999"),
+    ],
+)
 def test_bad_parameters_get_clear_4xx_errors(system, path, status, words):
     stack, base, _ = system
     got, body = call(base, path, stack.tokens["national"])
@@ -161,11 +183,15 @@ def test_excel_download_and_no_patient_data_in_any_answer(system):
     from io import BytesIO
 
     from openpyxl import load_workbook
+
     stack, base, feed = system
     status, xlsx = call(base, "/api/statements/2026/difference?format=xlsx", stack.tokens["national"])
     assert status == 200 and load_workbook(BytesIO(xlsx)).active.cell(1, 1).value == "level"
-    raw_ids = {json.loads(raw)["patient_id"] for _k, raw in feed[:3000] if raw.startswith(b"{") and b'"patient_id"' in raw
-               and isinstance(json.loads(raw).get("patient_id"), str)}
+    raw_ids = {
+        json.loads(raw)["patient_id"]
+        for _k, raw in feed[:3000]
+        if raw.startswith(b"{") and b'"patient_id"' in raw and isinstance(json.loads(raw).get("patient_id"), str)
+    }
     everything = "".join(json.dumps(call(base, p, stack.tokens["national"])[1]) for p in ENDPOINTS)
     assert "patient" not in everything.replace("patient-periods", "").replace("patient_periods", "")
     assert not any(pid in everything for pid in raw_ids)
@@ -175,6 +201,7 @@ def test_dashboard_in_headless_chromium(system):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium")
     from playwright.sync_api import sync_playwright
+
     stack, base, _ = system
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
@@ -186,11 +213,13 @@ def test_dashboard_in_headless_chromium(system):
             page.wait_for_function("typeof Chart !== 'undefined'", timeout=10000)  # served locally, not from a CDN
             first = page.text_content("#total-points")
             page.select_option("#period", "year")
-            page.wait_for_function(f"document.getElementById('total-points').textContent !== {json.dumps(first)}",
-                                   timeout=30000)
+            page.wait_for_function(
+                f"document.getElementById('total-points').textContent !== {json.dumps(first)}", timeout=30000
+            )
             shown = page.text_content("#total-points")
-            page.wait_for_function(f"document.getElementById('total-points').textContent !== {json.dumps(shown)}",
-                                   timeout=30000)  # live: the feed is still running
+            page.wait_for_function(
+                f"document.getElementById('total-points').textContent !== {json.dumps(shown)}", timeout=30000
+            )  # live: the feed is still running
             assert page.text_content("#role") == "national"
             assert len(page.query_selector_all("#rhf-table tbody tr")) == 4
             page.screenshot(path=str(ARTIFACTS / "dashboard-national.png"), full_page=True)
@@ -211,4 +240,3 @@ def test_dashboard_in_headless_chromium(system):
             denied.wait_for_selector("#login:not([hidden])", timeout=10000)
         finally:
             browser.close()
-

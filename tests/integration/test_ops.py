@@ -1,5 +1,6 @@
 """What an operator sees of the running system: every worker's /metrics, /healthz and /ready, JSON log lines,
 the monitor's access log, and faust's debug pages closed."""
+
 import json
 import re
 import time
@@ -15,8 +16,9 @@ pytestmark = pytest.mark.integration
 
 
 def get(port: int, path: str, token: str | None = None) -> tuple[int, str]:
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
-                                 headers={"Authorization": f"Bearer {token}"} if token else {})
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"} if token else {}
+    )
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return resp.status, resp.read().decode()
@@ -54,14 +56,16 @@ def test_every_worker_is_ready_once_it_has_partitions_and_redis_and_the_broker_a
     for name in SERVICES:
         port = system.web_ports[name][0]
 
-        def alive():
+        def alive(port=port):
             """the worker answers /healthz"""
             return get(port, "/healthz")[0] == 200
+
         wait_for(alive)
 
-        def ready():
+        def ready(port=port):
             """the worker says it is ready"""
             return get(port, "/ready")[0] == 200
+
         wait_for(ready)
         assert json.loads(get(port, "/ready")[1]) == {"ready": True, "service": name}
 
@@ -72,10 +76,19 @@ def test_metrics_count_events_by_outcome_batches_redis_round_trips_and_lag(syste
     def counted():
         """ingest's metrics count accepted and dead-lettered events and show its lag"""
         text = get(port, "/metrics")[1]
-        return text if all(m in text for m in ('isf_events_total{outcome="dead_lettered",service="ingest"}',
-                                               'isf_events_total{outcome="accepted",service="ingest"}',
-                                               'isf_consumer_lag{partition="0",service="ingest",topic="isf.episodes"}'))\
+        return (
+            text
+            if all(
+                m in text
+                for m in (
+                    'isf_events_total{outcome="dead_lettered",service="ingest"}',
+                    'isf_events_total{outcome="accepted",service="ingest"}',
+                    'isf_consumer_lag{partition="0",service="ingest",topic="isf.episodes"}',
+                )
+            )
             else None
+        )
+
     text = wait_for(counted, 90)
     assert re.search(r'^isf_batch_size_count\{service="ingest"\} [1-9]', text, re.M)
     assert re.search(r'^isf_redis_seconds_count\{script="ingest",service="ingest"\} [1-9]', text, re.M)
@@ -104,6 +117,7 @@ def test_monitor_access_log_names_the_role_and_resource_never_the_token(system):
         lines = [json.loads(line) for line in log.read_text().splitlines()]
         hits = [d["message"] for d in lines if d["logger"] == "isf.access"]
         return hits if len(hits) >= 3 else None
+
     hits = wait_for(logged, 10)
     assert any("role=rhf:vest" in h and "resource=/api/me" in h and "status=200" in h for h in hits)
     assert any("role=rhf:vest" in h and "resource=/api/hf/ous" in h and "status=403" in h for h in hits)
@@ -138,7 +152,9 @@ def test_ready_says_503_with_the_reason_while_redis_is_away(system):
 
 
 def timer_runs(port: int, timer: str) -> float:
-    found = re.search(rf'^isf_timer_runs_total\{{service="settlement",timer="{timer}"\}} (\S+)', get(port, "/metrics")[1], re.M)
+    found = re.search(
+        rf'^isf_timer_runs_total\{{service="settlement",timer="{timer}"\}} (\S+)', get(port, "/metrics")[1], re.M
+    )
     return float(found.group(1)) if found else 0.0
 
 
@@ -149,6 +165,7 @@ def test_with_two_settlement_workers_only_the_leader_computes_the_view_and_state
     def both_ready():
         """both settlement workers are ready (the group has rebalanced)"""
         return all(get(p, "/ready")[0] == 200 for p in ports)
+
     wait_for(both_ready, 90)
     time.sleep(3)  # past the rebalance: one leader
     timers = ("view", "statements")

@@ -1,7 +1,7 @@
 """End to end on a real Kafka-protocol broker (Tansu) and a real Redis: streaming equals replay."""
+
 import asyncio
 import json
-import os
 import random
 import time
 
@@ -36,13 +36,22 @@ def test_redis_scripts_equal_the_in_memory_ledger():
 def test_5000_events_through_the_services_settle_exactly_as_replay_even_with_a_worker_killed():
     """Shuffled, with same-version conflicts and TFG activity of the same patients cloned at a second HF:
     residence figures, the national TFG credit and the revision order all as replay gives them."""
-    events = list(Feed(FeedConfig(seed=11, duplicates=0.02, corrections=0.05, deletes=0.02, late=0.02,
-                                  invalid=0.01)).events(4800))
+    events = list(
+        Feed(FeedConfig(seed=11, duplicates=0.02, corrections=0.05, deletes=0.02, late=0.02, invalid=0.01)).events(4800)
+    )
     rng = random.Random(11)
-    extra = with_conflicts([raw for _k, raw in events], rng)[len(events):]
-    extra += [json.dumps({**ev, "hf": "hbe" if ev["hf"] != "hbe" else "ous", "event_id": "clone-" + ev["event_id"],
-                          **{k: "clone-" + ev[k] for k in ("episode_id", "prescription_id") if k in ev}}).encode()
-              for ev in _tfg_members([raw for _k, raw in events])[:150]]
+    extra = with_conflicts([raw for _k, raw in events], rng)[len(events) :]
+    extra += [
+        json.dumps(
+            {
+                **ev,
+                "hf": "hbe" if ev["hf"] != "hbe" else "ous",
+                "event_id": "clone-" + ev["event_id"],
+                **{k: "clone-" + ev[k] for k in ("episode_id", "prescription_id") if k in ev},
+            }
+        ).encode()
+        for ev in _tfg_members([raw for _k, raw in events])[:150]
+    ]
     events += [(f"x{i}", raw) for i, raw in enumerate(extra)]
     rng.shuffle(events)
     expected = Pipeline(DEMO_KEY).run([raw for _k, raw in events])
@@ -58,12 +67,19 @@ def test_5000_events_through_the_services_settle_exactly_as_replay_even_with_a_w
         stack.restart_worker("aggregator")
         produce(stack.infra.bootstrap, events[2500:])
         ok, got, waited = wait_converged(client, expected_state(expected), timeout=180)
-        print(f"\nconverged={ok} {waited:.1f} s after the last event; aggregator restarted {time.monotonic() - t0:.1f} s ago")
+        print(
+            f"\nconverged={ok} {waited:.1f} s after the last event; "
+            f"aggregator restarted {time.monotonic() - t0:.1f} s ago"
+        )
         assert got["events"] == expected_state(expected)["events"]
         assert got["points_micro_by_hf"] == expected_state(expected)["points_micro_by_hf"]
         assert ok
         c = expected.counters
-        assert c["in"] == len(events) == c["accepted"] + c["duplicate"] + c["superseded"] + c["dead_lettered"] + c["repeat"]
+        assert (
+            c["in"]
+            == len(events)
+            == c["accepted"] + c["duplicate"] + c["superseded"] + c["dead_lettered"] + c["repeat"]
+        )
         # no raw patient identifier anywhere in Redis
         raw_ids = {e.split(b'"patient_id": "')[1].split(b'"')[0] for _k, e in events if b'"patient_id": "SYN' in e}
         dump = b" ".join(k for k in client.scan_iter(count=5000))

@@ -1,4 +1,5 @@
 """No raw patient identifier after ingest: not in any internal topic, not in Redis, not in any service log."""
+
 import hashlib
 import json
 import time
@@ -10,10 +11,10 @@ from kafka import KafkaConsumer
 from isf.feed import Feed, FeedConfig
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
+from services.common import names
 from services.common.infra import TOPICS
 from services.run import expected_state, wait_converged
 from services.runner import Stack, produce
-from services.common import names
 
 pytestmark = pytest.mark.integration
 AFTER_INGEST = [t for t in TOPICS if t not in (names.EPISODES, names.PRESCRIPTIONS)]
@@ -44,8 +45,14 @@ def with_national_ids(events):
 
 
 def consume_all(bootstrap: str, topic: str) -> list[bytes]:
-    c = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None,
-                      consumer_timeout_ms=3000, max_partition_fetch_bytes=8 * 1024 * 1024)
+    c = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        consumer_timeout_ms=3000,
+        max_partition_fetch_bytes=8 * 1024 * 1024,
+    )
     try:
         return [m.value or b"" for m in c]
     finally:

@@ -1,6 +1,7 @@
 """On a real three-master Redis Cluster (the machine's redis-server on loopback): the services settle exactly
 as replay, the scripts are routed by their hash tag, and a delta batch is summed once per the applied sets of
 its rule years, including a batch that spans two years."""
+
 import asyncio
 import os
 import shutil
@@ -34,6 +35,7 @@ def cluster_ports(n: int) -> list[int]:
         if p <= 55535 and p not in ports:
             try:
                 import socket
+
                 with socket.socket() as s:
                     s.bind(("127.0.0.1", p + 10000))
             except OSError:
@@ -48,20 +50,46 @@ def start_nodes(server: str, workdir: str) -> tuple[list[int], list[subprocess.P
         ports, procs = cluster_ports(3), []
         for p in ports:
             with open(os.path.join(workdir, f"redis-{p}.log"), "wb") as log:
-                procs.append(subprocess.Popen(
-                    [server, "--port", str(p), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-                     "--cluster-config-file", f"nodes-{p}.conf", "--dir", workdir, "--save", "",
-                     "--appendonly", "yes", "--appendfsync", "always", "--appendfilename", f"aof-{p}.aof",
-                     "--appenddirname", f"aof-{p}"],
-                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+                procs.append(
+                    subprocess.Popen(
+                        [
+                            server,
+                            "--port",
+                            str(p),
+                            "--bind",
+                            "127.0.0.1",
+                            "--cluster-enabled",
+                            "yes",
+                            "--cluster-config-file",
+                            f"nodes-{p}.conf",
+                            "--dir",
+                            workdir,
+                            "--save",
+                            "",
+                            "--appendonly",
+                            "yes",
+                            "--appendfsync",
+                            "always",
+                            "--appendfilename",
+                            f"aof-{p}.aof",
+                            "--appenddirname",
+                            f"aof-{p}",
+                        ],
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
         try:
             for p in ports:
                 wait_port(p)
             return ports, procs
         except TimeoutError:
             stop(procs)
-    raise RuntimeError("no three free port pairs for a Redis Cluster: " + " | ".join(
-        open(os.path.join(workdir, f)).read()[-300:] for f in os.listdir(workdir) if f.endswith(".log")))
+    raise RuntimeError(
+        "no three free port pairs for a Redis Cluster: "
+        + " | ".join(open(os.path.join(workdir, f)).read()[-300:] for f in os.listdir(workdir) if f.endswith(".log"))
+    )
 
 
 def stop(procs: list[subprocess.Popen]) -> None:
@@ -83,8 +111,20 @@ def cluster():
     procs: list[subprocess.Popen] = []
     try:
         ports, procs = start_nodes(server, workdir)
-        made = subprocess.run([cli, "--cluster", "create", *(f"127.0.0.1:{p}" for p in ports), "--cluster-replicas",
-                               "0", "--cluster-yes"], capture_output=True, text=True, timeout=60)
+        made = subprocess.run(
+            [
+                cli,
+                "--cluster",
+                "create",
+                *(f"127.0.0.1:{p}" for p in ports),
+                "--cluster-replicas",
+                "0",
+                "--cluster-yes",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert made.returncode == 0, made.stdout + made.stderr
         deadline = time.monotonic() + 30
         while not all(redis.Redis(port=p).cluster("info")["cluster_state"] == "ok" for p in ports):
@@ -120,9 +160,13 @@ def test_the_scripts_through_a_cluster_client_equal_replay_and_a_redelivery_chan
 
 def test_a_batch_spanning_two_rule_years_is_summed_once_and_its_ids_expire_with_each_year(cluster):
     client = flush(cluster)
-    moved = DeltaBatch(id="pts:E:ous:1:3", deltas=[  # a correction moved the episode from 2025 into 2026
-        Delta(stat="P|2025|ous|somatic|DRG|123", period="2025-T3", points_micro=-1_000_000, count=-1),
-        Delta(stat="P|2026|ous|somatic|DRG|123", period="2026-T1", points_micro=1_000_000, count=1)])
+    moved = DeltaBatch(
+        id="pts:E:ous:1:3",
+        deltas=[  # a correction moved the episode from 2025 into 2026
+            Delta(stat="P|2025|ous|somatic|DRG|123", period="2025-T3", points_micro=-1_000_000, count=-1),
+            Delta(stat="P|2026|ous|somatic|DRG|123", period="2026-T1", points_micro=1_000_000, count=1),
+        ],
+    )
 
     async def settle(batches):
         store = RedisStore(aredis.RedisCluster.from_url(cluster))
@@ -130,6 +174,7 @@ def test_a_batch_spanning_two_rule_years_is_summed_once_and_its_ids_expire_with_
             return await store.settle(batches)
         finally:
             await store.r.aclose()
+
     assert asyncio.run(settle([moved])) == 1
     assert asyncio.run(settle([moved])) == 0  # redelivered
     assert client.ttl("isf:{totals}:applied:2025") > 0
@@ -139,8 +184,10 @@ def test_a_batch_spanning_two_rule_years_is_summed_once_and_its_ids_expire_with_
     client.delete("isf:{totals}:applied:2025")
     assert asyncio.run(settle([moved])) == 0
     assert read_applied(client, [moved.id, "pts:E:ous:2:1"]) == [True, False]
-    assert dict(client.hgetall("isf:{totals}:pts")) == {b"P|2025|ous|somatic|DRG|123|2025-T3": b"-1000000",
-                                                          b"P|2026|ous|somatic|DRG|123|2026-T1": b"1000000"}
+    assert dict(client.hgetall("isf:{totals}:pts")) == {
+        b"P|2025|ous|somatic|DRG|123|2025-T3": b"-1000000",
+        b"P|2026|ous|somatic|DRG|123|2026-T1": b"1000000",
+    }
 
 
 def test_the_services_on_redis_cluster_settle_exactly_as_replay(cluster, monkeypatch):

@@ -1,5 +1,4 @@
 """Two aggregator workers share the partitions of one consumer group and still end exactly where replay does."""
-import time
 
 import pytest
 import redis
@@ -14,16 +13,18 @@ pytestmark = pytest.mark.integration
 
 
 def test_two_aggregator_workers_end_in_the_replay_counts():
-    events = list(Feed(FeedConfig(seed=23, duplicates=0.03, corrections=0.08, deletes=0.03, late=0.03,
-                                  invalid=0.01)).events(4000))
+    events = list(
+        Feed(FeedConfig(seed=23, duplicates=0.03, corrections=0.08, deletes=0.03, late=0.03, invalid=0.01)).events(4000)
+    )
     expected = expected_state(Pipeline(DEMO_KEY).run([raw for _k, raw in events]))
     with Stack() as stack:
         stack.start_worker("aggregator")  # a second member of the same consumer group
         client = redis.Redis.from_url(stack.infra.redis_url)
         produce(stack.infra.bootstrap, events)
         ok, got, waited = wait_converged(client, expected, timeout=180)
-        per_worker = {k.decode(): int(v) for k, v in client.hgetall("isf:{stats}:workers").items()
-                      if k.startswith(b"aggregator:")}
+        per_worker = {
+            k.decode(): int(v) for k, v in client.hgetall("isf:{stats}:workers").items() if k.startswith(b"aggregator:")
+        }
         print(f"\nconverged={ok} {waited:.1f} s after the last event; aggregator messages per worker: {per_worker}")
         assert got["rows"] == expected["rows"]
         assert ok

@@ -1,4 +1,5 @@
 """A frozen provisional statement stays as paid; late first-tertial corrections land in the difference."""
+
 import asyncio
 import json
 from decimal import Decimal
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.integration
 def settle(url, batches):
     async def go():
         await RedisStore(aredis.from_url(url)).settle(batches)
+
     asyncio.run(go())
 
 
@@ -43,6 +45,7 @@ def test_frozen_provisional_and_the_difference_against_what_was_paid(capsys):
         assert prov["hf"] == before["hf"] and "frozen_at" in prov  # the provisional stays as it was paid
         live = Pipeline(b"k").run(events).totals.rows()
         from isf.settlement.statements import statement
+
         assert statement(list(live), 2026, "provisional")["hf"] != prov["hf"]  # the first tertial did move
         for hf, v in final["hf"].items():
             paid = Decimal(prov["hf"].get(hf, {"nok": "0"})["nok"])

@@ -1,4 +1,5 @@
 """The store contract (tests/store_contract.py) against the Lua scripts on a real Redis."""
+
 import asyncio
 
 import pytest

@@ -1,4 +1,5 @@
 """Known vulnerabilities in the installed dependencies (pip-audit), with any accepted ones listed and why."""
+
 import json
 import subprocess
 import sys
@@ -10,8 +11,12 @@ ACCEPTED: dict[str, str] = {}
 
 
 def test_no_known_vulnerabilities_in_the_dependencies():
-    proc = subprocess.run([sys.executable, "-m", "pip_audit", "--progress-spinner", "off", "-l", "--format", "json"],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip_audit", "--progress-spinner", "off", "-l", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     try:
         report = json.loads(proc.stdout)
     except ValueError:
@@ -19,7 +24,9 @@ def test_no_known_vulnerabilities_in_the_dependencies():
     deps = report.get("dependencies", [])
     audited = [d for d in deps if "skip_reason" not in d]
     if not audited:
-        pytest.skip("pip-audit could audit none of the %d dependencies here (this machine's package index has no "
-                    "vulnerability data): %s" % (len(deps), deps[0]["skip_reason"] if deps else "no dependencies"))
+        pytest.skip(
+            "pip-audit could audit none of the %d dependencies here (this machine's package index has no "
+            "vulnerability data): %s" % (len(deps), deps[0]["skip_reason"] if deps else "no dependencies")
+        )
     found = {(d["name"], v["id"]) for d in audited for v in d.get("vulns", [])}
     assert {f for f in found if f[1] not in ACCEPTED} == set()

@@ -4,6 +4,7 @@ This is the engine as it was before the tables were compiled into indexed rules:
 scan of every `drglogic` row, each cell tested by its column's rule. It is slow and kept
 only so that the fast engine can be checked against it on many random cases.
 """
+
 from __future__ import annotations
 
 from isf.grouping.features import GroupingCase
@@ -15,25 +16,35 @@ PRINCIPAL = "pair 1"
 class Oracle:
     def __init__(self, raw: dict):
         def rows(table, key):
-            return [{k.strip(): (v or "").strip() for k, v in r.items()} for r in raw[table]
-                    if (r.get(key) or "").strip()]
-        self.logic = [(r["ord"], r["drg"], r["rtc"], [(c, *split_cell(r[c])) for c in LOGIC_COLUMNS if r.get(c)])
-                      for r in rows("drglogic", "ord")]
+            return [
+                {k.strip(): (v or "").strip() for k, v in r.items()} for r in raw[table] if (r.get(key) or "").strip()
+            ]
+
+        self.logic = [
+            (r["ord"], r["drg"], r["rtc"], [(c, *split_cell(r[c])) for c in LOGIC_COLUMNS if r.get(c)])
+            for r in rows("drglogic", "ord")
+        ]
         self.dg: dict = {}
         for r in rows("dg", "code"):
             self.dg.setdefault(r["code"], {}).setdefault(r["vartype"], []).append((r.get("d_code", ""), r["varval"]))
         self.proc: dict = {}
         for r in rows("proc", "code"):
             self.proc.setdefault(r["code"], {}).setdefault(r["vartype"], []).append(r["varval"])
-        self.inclusions = [(r["compl"], r["inclprop"]) for r in rows("complcat", "compl")
-                           if r.get("inclprop") and len(r["compl"]) >= 3 and r["compl"][2] in "IJ"]
+        self.inclusions = [
+            (r["compl"], r["inclprop"])
+            for r in rows("complcat", "compl")
+            if r.get("inclprop") and len(r["compl"]) >= 3 and r["compl"][2] in "IJ"
+        ]
         self.exclusions = {(r["compl"], r["code"]) for r in rows("complexcl", "compl") if not r.get("d_code")}
 
     def match(self, c1, c2, vartype, standalone_only=False):
         if not c1:
             return []
-        out = [v for d, v in self.dg.get(c1, {}).get(vartype, ())
-               if not d or (not standalone_only and c2 and c1 == d and c2 == c1)]
+        out = [
+            v
+            for d, v in self.dg.get(c1, {}).get(vartype, ())
+            if not d or (not standalone_only and c2 and c1 == d and c2 == c1)
+        ]
         if c2:
             out += [v for d, v in self.dg.get(c2, {}).get(vartype, ()) if not d or (not standalone_only and d == c1)]
         return out
@@ -41,6 +52,7 @@ class Oracle:
     def features(self, case: GroupingCase) -> dict:
         def recode(v):
             return ({"M": "12", "F": "13"}.get(case.sex, "98") + v[2:]) if v.startswith("98") else v
+
         c1, c2 = case.pairs[0]
         dgcat = None
         if c1:
@@ -48,8 +60,13 @@ class Oracle:
             rows1 = self.dg.get(c1, {}).get("DGCAT", [])
             pair = [v for d, v in rows2 if d == c1]
             dgcat = (pair or [v for _, v in rows2] or [v for _, v in rows1] or [None])[0]
-        f = {"dgcat": dgcat and recode(dgcat), "pdgprop": set(self.match(c1, c2, "PDGPRO")),
-             "procpr": set(), "or": set(), "dgprop": set()}
+        f = {
+            "dgcat": dgcat and recode(dgcat),
+            "pdgprop": set(self.match(c1, c2, "PDGPRO")),
+            "procpr": set(),
+            "or": set(),
+            "dgprop": set(),
+        }
         f["mdc"] = f["dgcat"] and f["dgcat"][:2]
         proc_cc = 0
         first_source: dict = {}
@@ -86,6 +103,7 @@ class Oracle:
     def cell_holds(self, col, op, value, case, f) -> bool:
         def in_set(have):
             return True if not value else (value not in have if op == "-" else value in have)
+
         if col == "icd":
             return (f["dgcat"] is not None) == (op == "+") if op in "+-" and op and not value else True
         if col == "mdc":
@@ -103,8 +121,12 @@ class Oracle:
         if col == "or":
             have, letter = f["or"], value.upper()
             if op in ("", "+") and letter in ("S", "P", "N", "Z"):
-                return {"S": "1" in have, "P": "1" in have or "2" in have, "N": "1" not in have,
-                        "Z": "1" not in have and "2" not in have}[letter]
+                return {
+                    "S": "1" in have,
+                    "P": "1" in have or "2" in have,
+                    "N": "1" not in have,
+                    "Z": "1" not in have and "2" not in have,
+                }[letter]
             if op in "+-" and op and not value:
                 return bool(have) == (op == "+")
             return not (op == "-" and letter not in ("S", "P", "N", "Z"))

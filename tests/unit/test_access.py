@@ -1,5 +1,6 @@
 """Access denies by default: every monitor answer, built by the real API functions from a replayed feed,
 shows each role only what a rule grants, and a field no rule names fails here."""
+
 import copy
 import json
 from datetime import datetime, timezone
@@ -41,7 +42,7 @@ class MemoryRedis:
         return dict(self.hashes.get(key, {}))
 
     def lrange(self, key: str, start: int, stop: int) -> list[bytes]:
-        return self.lists.get(key, [])[start:stop + 1]
+        return self.lists.get(key, [])[start : stop + 1]
 
     def pipeline(self, transaction: bool = False) -> "MemoryRedis._Pipe":
         return self._Pipe(self)
@@ -60,8 +61,9 @@ class MemoryRedis:
 @pytest.fixture(scope="module")
 def redis_state():
     """The Redis state the settlement and ingest services leave behind, from a replayed two-year feed."""
-    raws = [raw for year in (2025, 2026)
-            for _k, raw in Feed(FeedConfig(seed=year, year=year, invalid=0.02)).events(2500)]  # own ids per year
+    raws = [
+        raw for year in (2025, 2026) for _k, raw in Feed(FeedConfig(seed=year, year=year, invalid=0.02)).events(2500)
+    ]  # own ids per year
     pipe = Pipeline(KEY).run(raws)
     rows = list(pipe.totals.rows())
     r = MemoryRedis()
@@ -91,8 +93,14 @@ def redis_state():
 
 def _answers(r, role: Role) -> list:
     """Every endpoint's JSON answer for one role, with the parameters the dashboard uses."""
-    out = [api.me(role), api.counts(r, role), api.errors(r, role), api.Ops().doc(r, role),
-           api.timeseries(r, role, "hour", 24), api.timeseries(r, role, "day", 7)]
+    out = [
+        api.me(role),
+        api.counts(r, role),
+        api.errors(r, role),
+        api.Ops().doc(r, role),
+        api.timeseries(r, role, "hour", 24),
+        api.timeseries(r, role, "day", 7),
+    ]
     for period in ("year", "tertial", "T1", "T3", "today"):
         out.append(api.summary(r, role, None, period))
     for year in ("2025", "2026"):
@@ -111,6 +119,7 @@ def documents(redis_state):
     def recording(doc, kind, role):
         seen.append((copy.deepcopy(doc), kind))
         return scope(doc, kind, role)
+
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(api, "scope", recording)
         answers = {role: _answers(r, Role.parse(role)) for role in ROLES}
@@ -181,8 +190,9 @@ def test_an_hf_sees_only_itself_and_no_region_totals(documents, role):
 
 def test_residence_figures_follow_the_rhf_rule(documents):
     _, answers = documents
-    statements = {role: [a for a in answers[role] if "periods" in a and "kind" in a or "rbf_nok" in a]
-                  for role in ROLES}
+    statements = {
+        role: [a for a in answers[role] if "periods" in a and "kind" in a or "rbf_nok" in a] for role in ROLES
+    }
     assert len(statements["national"]) == 6
     assert all(set(a["rhf_sorge_for"]) == set(RHFS) for a in statements["national"])
     for rhf in RHFS:

@@ -2,10 +2,12 @@
 
 The same property runs against the Redis twin in `tests/integration/test_any_order_redis.py`.
 """
+
 import json
 import random
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from isf.feed import Feed, FeedConfig
 from isf.replay import Pipeline
@@ -60,6 +62,7 @@ def test_a_shuffled_30000_event_feed_replays_to_the_identical_summary_apart_from
 
 def test_an_upsert_and_a_delete_of_one_version_end_withdrawn_in_either_order():
     from .helpers import episode, raw
+
     up = episode(episode_id="x", version=2, event_id="a")
     down = {**up, "event_id": "b", "action": "delete"}
     for order in ((up, down), (down, up)):

@@ -1,4 +1,5 @@
 """The domain stays pure, and the checked-in JSON Schemas match the models."""
+
 import json
 import re
 from pathlib import Path

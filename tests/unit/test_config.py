@@ -1,5 +1,6 @@
 """Configuration: typed, read once, a bad value stops a service at start naming the variable; security settings
 (Redis password, Kafka TLS/SASL, pseudonym key, monitor tokens) come from it."""
+
 import os
 import subprocess
 import sys
@@ -24,8 +25,12 @@ def test_kafka_sasl_ssl_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
     monkeypatch.setenv("KAFKA_SASL_USERNAME", "isf")
     monkeypatch.setenv("KAFKA_SASL_PASSWORD_FILE", str(tmp_path / "pw"))
-    assert config.kafka_client_kwargs() == {"security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
-                                            "sasl_plain_username": "isf", "sasl_plain_password": "kafka-pw"}
+    assert config.kafka_client_kwargs() == {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "isf",
+        "sasl_plain_password": "kafka-pw",
+    }
     creds = config.faust_credentials()
     assert type(creds).__name__ == "SASLCredentials" and creds.username == "isf"
     monkeypatch.delenv("KAFKA_SASL_USERNAME")
@@ -67,19 +72,28 @@ def test_configuration_is_typed_and_read_once(monkeypatch):
     monkeypatch.setenv("ISF_LOG_FORMAT", "json")
     monkeypatch.setenv("ISF_WEB_PORT", "")  # empty is unset
     s = config.settings()
-    assert (s.isf_batch, s.isf_batch_within, s.redis_cluster, s.isf_log_format, s.isf_web_port) == (250, 0.2, True, "json", 0)
+    assert (s.isf_batch, s.isf_batch_within, s.redis_cluster, s.isf_log_format, s.isf_web_port) == (
+        250,
+        0.2,
+        True,
+        "json",
+        0,
+    )
     monkeypatch.setenv("ISF_BATCH", "9")
     assert config.settings().isf_batch == 250
 
 
-@pytest.mark.parametrize("variable, value, words", [
-    ("ISF_BATCH", "abc", "ISF_BATCH='abc': Input should be a valid integer"),
-    ("ISF_BATCH", "0", "ISF_BATCH='0': Input should be greater than 0"),
-    ("ISF_BATCH_WITHIN", "soon", "ISF_BATCH_WITHIN='soon': Input should be a valid number"),
-    ("REDIS_CLUSTER", "perhaps", "REDIS_CLUSTER='perhaps': Input should be a valid boolean"),
-    ("ISF_LOG_FORMAT", "xml", "ISF_LOG_FORMAT='xml': Input should be 'text' or 'json'"),
-    ("ISF_WEB_PORT", "70000", "ISF_WEB_PORT='70000': Input should be less than or equal to 65535"),
-])
+@pytest.mark.parametrize(
+    "variable, value, words",
+    [
+        ("ISF_BATCH", "abc", "ISF_BATCH='abc': Input should be a valid integer"),
+        ("ISF_BATCH", "0", "ISF_BATCH='0': Input should be greater than 0"),
+        ("ISF_BATCH_WITHIN", "soon", "ISF_BATCH_WITHIN='soon': Input should be a valid number"),
+        ("REDIS_CLUSTER", "perhaps", "REDIS_CLUSTER='perhaps': Input should be a valid boolean"),
+        ("ISF_LOG_FORMAT", "xml", "ISF_LOG_FORMAT='xml': Input should be 'text' or 'json'"),
+        ("ISF_WEB_PORT", "70000", "ISF_WEB_PORT='70000': Input should be less than or equal to 65535"),
+    ],
+)
 def test_a_bad_value_is_named_with_what_it_should_be(monkeypatch, variable, value, words):
     monkeypatch.setenv(variable, value)
     with pytest.raises(SystemExit) as stop:
@@ -93,17 +107,26 @@ def test_a_bad_value_is_named_with_what_it_should_be(monkeypatch, variable, valu
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("service, env", [
-    ("grouper", {"ISF_BATCH": "abc"}),
-    ("settlement", {"ISF_STATEMENT_INTERVAL": "-1"}),
-    ("ingest", {"ISF_EMBEDDED": "0"}),  # no pseudonym key
-    ("monitor", {}),  # no monitor tokens
-    ("monitor", {"ISF_MONITOR_TOKENS": "tooshort=national"}),
-])
+@pytest.mark.parametrize(
+    "service, env",
+    [
+        ("grouper", {"ISF_BATCH": "abc"}),
+        ("settlement", {"ISF_STATEMENT_INTERVAL": "-1"}),
+        ("ingest", {"ISF_EMBEDDED": "0"}),  # no pseudonym key
+        ("monitor", {}),  # no monitor tokens
+        ("monitor", {"ISF_MONITOR_TOKENS": "tooshort=national"}),
+    ],
+)
 def test_a_service_with_bad_configuration_stops_at_start_with_one_line_and_exit_78(service, env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("ISF_", "KAFKA_", "REDIS_"))}
-    done = subprocess.run([sys.executable, "-m", f"services.{service}.app", "worker"], cwd=ROOT, env={**clean, **env},
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", f"services.{service}.app", "worker"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 78, done.stderr
     assert len(lines) == 1 and lines[0].startswith("isf: configuration error: ") and "Traceback" not in done.stderr

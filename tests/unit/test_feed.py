@@ -1,4 +1,5 @@
 """The synthetic feed: reproducible, and its case mix groups without error DRGs."""
+
 from isf.feed import Feed, FeedConfig
 from isf.replay import Pipeline
 
@@ -19,6 +20,7 @@ def test_calibration_on_a_reduced_year_matches_seed_000():
     from decimal import Decimal
 
     from isf.calibration import SEED_000_RANGES, SMALL_INDICATORS_MAX, calibrate
+
     report = calibrate(raw for _k, raw in Feed(FeedConfig(seed=9)).events(15000))
     print("largest deviation of an HF's share of points:", report["largest_deviation"])
     for sector in ("somatic", "phv_tsb"):

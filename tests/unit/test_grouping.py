@@ -3,7 +3,8 @@
 from functools import lru_cache
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from isf.grouping.casestring import read_golden
 from isf.grouping.conformance import run_conformance
@@ -54,33 +55,78 @@ procs = st.sampled_from(["NFB40", "JEA01", "KAS00", "WMGA28", "ZZCO", "ZZHA", "C
 
 
 @settings(max_examples=200, deadline=None)
-@given(main=codes, secondary=st.lists(codes, max_size=5), procedures=st.lists(procs, max_size=5),
-       age=st.integers(0, 40000), los=st.integers(0, 60), sex=st.sampled_from("MFU"), data=st.data())
+@given(
+    main=codes,
+    secondary=st.lists(codes, max_size=5),
+    procedures=st.lists(procs, max_size=5),
+    age=st.integers(0, 40000),
+    los=st.integers(0, 60),
+    sex=st.sampled_from("MFU"),
+    data=st.data(),
+)
 def test_result_does_not_depend_on_code_order(main, secondary, procedures, age, los, sex, data):
     defs = rule_year(2026).definitions
+
     def case(sec, pr):
-        return GroupingCase(sex, age, "H", los, ((main, ""),) + tuple((c, "") for c in sec) + ((("", ""),) if not sec else ()), tuple(pr))
+        return GroupingCase(
+            sex,
+            age,
+            "H",
+            los,
+            ((main, ""),) + tuple((c, "") for c in sec) + ((("", ""),) if not sec else ()),
+            tuple(pr),
+        )
+
     a = group_case(defs, case(secondary, procedures), explain=False)
-    b = group_case(defs, case(data.draw(st.permutations(secondary)), data.draw(st.permutations(procedures))), explain=False)
+    b = group_case(
+        defs, case(data.draw(st.permutations(secondary)), data.draw(st.permutations(procedures))), explain=False
+    )
     assert (a.drg, a.ord, a.rtc) == (b.drg, b.ord, b.rtc)
     assert a.drg is not None  # the demo set's catch-all row groups every case
     if a.is_error:
         assert a.rtc not in ("0", "A") and a.rtc is not None
 
 
-activity_codes = st.sampled_from(["E119", "I509", "J189", "M161", "S720", "O800", "F322", "F100", "H269", "K802",
-                                  "Z348", "XX999", "", "C509", "N185", "I219"])
+activity_codes = st.sampled_from(
+    [
+        "E119",
+        "I509",
+        "J189",
+        "M161",
+        "S720",
+        "O800",
+        "F322",
+        "F100",
+        "H269",
+        "K802",
+        "Z348",
+        "XX999",
+        "",
+        "C509",
+        "N185",
+        "I219",
+    ]
+)
 activity_procs = st.sampled_from(["NFB40", "JEA01", "CJE20", "EMB10", "WMAA30", "WPBA25", "IEAD00", "NOPE1", "LCD10"])
 
 
 @settings(max_examples=300, deadline=None)
-@given(year=st.sampled_from([2025, 2026]), main=activity_codes, secondary=st.lists(activity_codes, max_size=4),
-       procedures=st.lists(activity_procs, max_size=4), days=st.integers(0, 120), hours=st.integers(1, 23),
-       care=st.sampled_from(["inpatient", "day", "outpatient"]), sector=st.sampled_from(["somatic", "phv", "tsb"]),
-       urgency=st.sampled_from(["planned", "acute"]), debtor=st.sampled_from(["11", "30", "22"]),
-       age=st.integers(0, 110 * 365))
+@given(
+    year=st.sampled_from([2025, 2026]),
+    main=activity_codes,
+    secondary=st.lists(activity_codes, max_size=4),
+    procedures=st.lists(activity_procs, max_size=4),
+    days=st.integers(0, 120),
+    hours=st.integers(1, 23),
+    care=st.sampled_from(["inpatient", "day", "outpatient"]),
+    sector=st.sampled_from(["somatic", "phv", "tsb"]),
+    urgency=st.sampled_from(["planned", "acute"]),
+    debtor=st.sampled_from(["11", "30", "22"]),
+    age=st.integers(0, 110 * 365),
+)
 def test_every_activity_groups_with_non_negative_points_and_errors_explain_themselves(
-        year, main, secondary, procedures, days, hours, care, sector, urgency, debtor, age):
+    year, main, secondary, procedures, days, hours, care, sector, urgency, debtor, age
+):
     from datetime import datetime, timedelta
 
     from isf.events import Activity
@@ -88,10 +134,25 @@ def test_every_activity_groups_with_non_negative_points_and_errors_explain_thems
     from isf.grouping.mapping import to_case
 
     start = datetime(year, 3, 1, 8)
-    a = Activity(source_id="E:ous:p", kind="episode", version=1, hf="ous", rhf="sor-ost", patient="x", age_days=age,
-                 sex="F", sector=sector, care_level=care, start=start, end=start + timedelta(days=days, hours=hours),
-                 main_condition=main, secondary_conditions=tuple(secondary), procedures=tuple(procedures),
-                 urgency=urgency, debtor=debtor)
+    a = Activity(
+        source_id="E:ous:p",
+        kind="episode",
+        version=1,
+        hf="ous",
+        rhf="sor-ost",
+        patient="x",
+        age_days=age,
+        sex="F",
+        sector=sector,
+        care_level=care,
+        start=start,
+        end=start + timedelta(days=days, hours=hours),
+        main_condition=main,
+        secondary_conditions=tuple(secondary),
+        procedures=tuple(procedures),
+        urgency=urgency,
+        debtor=debtor,
+    )
     g = group_activity(a, explain=True)
     assert g.rule_year == year and g.drg is not None
     assert (g.drg, g.ord, g.rtc) == _oracle(year).group(to_case(a))
@@ -105,16 +166,19 @@ def test_every_activity_groups_with_non_negative_points_and_errors_explain_thems
 
 # --- the compiled engine against a literal scan of every row (tests/unit/norddrg_oracle.py) ---
 
+
 def _cases(defs):
     """Cases made of the tables' own codes, unknown codes, (dagger, asterisk) pairs and any two codes."""
-    dagger_pairs = sorted({(d, code) for code, by_vt in defs.dg.items()
-                           for rows in by_vt.values() for d, _ in rows if d})
+    dagger_pairs = sorted(
+        {(d, code) for code, by_vt in defs.dg.items() for rows in by_vt.values() for d, _ in rows if d}
+    )
     code = st.one_of(st.sampled_from(sorted(defs.dg)), st.sampled_from(["", "XX999"]))
-    pair = st.one_of(st.tuples(code, st.just("")), st.tuples(code, code),
-                     *([st.sampled_from(dagger_pairs)] if dagger_pairs else []))
+    pair = st.one_of(
+        st.tuples(code, st.just("")), st.tuples(code, code), *([st.sampled_from(dagger_pairs)] if dagger_pairs else [])
+    )
     # ages and stays on both sides of every limit a rule sets, and anywhere else
-    ages = sorted({n + d for r in defs.rules for n in r.age if abs(n) < 10 ** 9 for d in (-1, 0, 1) if n + d >= 0})
-    stays = sorted({n + d for r in defs.rules for n in r.los if abs(n) < 10 ** 9 for d in (-1, 0, 1) if n + d >= 0})
+    ages = sorted({n + d for r in defs.rules for n in r.age if abs(n) < 10**9 for d in (-1, 0, 1) if n + d >= 0})
+    stays = sorted({n + d for r in defs.rules for n in r.los if abs(n) < 10**9 for d in (-1, 0, 1) if n + d >= 0})
     return st.builds(
         GroupingCase,
         sex=st.sampled_from("MFU"),
@@ -148,6 +212,7 @@ def test_indexed_rules_pick_the_row_a_scan_of_every_row_picks_under_each_rule_ye
     @given(case=_cases(defs))
     def check(case):
         _agrees_with_the_oracle(defs, oracle, case)
+
     check()
 
 
@@ -159,6 +224,7 @@ def test_indexed_rules_pick_the_row_a_scan_of_every_row_picks_with_the_official_
     @given(case=_cases(defs))
     def check(case):
         _agrees_with_the_oracle(defs, oracle, case)
+
     check()
     for g in read_golden(norddrg / "TestData.csv"):
         _agrees_with_the_oracle(defs, oracle, g.case)

@@ -1,4 +1,5 @@
 """Ingest: readable dead-letters, pseudonyms, version rules. RBF: the staircase and its invariants."""
+
 from decimal import Decimal
 
 from isf.ingest import MemoryIngestLedger, Rejected, parse, revision, to_activity
@@ -11,9 +12,16 @@ FAKE_ID = "1234567890" + "1"  # shaped like a national id, synthetic
 
 
 def test_bad_input_is_rejected_with_readable_errors_and_no_raw_identifier():
-    cases = [b"{not json", b"\xff\xfe", b"[1,2]", raw(episode(hf="nowhere")), b"x" * 1_000_001,
-             raw(episode(discharged_at="2020-01-01T00:00:00")), raw({"a": [[[[[[[[[[[1]]]]]]]]]]]}),
-             raw(episode(patient_id=FAKE_ID, version=0))]
+    cases = [
+        b"{not json",
+        b"\xff\xfe",
+        b"[1,2]",
+        raw(episode(hf="nowhere")),
+        b"x" * 1_000_001,
+        raw(episode(discharged_at="2020-01-01T00:00:00")),
+        raw({"a": [[[[[[[[[[[1]]]]]]]]]]]}),
+        raw(episode(patient_id=FAKE_ID, version=0)),
+    ]
     for c in cases:
         r = parse(c, KEY)
         assert isinstance(r, Rejected) and r.errors and all(isinstance(e, str) for e in r.errors)
@@ -31,6 +39,7 @@ def test_a_higher_version_replaces_and_a_repeat_or_older_one_changes_nothing():
 
     def decide(eid, v, patient="p", deleted=False):
         return led.decide_one("s", eid, revision(v, deleted, eid), patient)[0]
+
     assert decide("e1", 1) == "accepted"
     assert decide("e1", 1) == "repeat_current"
     assert decide("e2", 2) == "accepted"
@@ -59,12 +68,25 @@ def test_a_corrected_patient_withdraws_the_source_from_the_old_patient_also_when
 def test_staircase_of_seed_002_table_4_for_indicator_1_with_target_15():
     steps = rule_year(2025).rbf.steps["1"]
     assert rule_year(2025).rbf.targets["1"] == Decimal(15)
-    assert [step(Decimal(a), steps) for a in ("2.99", "3", "5.99", "6", "8.99", "9", "11.99", "12", "15", "30")] == \
-           [0, 1, 1, 2, 2, 4, 4, 5, 5, 5]
+    assert [step(Decimal(a), steps) for a in ("2.99", "3", "5.99", "6", "8.99", "9", "11.99", "12", "15", "30")] == [
+        0,
+        1,
+        1,
+        2,
+        2,
+        4,
+        4,
+        5,
+        5,
+        5,
+    ]
 
 
 def test_incomes_sum_to_the_budget_and_reaching_more_never_pays_less():
-    base = {r: {str(i): Decimal(1) for i in range(1, 9)} | {"9": Decimal(60)} for r in ("sor-ost", "vest", "midt-norge", "nord")}
+    base = {
+        r: {str(i): Decimal(1) for i in range(1, 9)} | {"9": Decimal(60)}
+        for r in ("sor-ost", "vest", "midt-norge", "nord")
+    }
     out = distribute(2026, base)
     assert sum(Decimal(v["nok"]) for v in out["rhf"].values()) == Decimal("693100000.00")
     better = {**base, "nord": {**base["nord"], "1": Decimal(14)}}
@@ -75,6 +97,7 @@ def test_a_closed_rule_year_is_refused_and_its_state_expiry_follows_final_settle
     from datetime import datetime, timezone
 
     from isf.periods.calendar import closes_at, first_open_year
+
     ev = raw(episode(admitted_at="2025-03-02T08:00:00", discharged_at="2025-03-02T10:00:00"))
     assert not isinstance(parse(ev, KEY, open_from=2025), Rejected)
     r = parse(ev, KEY, open_from=2026)

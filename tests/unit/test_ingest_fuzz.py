@@ -1,4 +1,5 @@
 """Ingest never raises on hostile input: every input is an event or a readable rejection without raw ids."""
+
 from hypothesis import HealthCheck, given, settings
 
 from isf.ingest import Rejected, parse, to_activity

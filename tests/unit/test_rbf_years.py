@@ -1,4 +1,5 @@
-"""RBF from the right years (seed 002 sec. 1.2, 4.1.2) and from the rule year's data: budgets, key, steps, indicators."""
+"""RBF from the right years (seed 002 sec. 1.2, 4.1.2) and from the rule year's data: budgets, key, steps."""
+
 from decimal import Decimal
 
 from isf.registry import RHFS, hospitals
@@ -18,14 +19,19 @@ def _rows(events):
 
 def _consultation(hf, day, mode, n):
     """An outpatient somatic consultation (M545 groups to a DRG of the service type 'poliklinisk konsultasjon')."""
-    return episode(hf=hf, patient_id=f"SYN-{hf}-{n}", admitted_at=f"{day}T08:00:00", discharged_at=f"{day}T09:00:00",
-                   contact_mode=mode)
+    return episode(
+        hf=hf,
+        patient_id=f"SYN-{hf}-{n}",
+        admitted_at=f"{day}T08:00:00",
+        discharged_at=f"{day}T09:00:00",
+        contact_mode=mode,
+    )
 
 
 def _two_tertials_of_2025_and_some_2026():
-    """Per region: in 2025-T1 one video and one in-person consultation, in 2025-T2 three in person; in 2026 video only."""
+    """Per region: 2025-T1 one video and one in-person consultation, 2025-T2 three in person; 2026 video only."""
     evs = []
-    for r, hf in HF_OF.items():
+    for hf in HF_OF.values():
         evs += [_consultation(hf, "2025-02-03", "video", 1), _consultation(hf, "2025-03-03", "in_person", 2)]
         evs += [_consultation(hf, "2025-06-02", "in_person", k) for k in (3, 4, 5)]
         evs += [_consultation(hf, "2026-02-02", "video", k) for k in (6, 7)]
@@ -74,7 +80,12 @@ def test_budgets_are_the_seeds_exact_figures_and_incomes_add_up_to_them_to_the_o
         assert sum(Decimal(v["nok"]) for v in out["rhf"].values()) == rule_year(year).rbf.budget_nok
 
 
-BASE_GRANT_2026 = {"midt-norge": Decimal("98.4"), "nord": Decimal("83.6"), "sor-ost": Decimal("378.0"), "vest": Decimal("133.2")}
+BASE_GRANT_2026 = {
+    "midt-norge": Decimal("98.4"),
+    "nord": Decimal("83.6"),
+    "sor-ost": Decimal("378.0"),
+    "vest": Decimal("133.2"),
+}
 
 
 def test_the_2026_key_is_the_unrounded_ratio_of_the_four_base_grant_figures_and_sums_to_one():
@@ -97,19 +108,42 @@ def test_staircase_steps_are_read_per_indicator_from_the_rule_years_data():
         assert set(steps) == set(rule_year(year).rbf.weights)
         assert [(t, m) for t, m in steps["1"]] == [(Decimal(3), 1), (Decimal(6), 2), (Decimal(9), 4), (Decimal(12), 5)]
         # the other indicators' steps: 0.2T multiples of their own target (an inference from table 4)
-        assert [step(Decimal(a), steps["9"]) for a in ("13.9", "14", "28", "41.9", "42", "56", "99")] == [0, 1, 2, 2, 4, 5, 5]
+        assert [step(Decimal(a), steps["9"]) for a in ("13.9", "14", "28", "41.9", "42", "56", "99")] == [
+            0,
+            1,
+            2,
+            2,
+            4,
+            5,
+            5,
+        ]
 
 
 def test_indicator_1_counts_only_outpatient_consultations_not_other_outpatient_contacts():
     hf = HF_OF["vest"]
     consult = _consultation(hf, "2026-02-02", "video", 1)
-    dialysis = episode(hf=hf, patient_id="SYN-d", main_condition="N185", procedures=["KAS00"], contact_mode="video",
-                       admitted_at="2026-02-03T08:00:00", discharged_at="2026-02-03T12:00:00")
-    amd = episode(hf=hf, patient_id="SYN-a", main_condition="H353", procedures=["CKD05"], contact_mode="phone",
-                  admitted_at="2026-02-04T08:00:00", discharged_at="2026-02-04T09:00:00")
+    dialysis = episode(
+        hf=hf,
+        patient_id="SYN-d",
+        main_condition="N185",
+        procedures=["KAS00"],
+        contact_mode="video",
+        admitted_at="2026-02-03T08:00:00",
+        discharged_at="2026-02-03T12:00:00",
+    )
+    amd = episode(
+        hf=hf,
+        patient_id="SYN-a",
+        main_condition="H353",
+        procedures=["CKD05"],
+        contact_mode="phone",
+        admitted_at="2026-02-04T08:00:00",
+        discharged_at="2026-02-04T09:00:00",
+    )
     rows = _rows([consult, dialysis, amd])
     from isf.grouping.activity import group_activity
     from isf.ingest import parse, to_activity
+
     drgs = [group_activity(to_activity(parse(raw(e), KEY), KEY)).drg for e in (consult, dialysis, amd)]
     types = rule_year(2026).service_types
     assert types.get(drgs[0]) == "outpatient_consultation" and drgs[1] == "317O" and types.get(drgs[1]) is None
@@ -127,15 +161,37 @@ def test_indicator_9_fallback_counts_phv_and_tsb_discharges_and_serves_the_rbf_t
     hf = HF_OF["midt-norge"]
 
     def stay(sector, n, hours):
-        return episode(hf=hf, patient_id=f"SYN-{sector}-{n}", sector=sector, care_level="inpatient",
-                       main_condition="F200" if sector == "phv" else "F100", contact_mode=None,
-                       admitted_at="2025-03-01T08:00:00", discharged_at="2025-03-04T10:00:00",
-                       discharge_summary_sent_at=f"2025-03-0{4 + hours // 24}T{10 + hours % 24:02d}:00:00")
-    somatic = episode(hf=hf, patient_id="SYN-s", care_level="inpatient", main_condition="J189", contact_mode=None,
-                      admitted_at="2025-03-01T08:00:00", discharged_at="2025-03-03T10:00:00",
-                      discharge_summary_sent_at="2025-03-03T12:00:00")
-    rows = _rows([stay("phv", 1, 2), stay("tsb", 2, 30), stay("phv", 3, 48), somatic,
-                  _consultation(hf, "2026-02-02", "video", 9)])
+        return episode(
+            hf=hf,
+            patient_id=f"SYN-{sector}-{n}",
+            sector=sector,
+            care_level="inpatient",
+            main_condition="F200" if sector == "phv" else "F100",
+            contact_mode=None,
+            admitted_at="2025-03-01T08:00:00",
+            discharged_at="2025-03-04T10:00:00",
+            discharge_summary_sent_at=f"2025-03-0{4 + hours // 24}T{10 + hours % 24:02d}:00:00",
+        )
+
+    somatic = episode(
+        hf=hf,
+        patient_id="SYN-s",
+        care_level="inpatient",
+        main_condition="J189",
+        contact_mode=None,
+        admitted_at="2025-03-01T08:00:00",
+        discharged_at="2025-03-03T10:00:00",
+        discharge_summary_sent_at="2025-03-03T12:00:00",
+    )
+    rows = _rows(
+        [
+            stay("phv", 1, 2),
+            stay("tsb", 2, 30),
+            stay("phv", 3, 48),
+            somatic,
+            _consultation(hf, "2026-02-02", "video", 9),
+        ]
+    )
     assert indicator_figures(rows, 2025, "2025")[hf]["9"] == (2, 4)  # PHV and TSB stays count with the somatic one
     # no NKI value for 2025: RBF 2027 (NPR 2026) takes the stream's own count over 2025
     final = statement(rows, 2026, "final")

@@ -1,4 +1,5 @@
 """Redistribution effects the directorate's way (seed 000): grouped once, priced with both years' weights, no TFG."""
+
 import json
 from decimal import Decimal
 
@@ -25,9 +26,18 @@ def _feed(n=2500, seed=41, **changes):
 
 def _dialysis_month():
     """Three dialysis sessions of one patient in one month: DRG 317O, a member of TFG MT01 (monthly) in both years."""
-    return [raw(episode(patient_id="SYN-dialysis", main_condition="N185", procedures=["KAS00"],
-                        admitted_at=f"2026-03-{d:02d}T08:00:00", discharged_at=f"2026-03-{d:02d}T12:00:00"))
-            for d in (2, 9, 16)]
+    return [
+        raw(
+            episode(
+                patient_id="SYN-dialysis",
+                main_condition="N185",
+                procedures=["KAS00"],
+                admitted_at=f"2026-03-{d:02d}T08:00:00",
+                discharged_at=f"2026-03-{d:02d}T12:00:00",
+            )
+        )
+        for d in (2, 9, 16)
+    ]
 
 
 def test_without_tfg_the_members_of_a_tfg_are_priced_as_themselves_with_each_years_weight():
@@ -72,11 +82,14 @@ def test_every_line_is_before_after_change_and_percent_and_regions_sum_their_hfs
             for line in lines.values():
                 b, a = Decimal(line["before"]), Decimal(line["after"])
                 assert a - b == Decimal(line["change"])
-                assert line["change_pct"] is None or Decimal(line["change_pct"]) == ((a - b) / b * 100).quantize(Decimal("0.01"))
+                assert line["change_pct"] is None or Decimal(line["change_pct"]) == ((a - b) / b * 100).quantize(
+                    Decimal("0.01")
+                )
     for r in RHFS:
         for group, line in out["rhf"].get(r, {}).items():
-            assert Decimal(line["after"]) == sum(Decimal(v[group]["after"]) for hf, v in out["hf"].items()
-                                                 if hospitals()[hf].rhf == r and group in v)
+            assert Decimal(line["after"]) == sum(
+                Decimal(v[group]["after"]) for hf, v in out["hf"].items() if hospitals()[hf].rhf == r and group in v
+            )
 
 
 def test_weights_only_groups_with_the_old_logic_and_so_settles_what_the_old_year_settles_before_tfg():
@@ -91,6 +104,7 @@ def test_weights_only_groups_with_the_old_logic_and_so_settles_what_the_old_year
 
 def test_the_cli_labels_the_mode_and_scales_on_request(tmp_path, capsys):
     from services.cli import main
+
     f = tmp_path / "ev.jsonl"
     f.write_bytes(b"\n".join(_feed(600, seed=44)) + b"\n")
     assert main(["redistribute", "--budget-neutral", str(f)]) == 0

@@ -1,4 +1,5 @@
-""""Sørge for": regions are paid for their residents; TFG patient-periods are unique nationally."""
+""" "Sørge for": regions are paid for their residents; TFG patient-periods are unique nationally."""
+
 import json
 from decimal import Decimal
 
@@ -58,15 +59,23 @@ def _tfg_members(events: list[bytes]) -> list[dict]:
     out = []
     for e in events:
         ev = json.loads(e) if e.startswith(b'{"') else None
-        if ev and ev.get("hf") and (ev.get("schema") == "prescription/v1" or
-                                    set(ev.get("procedures", [])) & {"CKD05", "WBGM20", "WBGM10", "KAS00", "KAS10", "KAS15"}):
+        if (
+            ev
+            and ev.get("hf")
+            and (
+                ev.get("schema") == "prescription/v1"
+                or set(ev.get("procedures", [])) & {"CKD05", "WBGM20", "WBGM10", "KAS00", "KAS10", "KAS15"}
+            )
+        ):
             out.append(ev)
     return out
 
 
 def test_cloning_tfg_member_activity_at_a_second_hf_adds_drg_episodes_but_no_tfg_patient_periods():
-    events = [raw for _k, raw in Feed(FeedConfig(seed=23, corrections=0, deletes=0, duplicates=0, late=0,
-                                                 invalid=0)).events(8000)]
+    events = [
+        raw
+        for _k, raw in Feed(FeedConfig(seed=23, corrections=0, deletes=0, duplicates=0, late=0, invalid=0)).events(8000)
+    ]
     members = _tfg_members(events)
     assert len(members) > 50
     clones = []
@@ -81,10 +90,22 @@ def test_cloning_tfg_member_activity_at_a_second_hf_adds_drg_episodes_but_no_tfg
 
 
 def test_a_tfg_patient_year_moves_its_credit_when_the_first_activity_is_withdrawn():
-    first = episode(hf="ous", main_condition="H353", procedures=["CKD05"], admitted_at="2026-02-03T08:00:00",
-                    discharged_at="2026-02-03T09:00:00", patient_municipality="0301")
-    later = episode(hf="hbe", main_condition="H353", procedures=["CKD05"], admitted_at="2026-05-03T08:00:00",
-                    discharged_at="2026-05-03T09:00:00", patient_municipality="0301")
+    first = episode(
+        hf="ous",
+        main_condition="H353",
+        procedures=["CKD05"],
+        admitted_at="2026-02-03T08:00:00",
+        discharged_at="2026-02-03T09:00:00",
+        patient_municipality="0301",
+    )
+    later = episode(
+        hf="hbe",
+        main_condition="H353",
+        procedures=["CKD05"],
+        admitted_at="2026-05-03T08:00:00",
+        discharged_at="2026-05-03T09:00:00",
+        patient_municipality="0301",
+    )
     r = Pipeline(KEY).run([raw(first), raw(later)]).result()
     assert r["counts"]["2026"]["TFG"] == {"BT01": 1}
     assert "TFG" in r["points"]["2026"]["hf"]["ous"] and "TFG" not in r["points"]["2026"]["hf"]["hbe"]

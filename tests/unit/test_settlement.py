@@ -1,7 +1,9 @@
 """Settlement: RBF invariants and seed 000's 2026 achievements, statements that equal the point events exactly."""
+
 from decimal import Decimal
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from isf.feed import Feed, FeedConfig
 from isf.registry import RHFS, hospitals
@@ -16,9 +18,11 @@ INDS = [str(i) for i in range(1, 10)]
 
 
 @settings(max_examples=150, deadline=None)
-@given(year=st.sampled_from([2025, 2026]),
-       ach=st.fixed_dictionaries({r: st.fixed_dictionaries({i: ACH for i in INDS}) for r in RHFS}),
-       budget=st.integers(1, 10**10))
+@given(
+    year=st.sampled_from([2025, 2026]),
+    ach=st.fixed_dictionaries({r: st.fixed_dictionaries({i: ACH for i in INDS}) for r in RHFS}),
+    budget=st.integers(1, 10**10),
+)
 def test_incomes_always_sum_to_the_budget_to_the_ore(year, ach, budget):
     out = distribute(year, ach, Decimal(budget))
     if any(Decimal(v["raw_points"]) for v in out["rhf"].values()):
@@ -26,8 +30,13 @@ def test_incomes_always_sum_to_the_budget_to_the_ore(year, ach, budget):
 
 
 @settings(max_examples=150, deadline=None)
-@given(year=st.sampled_from([2025, 2026]), other=st.fixed_dictionaries({i: ACH for i in INDS}),
-       rhf=st.sampled_from(RHFS), ind=st.sampled_from(INDS), rest=ACH)
+@given(
+    year=st.sampled_from([2025, 2026]),
+    other=st.fixed_dictionaries({i: ACH for i in INDS}),
+    rhf=st.sampled_from(RHFS),
+    ind=st.sampled_from(INDS),
+    rest=ACH,
+)
 def test_reaching_every_target_never_pays_less_than_reaching_fewer_at_equal_key(year, other, rhf, ind, rest):
     targets = rule_year(year).rbf.targets
     everything = {i: targets[i] for i in INDS}
@@ -40,9 +49,12 @@ def test_reaching_every_target_never_pays_less_than_reaching_fewer_at_equal_key(
 
 
 @settings(max_examples=150, deadline=None)
-@given(year=st.sampled_from([2025, 2026]),
-       ach=st.fixed_dictionaries({r: st.fixed_dictionaries({i: ACH for i in INDS}) for r in RHFS}),
-       rhf=st.sampled_from(RHFS), ind=st.sampled_from(INDS))
+@given(
+    year=st.sampled_from([2025, 2026]),
+    ach=st.fixed_dictionaries({r: st.fixed_dictionaries({i: ACH for i in INDS}) for r in RHFS}),
+    rhf=st.sampled_from(RHFS),
+    ind=st.sampled_from(INDS),
+)
 def test_raising_an_achievement_across_a_step_never_lowers_income(year, ach, rhf, ind):
     steps = rule_year(year).rbf.steps[ind]
     before = distribute(year, ach)
@@ -55,8 +67,12 @@ def test_raising_an_achievement_across_a_step_never_lowers_income(year, ach, rhf
 
 
 # Seed 000, "Måloppnåelse ved foreløpig fordeling" (2026): indicators 1, 2 and 9 per RHF, in percent
-SEED_000_2026 = {"midt-norge": {"1": "13.3", "2": "28.4", "9": "70.5"}, "nord": {"1": "17.4", "2": "25.3", "9": "62.1"},
-                 "sor-ost": {"1": "13.3", "2": "28.6", "9": "68.4"}, "vest": {"1": "12.1", "2": "28.2", "9": "71.4"}}
+SEED_000_2026 = {
+    "midt-norge": {"1": "13.3", "2": "28.4", "9": "70.5"},
+    "nord": {"1": "17.4", "2": "25.3", "9": "62.1"},
+    "sor-ost": {"1": "13.3", "2": "28.6", "9": "68.4"},
+    "vest": {"1": "12.1", "2": "28.2", "9": "71.4"},
+}
 
 
 def test_seed_000_2026_achievements_put_every_rhf_in_the_top_step_of_the_three_large_indicators():
@@ -89,14 +105,19 @@ def test_settlement_equals_the_sum_of_point_events_times_price_and_share_exactly
             f = d.stat.split("|")
             if f[0] == "P" and f[1] == str(year):
                 s = ry.sectors[f[3]]
-                by_hf[f[2]] = by_hf.get(f[2], Decimal(0)) + Decimal(d.points_micro) / MICRO * s.unit_price_nok * s.isf_share
+                by_hf[f[2]] = (
+                    by_hf.get(f[2], Decimal(0)) + Decimal(d.points_micro) / MICRO * s.unit_price_nok * s.isf_share
+                )
     st_final = statement(rows, year, "final")
-    assert {hf: Decimal(v["nok"]) for hf, v in st_final["hf"].items()} == \
-           {hf: v.quantize(Decimal("0.01")) for hf, v in by_hf.items() if v or hf in st_final["hf"]}
+    assert {hf: Decimal(v["nok"]) for hf, v in st_final["hf"].items()} == {
+        hf: v.quantize(Decimal("0.01")) for hf, v in by_hf.items() if v or hf in st_final["hf"]
+    }
     by_rhf: dict[str, Decimal] = {}
     for hf, v in by_hf.items():
         by_rhf[hospitals()[hf].rhf] = by_rhf.get(hospitals()[hf].rhf, Decimal(0)) + v
-    assert {r: Decimal(v["nok"]) for r, v in st_final["rhf"].items()} == {r: v.quantize(Decimal("0.01")) for r, v in by_rhf.items()}
+    assert {r: Decimal(v["nok"]) for r, v in st_final["rhf"].items()} == {
+        r: v.quantize(Decimal("0.01")) for r, v in by_rhf.items()
+    }
 
 
 def test_provisional_final_difference_and_nki_precedence():
@@ -108,7 +129,9 @@ def test_provisional_final_difference_and_nki_precedence():
     assert all(Decimal(final["hf"][hf]["nok"]) >= Decimal(v["nok"]) - Decimal("0.01") for hf, v in prov["hf"].items())
     diff = difference(final, prov)
     for hf in final["hf"]:
-        assert Decimal(diff["hf"][hf]["nok"]) == Decimal(final["hf"][hf]["nok"]) - Decimal(prov["hf"].get(hf, {"nok": "0"})["nok"])
+        assert Decimal(diff["hf"][hf]["nok"]) == Decimal(final["hf"][hf]["nok"]) - Decimal(
+            prov["hf"].get(hf, {"nok": "0"})["nok"]
+        )
     assert diff["rbf_budget_year"] == 2027
     assert sum(Decimal(v) for v in diff["rbf_nok"].values()) == 0  # the same budget, redistributed
     # indicator 9 of RBF 2027 is NKI 2025: an external value for the HF wins; the stream's 2026 count is not used
@@ -126,13 +149,29 @@ def test_statement_cli_exports_csv_and_excel_and_refuses_bad_nki(tmp_path, capsy
     from openpyxl import load_workbook
 
     from services.cli import main
+
     events = tmp_path / "ev.jsonl"
     events.write_bytes(b"\n".join(raw for _k, raw in Feed(FeedConfig(seed=34)).events(800)) + b"\n")
     assert main(["statement", "--year", "2026", "--format", "csv", str(events)]) == 0
     lines = capsys.readouterr().out.lstrip("\ufeff").splitlines()
     assert lines[0].startswith("level;name;rhf;nok") and any(line.startswith("HF;") for line in lines)
-    assert main(["statement", "--year", "2026", "--kind", "difference", "--format", "xlsx", "--out",
-                 str(tmp_path / "d.xlsx"), str(events)]) == 0
+    assert (
+        main(
+            [
+                "statement",
+                "--year",
+                "2026",
+                "--kind",
+                "difference",
+                "--format",
+                "xlsx",
+                "--out",
+                str(tmp_path / "d.xlsx"),
+                str(events),
+            ]
+        )
+        == 0
+    )
     ws = load_workbook(tmp_path / "d.xlsx").active
     assert ws.cell(1, 1).value == "level" and ws.max_row > 5
     bad = tmp_path / "nki.jsonl"

@@ -1,4 +1,5 @@
 """The store contract (tests/store_contract.py) against the in-memory twins that replay uses."""
+
 from isf import stages
 from isf.ingest import MemoryIngestLedger
 from isf.periods.ledger import MemoryLedger

@@ -1,5 +1,4 @@
 """The directorate's weight-list formats (CSV with Norwegian headings and decimal commas, Excel) -> rules."""
-import io
 
 import pytest
 
@@ -21,8 +20,14 @@ def test_a_directorate_csv_with_title_rows_and_decimal_commas_imports(tmp_path):
     path.write_text(DIRECTORATE_CSV, encoding="utf-8")
     rows = import_weight_list(path)
     assert [r["drg"] for r in rows] == ["001A", "010", "103O"]
-    assert rows[0] == {"drg": "001A", "name": "Kraniotomi, alder > 17 år, m/kompl", "weight": "4.123",
-                       "trim_days": "30", "per_day_weight": "0.123", "acute_factor": "1"}
+    assert rows[0] == {
+        "drg": "001A",
+        "name": "Kraniotomi, alder > 17 år, m/kompl",
+        "weight": "4.123",
+        "trim_days": "30",
+        "per_day_weight": "0.123",
+        "acute_factor": "1",
+    }
     assert rows[1]["weight"] == "1234.5" and rows[2]["trim_days"] == "0"
     out = tmp_path / "weights.csv"
     with out.open("w", encoding="utf-8", newline="") as fh:
@@ -35,6 +40,7 @@ def test_a_directorate_csv_with_title_rows_and_decimal_commas_imports(tmp_path):
 
 def test_an_excel_weight_list_imports(tmp_path):
     from openpyxl import Workbook
+
     wb = Workbook()
     ws = wb.active
     ws.append(["Vektliste"])
@@ -46,13 +52,16 @@ def test_an_excel_weight_list_imports(tmp_path):
     assert [(r["drg"], r["weight"]) for r in rows] == [("801H", "0.25"), ("317O", "0.12")]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("Tittel\nKode;Beskrivelse\n001;x\n", "no heading row with a DRG and a weight column"),
-    ("DRG;Vekt\n001;abc\n", "row 2, column weight: not a number"),
-    ("DRG;Vekt\n001;1\n001;2\n", "row 3: DRG 001 listed twice"),
-    ("DRG;Vekt;Trimpunkt\n001;1;2,5\n", "not a whole number of days"),
-    ("DRG;Vekt\n001;-1\n", "negative"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Tittel\nKode;Beskrivelse\n001;x\n", "no heading row with a DRG and a weight column"),
+        ("DRG;Vekt\n001;abc\n", "row 2, column weight: not a number"),
+        ("DRG;Vekt\n001;1\n001;2\n", "row 3: DRG 001 listed twice"),
+        ("DRG;Vekt;Trimpunkt\n001;1;2,5\n", "not a whole number of days"),
+        ("DRG;Vekt\n001;-1\n", "negative"),
+    ],
+)
 def test_broken_weight_lists_fail_naming_row_and_column(tmp_path, text, message):
     path = tmp_path / "bad.csv"
     path.write_text(text, encoding="utf-8")
@@ -64,9 +73,12 @@ def test_broken_weight_lists_fail_naming_row_and_column(tmp_path, text, message)
 
 def test_the_cli_converts_a_list(tmp_path, capsys):
     from services.cli import main
+
     path = tmp_path / "vekter.csv"
     path.write_text(DIRECTORATE_CSV, encoding="utf-8")
     assert main(["weights", str(path)]) == 0
-    assert capsys.readouterr().out.splitlines()[:2] == ["drg,name,weight,trim_days,per_day_weight,acute_factor",
-                                                        "001A,\"Kraniotomi, alder > 17 år, m/kompl\",4.123,30,0.123,1"]
+    assert capsys.readouterr().out.splitlines()[:2] == [
+        "drg,name,weight,trim_days,per_day_weight,acute_factor",
+        '001A,"Kraniotomi, alder > 17 år, m/kompl",4.123,30,0.123,1',
+    ]
     assert main(["weights", str(tmp_path / "missing.csv")]) == 2

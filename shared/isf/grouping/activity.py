@@ -1,4 +1,5 @@
 """Group one activity under its rule year: DRG and points for episodes, STG for special services."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -94,6 +95,14 @@ def group_activity(a: Activity, year: int | None = None, explain: bool = False) 
     if a.kind == "prescription" or a.care_level == "indirect":
         return Grouped(activity=a, rule_year=y, stg=stg)
     r = group_case(rules.definitions, to_case(a), explain=explain)
-    return Grouped(activity=a, rule_year=y, drg=r.drg, mdc=r.mdc, ord=r.ord, rtc=r.rtc,
-                   drg_points=drg_points(rules, a, r.drg), stg=stg,
-                   explanation=r.explanation if explain else None)
+    return Grouped(
+        activity=a,
+        rule_year=y,
+        drg=r.drg,
+        mdc=r.mdc,
+        ord=r.ord,
+        rtc=r.rtc,
+        drg_points=drg_points(rules, a, r.drg),
+        stg=stg,
+        explanation=r.explanation if explain else None,
+    )

@@ -1,4 +1,5 @@
 """The reference grouper's 165-field grouping string and its golden-case CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -49,6 +50,13 @@ class GoldenCase:
 def read_golden(path: Path) -> list[GoldenCase]:
     with Path(path).open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh, delimiter=";"))
-    return [GoldenCase(r["RegelNr"].strip(), r["DRGKode"].strip(), r["DRGGrupperingsregel"].strip(),
-                       r["Returkode"].strip(), parse_grouping_string(r["DRGGrupperingsstreng"]))
-            for r in rows]
+    return [
+        GoldenCase(
+            r["RegelNr"].strip(),
+            r["DRGKode"].strip(),
+            r["DRGGrupperingsregel"].strip(),
+            r["Returkode"].strip(),
+            parse_grouping_string(r["DRGGrupperingsstreng"]),
+        )
+        for r in rows
+    ]

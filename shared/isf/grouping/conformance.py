@@ -1,4 +1,5 @@
 """Agreement of this engine with the reference grouper's golden cases."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,6 +20,11 @@ def run_conformance(defs_path: Path, cases_path: Path) -> tuple[dict, list[dict]
         for k, v in ok.items():
             summary[f"{k}_agree"] += int(v)
         if not all(ok.values()):
-            disagreements.append({"case": g.number, "expected": {"drg": g.drg, "ord": g.ord, "rtc": g.rtc},
-                                  "got": {"drg": r.drg, "ord": r.ord, "rtc": r.rtc}})
+            disagreements.append(
+                {
+                    "case": g.number,
+                    "expected": {"drg": g.drg, "ord": g.ord, "rtc": g.rtc},
+                    "got": {"drg": r.drg, "ord": r.ord, "rtc": r.rtc},
+                }
+            )
     return summary, disagreements

@@ -1,4 +1,5 @@
 """The NordDRG engine: derive case features, then take the first `drglogic` row whose tests all hold."""
+
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -38,8 +39,13 @@ def first_rule(defs: Definitions, case: GroupingCase, f: Features) -> LogicRow |
     rules = defs.rules
     for i in defs.candidates(facts):
         r = rules[i]
-        if (r.required <= facts and r.forbidden.isdisjoint(facts) and r.age[0] < age < r.age[1]
-                and r.los[0] < los < r.los[1] and r.cc[0] < cc < r.cc[1]):
+        if (
+            r.required <= facts
+            and r.forbidden.isdisjoint(facts)
+            and r.age[0] < age < r.age[1]
+            and r.los[0] < los < r.los[1]
+            and r.cc[0] < cc < r.cc[1]
+        ):
             return r.row
     return None
 
@@ -53,8 +59,9 @@ def group_case(defs: Definitions, case: GroupingCase, explain: bool = True) -> D
     unknown = bool(principal) and not defs.known_diagnosis(principal)
     row = first_rule(defs, case, f)
     if row is None:
-        return DrgResult(None, None, None, None,
-                         {**_explain(None, f), "reason": "no drglogic row holds"} if explain else {})
+        return DrgResult(
+            None, None, None, None, {**_explain(None, f), "reason": "no drglogic row holds"} if explain else {}
+        )
     rtc = CODE_ERROR_RTC if unknown and row.rtc not in ("0", "A") else row.rtc
     expl = _explain(row, f) if explain else {}
     if explain and unknown:
@@ -67,8 +74,12 @@ def group_case(defs: Definitions, case: GroupingCase, explain: bool = True) -> D
 def _explain(row: LogicRow | None, f: Features) -> dict:
     """Which rule fired, with which tests, and which code gave each property of the case."""
     return {
-        "rule": None if row is None else {
-            "ord": row.ord, "drg": row.drg, "rtc": row.rtc,
+        "rule": None
+        if row is None
+        else {
+            "ord": row.ord,
+            "drg": row.drg,
+            "rtc": row.rtc,
             "tests": [f"{col}={op}{value}" for col, op, value in row.cells],
         },
         "mdc": f.mdc,

@@ -6,6 +6,7 @@ kept), complications after the same-category rule, exclusions and activation, CC
 The result is one set of facts (see `tables`) that the logic rules test; which code gave
 each property is worked out only when an explanation is asked for.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

@@ -6,6 +6,7 @@ not know them, so they add nothing there):
 `ZZCD` day treatment, `ZZCO` outpatient contact, `ZZSP` PHV, `ZZST` TSB, `ZZHA` acute.
 Discharge mode is `H` (home): the event contract carries no death or transfer field.
 """
+
 from __future__ import annotations
 
 from ..events import Activity
@@ -24,8 +25,15 @@ def length_of_stay(a: Activity) -> int:
 
 
 def to_case(a: Activity) -> GroupingCase:
-    markers = [m for m in (CARE_MARKERS.get(a.care_level), SECTOR_MARKERS.get(a.sector),
-                           ACUTE_MARKER if a.urgency == "acute" else None) if m]
+    markers = [
+        m
+        for m in (
+            CARE_MARKERS.get(a.care_level),
+            SECTOR_MARKERS.get(a.sector),
+            ACUTE_MARKER if a.urgency == "acute" else None,
+        )
+        if m
+    ]
     # ICD-10 codes as the tables write them: no dot, upper case; pair 2 is kept even when empty
     pairs = [(c.replace(".", "").upper(), "") for c in (a.main_condition, *a.secondary_conditions)]
     if len(pairs) == 1:

@@ -11,6 +11,7 @@ can satisfy, in file order. Nothing is cached on disk: reading and compiling tak
 10 ms for the demo sets and about 1 s of CPU for the 2016 official set, and unpickling the
 same objects took about two thirds of that.
 """
+
 from __future__ import annotations
 
 import csv
@@ -24,8 +25,14 @@ from pathlib import Path
 from typing import NamedTuple
 
 TABLES = ("drglogic", "dg", "proc", "complcat", "complexcl", "drgnames")
-KEY_FIELD = {"drglogic": "ord", "dg": "code", "proc": "code", "complcat": "compl",
-             "complexcl": "compl", "drgnames": "drg"}
+KEY_FIELD = {
+    "drglogic": "ord",
+    "dg": "code",
+    "proc": "code",
+    "complcat": "compl",
+    "complexcl": "compl",
+    "drgnames": "drg",
+}
 REQUIRED = {
     "drglogic": ("ord", "drg", "rtc"),
     "dg": ("code", "vartype", "varval"),
@@ -34,8 +41,24 @@ REQUIRED = {
     "complexcl": ("compl", "code"),
     "drgnames": ("drg",),
 }
-LOGIC_COLUMNS = ("icd", "mdc", "pdgprop", "or", "procpro1", "dgcat1", "agelim", "compl",
-                 "sex", "dgprop1", "dgprop2", "dgprop3", "dgprop4", "secproc1", "disch", "dur")
+LOGIC_COLUMNS = (
+    "icd",
+    "mdc",
+    "pdgprop",
+    "or",
+    "procpro1",
+    "dgcat1",
+    "agelim",
+    "compl",
+    "sex",
+    "dgprop1",
+    "dgprop2",
+    "dgprop3",
+    "dgprop4",
+    "secproc1",
+    "disch",
+    "dur",
+)
 DG_VARTYPES = {"DGCAT", "MDC", "DGPROP", "PDGPRO", "COMPL", "OR", "PROCPR", "SDGPRO"}
 PROC_VARTYPES = {"PROCPR", "DGPROP", "OR", "CC"}
 _NUMERIC_OPS = ("agelim", "dur", "compl")
@@ -71,9 +94,18 @@ def split_cell(raw: str) -> tuple[str, str]:
 VALID = "V"  # the principal diagnosis has a DGCAT
 ANY_OR = "O*"  # some OR property
 OR_1_OR_2 = "OP"  # OR property 1 or 2
-TAG = {"MDC": "M:", "DGCAT": "C:", "PDGPRO": "Q:", "PROCPR": "P:", "DGPROP": "D:", "OR": "O:",
-       "sex": "S:", "disch": "H:", "cc": "K:"}
-LOW, HIGH = -(10 ** 18), 10 ** 18
+TAG = {
+    "MDC": "M:",
+    "DGCAT": "C:",
+    "PDGPRO": "Q:",
+    "PROCPR": "P:",
+    "DGPROP": "D:",
+    "OR": "O:",
+    "sex": "S:",
+    "disch": "H:",
+    "cc": "K:",
+}
+LOW, HIGH = -(10**18), 10**18
 
 
 def recode98(value: str, sex: str) -> str:
@@ -141,6 +173,7 @@ def _property(vartype: str):
     def rule(b: _RuleBuilder, op: str, value: str) -> None:
         if value:  # a lone "-" tests nothing
             b.member(TAG[vartype] + value, op)
+
     return rule
 
 
@@ -162,6 +195,7 @@ def _numeric(name: str):
         elif op == ">":
             b.above(name, int(value))
         # any other operator holds: the reference has no equality test here
+
     return rule
 
 
@@ -196,11 +230,22 @@ def _compl(b: _RuleBuilder, op: str, value: str) -> None:
 
 # One rule per column of `drglogic` (FORMAT.md section 5).
 COLUMN_RULES = {
-    "icd": _icd, "mdc": _mdc, "dgcat1": _dgcat1, "pdgprop": _property("PDGPRO"),
-    "procpro1": _property("PROCPR"), "secproc1": _property("PROCPR"),
-    "dgprop1": _property("DGPROP"), "dgprop2": _property("DGPROP"), "dgprop3": _property("DGPROP"),
-    "dgprop4": _property("DGPROP"), "or": _or, "agelim": _numeric("age"), "dur": _numeric("los"),
-    "sex": _sex, "disch": _disch, "compl": _compl,
+    "icd": _icd,
+    "mdc": _mdc,
+    "dgcat1": _dgcat1,
+    "pdgprop": _property("PDGPRO"),
+    "procpro1": _property("PROCPR"),
+    "secproc1": _property("PROCPR"),
+    "dgprop1": _property("DGPROP"),
+    "dgprop2": _property("DGPROP"),
+    "dgprop3": _property("DGPROP"),
+    "dgprop4": _property("DGPROP"),
+    "or": _or,
+    "agelim": _numeric("age"),
+    "dur": _numeric("los"),
+    "sex": _sex,
+    "disch": _disch,
+    "compl": _compl,
 }
 
 
@@ -216,6 +261,7 @@ def compile_rule(row: LogicRow) -> Rule | None:
 
 
 # --- what a code gives a case ----------------------------------------------------------------
+
 
 class Complication(NamedTuple):
     value: str
@@ -260,8 +306,10 @@ def code_props(values: dict[str, list[str]], cc: int = 0, dgcat: tuple[str, str]
     if dgcat is None and not principal_only:
         as_principal = facts
     else:
-        as_principal = tuple(fs.union(principal_only, [VALID, TAG["DGCAT"] + cat, TAG["MDC"] + cat[:2]]
-                                      if cat is not None else ()) for fs, cat in zip(facts, dgcats))
+        as_principal = tuple(
+            fs.union(principal_only, [VALID, TAG["DGCAT"] + cat, TAG["MDC"] + cat[:2]] if cat is not None else ())
+            for fs, cat in zip(facts, dgcats)
+        )
     compls = values.get("COMPL", ())
     return CodeProps(
         facts,
@@ -331,8 +379,9 @@ class Definitions:
         for vartype in sorted(rows1.keys() | rows2.keys()):
             pair_rows = vartype != "OR"  # OR rows count only without a d_code
             got = [(v, c1) for d, v in rows1.get(vartype, ()) if not d or (pair_rows and c2 and c1 == d and c2 == c1)]
-            got += [(v, f"{c1}+{c2}" if d else c2) for d, v in rows2.get(vartype, ())
-                    if not d or (pair_rows and d == c1)]
+            got += [
+                (v, f"{c1}+{c2}" if d else c2) for d, v in rows2.get(vartype, ()) if not d or (pair_rows and d == c1)
+            ]
             values[vartype] = got
         return values
 
@@ -342,8 +391,10 @@ class Definitions:
         if not c1:
             return NO_PROPS
         values = {k: [v for v, _ in got] for k, got in self.pair_values(c1, c2).items()}
-        return code_props(values, dgcat=_pair_dgcat(self.dg.get(c1, {}).get("DGCAT", ()),
-                                                    self.dg.get(c2, {}).get("DGCAT", ()), c1, c2))
+        return code_props(
+            values,
+            dgcat=_pair_dgcat(self.dg.get(c1, {}).get("DGCAT", ()), self.dg.get(c2, {}).get("DGCAT", ()), c1, c2),
+        )
 
     def procedure_values(self, code: str) -> dict[str, list[tuple[str, str]]]:
         return {k: [(v, code) for v in got] for k, got in self.proc.get(code, {}).items()}
@@ -393,6 +444,7 @@ def read_raw(source: Path) -> dict[str, list[dict[str, str]]]:
 
 
 # --- validating and compiling ----------------------------------------------------------
+
 
 def _clean_row(table: str, i: int, row) -> dict[str, str]:
     """The row with every key and value trimmed (a null reads as ""), or the reason it cannot be."""
@@ -462,23 +514,48 @@ def compile_definitions(data: dict, name: str = "definitions") -> Definitions:
             raise DefinitionError("proc", i, "varval", f"CC must be an integer, got {row['varval']!r}")
         proc.setdefault(row["code"], {}).setdefault(row["vartype"], []).append(row["varval"])
 
-    inclusions = [(row["compl"], row["inclprop"]) for _, row in _clean_rows(data, "complcat")
-                  if row.get("inclprop") and len(row["compl"]) >= 3 and row["compl"][2] in "IJ"]
+    inclusions = [
+        (row["compl"], row["inclprop"])
+        for _, row in _clean_rows(data, "complcat")
+        if row.get("inclprop") and len(row["compl"]) >= 3 and row["compl"][2] in "IJ"
+    ]
     exclusions = {(row["compl"], row["code"]) for _, row in _clean_rows(data, "complexcl") if not row.get("d_code")}
     drg_mdc: dict[str, str] = {}
     for _, row in _clean_rows(data, "drgnames"):
         drg_mdc.setdefault(row["drg"], row.get("mdc", ""))
 
     shared: dict[CodeProps, CodeProps] = {}  # codes with the same properties share one object
-    diagnoses = {code: shared.setdefault(p, p) for code, by_vt in dg.items()
-                 for p in [code_props({vt: [v for d, v in rows if not d] for vt, rows in by_vt.items()},
-                                      dgcat=(by_vt["DGCAT"][0][1], "") if "DGCAT" in by_vt else None)]}
-    procedures = {code: shared.setdefault(p, p) for code, by_vt in proc.items()
-                  for p in [code_props(by_vt, cc=max(map(int, by_vt.get("CC", ())), default=0))]}
+    diagnoses = {
+        code: shared.setdefault(p, p)
+        for code, by_vt in dg.items()
+        for p in [
+            code_props(
+                {vt: [v for d, v in rows if not d] for vt, rows in by_vt.items()},
+                dgcat=(by_vt["DGCAT"][0][1], "") if "DGCAT" in by_vt else None,
+            )
+        ]
+    }
+    procedures = {
+        code: shared.setdefault(p, p)
+        for code, by_vt in proc.items()
+        for p in [code_props(by_vt, cc=max(map(int, by_vt.get("CC", ())), default=0))]
+    }
     rules = [r for r in map(compile_rule, logic) if r is not None]
     rules_by_fact, rules_always = _index(rules, _fact_counts(diagnoses, procedures))
-    return Definitions(name, logic, dg, proc, inclusions, exclusions, drg_mdc, diagnoses, procedures, rules,
-                       rules_by_fact, rules_always)
+    return Definitions(
+        name,
+        logic,
+        dg,
+        proc,
+        inclusions,
+        exclusions,
+        drg_mdc,
+        diagnoses,
+        procedures,
+        rules,
+        rules_by_fact,
+        rules_always,
+    )
 
 
 def _fact_counts(diagnoses: dict[str, CodeProps], procedures: dict[str, CodeProps]) -> Counter:

@@ -1,4 +1,5 @@
 """Patient-level periods: the contribution ledger and the two ledgers built on it."""
+
 from . import indicators, points
 
 # (namespace, contributions of a grouped activity): every ledger a grouped activity is applied to

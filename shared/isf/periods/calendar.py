@@ -1,4 +1,5 @@
 """Period labels: month `2026-03`, tertial `2026-T1`, year `2026`."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -32,12 +33,14 @@ def closes_at(year: int, retain_years: int = 1) -> int:
     """Unix time when a rule year's patient-period state may be dropped: 1 January `retain_years`
     after the year that follows it (final settlement of year Y is made during Y+1)."""
     from datetime import datetime, timezone
+
     return int(datetime(year + 1 + retain_years, 1, 1, tzinfo=timezone.utc).timestamp())
 
 
 def first_open_year(now: float, retain_years: int = 1) -> int:
     """The earliest rule year whose state is still kept at unix time `now`: older years are closed."""
     from datetime import datetime, timezone
+
     return datetime.fromtimestamp(now, timezone.utc).year - retain_years
 
 

@@ -8,6 +8,7 @@ grouped to a DRG of the service type "polikliniske konsultasjoner" (the rule yea
 `service_types.csv`). Indicator 9 is NKI data; the count kept here (every inpatient discharge,
 somatic, PHV and TSB, whatever its debtor) is only its fallback where no NKI value is given.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -16,6 +16,7 @@ delivery order ends in the same state.
 `MemoryLedger` is the store for replay and unit tests; the Redis store in
 `services/common/redis_store.py` runs the same algorithm as one Lua script.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -44,8 +45,14 @@ class Unit:
 
     def to_json(self, score: int) -> dict:
         """The encoding the Lua twin reads by name: group, period, stat, micro-points, by-first, score."""
-        return {"g": self.group, "p": self.period, "s": self.stat, "m": self.points_micro, "f": int(self.by_first),
-                "d": score}
+        return {
+            "g": self.group,
+            "p": self.period,
+            "s": self.stat,
+            "m": self.points_micro,
+            "f": int(self.by_first),
+            "d": score,
+        }
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,10 @@ class Contributions:
 
     def to_json(self) -> dict:
         """Items as {s: stat, p: period, m: micro-points, n: count}; units as `Unit.to_json`."""
-        return {"i": [{"s": d.stat, "p": d.period, "m": d.points_micro, "n": d.count} for d in self.items],
-                "u": [u.to_json(s) for u, s in self.units]}
+        return {
+            "i": [{"s": d.stat, "p": d.period, "m": d.points_micro, "n": d.count} for d in self.items],
+            "u": [u.to_json(s) for u, s in self.units],
+        }
 
 
 EMPTY = Contributions()
@@ -126,7 +135,9 @@ class MemoryLedger:
     async def apply(self, items: list) -> list[DeltaBatch | None]:
         return [self.apply_one(ns, patient, src, rev, new) for ns, patient, src, rev, new, _close in items]
 
-    def apply_one(self, namespace: str, patient: str, source: str, revision: str, new: Contributions) -> DeltaBatch | None:
+    def apply_one(
+        self, namespace: str, patient: str, source: str, revision: str, new: Contributions
+    ) -> DeltaBatch | None:
         """State is kept per patient (the Redis keys share the patient's hash tag), so a source whose
         patient was corrected has a record under each; its withdrawal from the old one has a revision
         of its own (`isf.ingest.withdrawal`)."""

@@ -7,6 +7,7 @@ unit nationally (seed 003 sec. 5.1, "på tvers av helseforetak og regioner"): it
 of its first member (earliest activity date, then lowest source id) and to that member's region of
 residence; the ledger moves the credit when that member is corrected or withdrawn.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -14,8 +15,8 @@ from decimal import Decimal
 from ..events import Delta
 from ..grouping.activity import Grouped
 from ..rules import rule_year
-from .calendar import label, score
 from ..stats import PointStat
+from .calendar import label, score
 from .ledger import Contributions, Unit, contributions
 
 NAMESPACE = "pts"
@@ -29,6 +30,7 @@ def point_contributions(g: Grouped) -> Contributions:
     if not g.counts:
         return Contributions()
     a, y = g.activity, g.rule_year
+    assert y is not None and a.end is not None  # g.counts: grouped under a rule year, so ended
     rules = rule_year(y)
     sector = a.sector if a.kind == "episode" else "somatic"
     liable = g.isf_liable
@@ -53,11 +55,24 @@ def point_contributions(g: Grouped) -> Contributions:
         else:
             for st, pts in ((own, 0 if moved else own_micro), *(((own.suppressed(), own_micro),) if moved else ())):
                 # unique per HF (whatever the residence of each member): one unit per HF, STG and period
-                units.append((Unit(f"{st.kind}|{y}|{a.hf}|{system}|{code}", a.patient, period, str(st), pts, by_first), sc))
+                units.append(
+                    (Unit(f"{st.kind}|{y}|{a.hf}|{system}|{code}", a.patient, period, str(st), pts, by_first), sc)
+                )
         if tfg is not None:
             w = micro(tfg.weight) if liable else 0
-            units.append((Unit(f"TFG|{y}|{tfg.tfg}", a.patient, label(tfg.period, day), str(stat("TFG", tfg.tfg)), w,
-                               tfg.period == "year"), sc))
+            units.append(
+                (
+                    Unit(
+                        f"TFG|{y}|{tfg.tfg}",
+                        a.patient,
+                        label(tfg.period, day),
+                        str(stat("TFG", tfg.tfg)),
+                        w,
+                        tfg.period == "year",
+                    ),
+                    sc,
+                )
+            )
 
     if g.drg is not None:
         member("DRG", g.drg, micro(g.drg_points), None)

@@ -3,6 +3,7 @@
 The project's illustrative sets live in `data/<year>/`. `ISF_DEFINITIONS_<year>` (or
 `ISF_DEFINITIONS` for every year) points the grouper at official definition data instead.
 """
+
 from __future__ import annotations
 
 import csv
@@ -68,6 +69,7 @@ class SectorMoney:
 class RbfParams:
     """RBF of one budget year: budget, distribution key (shares summing to 1), indicator weights, targets and
     staircase steps (per indicator: (achievement in percent from which it earns, multiple of x), ascending)."""
+
     budget_nok: Decimal
     key: dict[str, Decimal]
     weights: dict[str, Decimal]
@@ -79,9 +81,13 @@ def _rbf(p: dict) -> RbfParams:
     """The `rbf` block of params.json; a key given as base-grant figures becomes their exact ratios."""
     basis = {k: Decimal(v) for k, v in (p.get("base_grant_mnok") or p["key"]).items()}
     total = sum(basis.values())
-    return RbfParams(Decimal(p["budget_nok"]), {k: v / total for k, v in basis.items()},
-                     {k: Decimal(v) for k, v in p["weights"].items()}, {k: Decimal(v) for k, v in p["targets"].items()},
-                     {i: tuple(sorted((Decimal(t), int(m)) for t, m in s.items())) for i, s in p["steps"].items()})
+    return RbfParams(
+        Decimal(p["budget_nok"]),
+        {k: v / total for k, v in basis.items()},
+        {k: Decimal(v) for k, v in p["weights"].items()},
+        {k: Decimal(v) for k, v in p["targets"].items()},
+        {i: tuple(sorted((Decimal(t), int(m)) for t, m in s.items())) for i, s in p["steps"].items()},
+    )
 
 
 @dataclass(frozen=True)
@@ -126,8 +132,11 @@ def load_weights(path: Path) -> dict[str, DrgWeight]:
     from .weightlist import WeightListError, import_weight_list
 
     path = Path(path)
-    documented = path.suffix.lower() == ".csv" and path.exists() and \
-        path.read_text(encoding="utf-8-sig").split("\n", 1)[0].strip().startswith("drg,name,weight")
+    documented = (
+        path.suffix.lower() == ".csv"
+        and path.exists()
+        and path.read_text(encoding="utf-8-sig").split("\n", 1)[0].strip().startswith("drg,name,weight")
+    )
     try:
         rows = _csv(path) if documented else import_weight_list(path)
     except WeightListError as exc:
@@ -135,8 +144,14 @@ def load_weights(path: Path) -> dict[str, DrgWeight]:
     out = {}
     for i, r in enumerate(rows, start=2):
         where = f"{path.name} line {i}"
-        out[r["drg"]] = DrgWeight(r["drg"], r.get("name", ""), _dec(r["weight"], where), int(r.get("trim_days") or 0),
-                                  _dec(r.get("per_day_weight") or "0", where), _dec(r.get("acute_factor") or "1", where))
+        out[r["drg"]] = DrgWeight(
+            r["drg"],
+            r.get("name", ""),
+            _dec(r["weight"], where),
+            int(r.get("trim_days") or 0),
+            _dec(r.get("per_day_weight") or "0", where),
+            _dec(r.get("acute_factor") or "1", where),
+        )
     return out
 
 
@@ -157,17 +172,36 @@ def rule_year(year: int) -> RuleYear:
         raise RuleError(f"no rules for year {year}; known rule years: {', '.join(map(str, YEARS))}")
     folder = DATA / str(year)
     params = json.loads((folder / "params.json").read_text(encoding="utf-8"))
-    stg_rules = tuple(StgRule(r["stg"], r["name"], r["period"], _dec(r["weight"], f"stg.csv {r['stg']}"), r["source"],
-                              r["sector"], r["care_level"], r["special_code"], r["procedure"], r["atc_prefix"],
-                              r["indication_prefix"]) for r in _csv(folder / "stg.csv"))
+    stg_rules = tuple(
+        StgRule(
+            r["stg"],
+            r["name"],
+            r["period"],
+            _dec(r["weight"], f"stg.csv {r['stg']}"),
+            r["source"],
+            r["sector"],
+            r["care_level"],
+            r["special_code"],
+            r["procedure"],
+            r["atc_prefix"],
+            r["indication_prefix"],
+        )
+        for r in _csv(folder / "stg.csv")
+    )
     tfg_rows = _csv(folder / "tfg.csv")
     tfgs: dict[str, Tfg] = {}
     for r in tfg_rows:
         t = tfgs.get(r["tfg"])
         members = (t.members if t else frozenset()) | {(r["member_system"], r["member_code"])}
-        tfgs[r["tfg"]] = Tfg(r["tfg"], r["name"], r["period"], _dec(r["weight"], f"tfg.csv {r['tfg']}"),
-                             r["finances"] == "1", frozenset(members))
-    tfg_of_member = {}
+        tfgs[r["tfg"]] = Tfg(
+            r["tfg"],
+            r["name"],
+            r["period"],
+            _dec(r["weight"], f"tfg.csv {r['tfg']}"),
+            r["finances"] == "1",
+            frozenset(members),
+        )
+    tfg_of_member: dict[tuple[str, str], Tfg] = {}
     for t in tfgs.values():
         for m in t.members:
             if m in tfg_of_member:
@@ -180,7 +214,9 @@ def rule_year(year: int) -> RuleYear:
         stg_rules=stg_rules,
         tfgs=tfgs,
         tfg_of_member=tfg_of_member,
-        sectors={k: SectorMoney(Decimal(v["unit_price_nok"]), Decimal(v["isf_share"])) for k, v in params["sectors"].items()},
+        sectors={
+            k: SectorMoney(Decimal(v["unit_price_nok"]), Decimal(v["isf_share"])) for k, v in params["sectors"].items()
+        },
         isf_debtors=frozenset(params["isf_debtors"]),
         rbf=_rbf(params["rbf"]),
         service_types={r["drg"]: r["service_type"] for r in _csv(folder / "service_types.csv")},

@@ -6,6 +6,7 @@ heading, not by position: every known spelling of a heading is an alias below, a
 headings match none of them fails with the headings it did find. Output columns (the documented
 CSV that `rules.load_weights` reads): drg, name, weight, trim_days, per_day_weight, acute_factor.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,15 @@ ALIASES = {
     "name": ("name", "navn", "drgnavn", "drg navn", "beskrivelse", "tekst", "drg tekst", "drgtekst"),
     "weight": ("weight", "vekt", "kostnadsvekt", "drgvekt", "drg vekt", "refusjonsvekt", "isf vekt", "isfvekt"),
     "trim_days": ("trim_days", "trimpunkt", "ovre trimpunkt", "trimgrense", "trimpunkt dogn", "trim"),
-    "per_day_weight": ("per_day_weight", "vekt per liggedogn over trimpunkt", "vekt per overliggedogn",
-                       "overliggedognsvekt", "langliggervekt", "vekt per dogn over trimpunkt", "dagvekt"),
+    "per_day_weight": (
+        "per_day_weight",
+        "vekt per liggedogn over trimpunkt",
+        "vekt per overliggedogn",
+        "overliggedognsvekt",
+        "langliggervekt",
+        "vekt per dogn over trimpunkt",
+        "dagvekt",
+    ),
     "acute_factor": ("acute_factor", "akuttfaktor", "hastefaktor"),
 }
 REQUIRED = ("drg", "weight")
@@ -86,8 +94,11 @@ def import_weight_list(path: Path) -> list[dict[str, str]]:
     rows = _rows(path)
     start, cols = _header(rows, path.name)
     out, seen = [], set()
-    for n, row in enumerate(rows[start + 1:], start=start + 2):
-        cell = lambda c: row[cols[c]].strip() if c in cols and cols[c] < len(row) else ""  # noqa: E731
+    for n, row in enumerate(rows[start + 1 :], start=start + 2):
+
+        def cell(c: str, row: list = row) -> str:
+            return row[cols[c]].strip() if c in cols and cols[c] < len(row) else ""
+
         drg = cell("drg").upper()
         if not drg:
             continue  # blank or footnote rows
@@ -103,8 +114,16 @@ def import_weight_list(path: Path) -> list[dict[str, str]]:
             raise WeightListError(f"{where}: negative weight, trim point or per-day weight")
         if trim != trim.to_integral_value():
             raise WeightListError(f"{where}: trim point {trim} is not a whole number of days")
-        out.append({"drg": drg, "name": cell("name"), "weight": str(weight), "trim_days": str(int(trim)),
-                    "per_day_weight": str(per_day), "acute_factor": str(acute)})
+        out.append(
+            {
+                "drg": drg,
+                "name": cell("name"),
+                "weight": str(weight),
+                "trim_days": str(int(trim)),
+                "per_day_weight": str(per_day),
+                "acute_factor": str(acute),
+            }
+        )
     if not out:
         raise WeightListError(f"{path.name}: a heading row but no DRG rows")
     return out

@@ -1,4 +1,5 @@
 """Statements as the files finance departments open: CSV (semicolon, decimal comma) and Excel."""
+
 from __future__ import annotations
 
 import csv
@@ -27,6 +28,7 @@ def to_csv(doc: dict) -> str:
 def to_xlsx(doc: dict) -> bytes:
     """One sheet, numbers stored as numbers (Decimal converted at the last step, for Excel's sake)."""
     from openpyxl import Workbook
+
     wb = Workbook()
     ws = wb.active
     ws.title = f"{doc.get('kind', 'statement')} {doc.get('year', '')}".strip()[:31]

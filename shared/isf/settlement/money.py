@@ -4,6 +4,7 @@ NOK = points x unit price x ISF share of the rule year and sector, in Decimal, r
 øre only at the end of each sum. RHF figures come twice: `rhf` by the producing HF's owner and
 `rhf_sorge_for` by the patient's region of residence (what the state pays an RHF for).
 """
+
 from __future__ import annotations
 
 from decimal import Decimal

@@ -7,6 +7,7 @@ earns that step's multiple of x, x = the indicator's points / (top multiple x nu
 points are weighted by the distribution key and normalised;
 income_r = budget x key_r x raw_r / sum_s(key_s x raw_s).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ KINDS = ("provisional", "final")
 @dataclass(frozen=True)
 class DataYears:
     """What RBF for one budget year is computed from."""
+
     budget_year: int
     npr_period: str  # "2025-T1" (provisional) or "2025" (final): a period label of the indicator totals
     nki_year: int
@@ -55,8 +57,12 @@ def step(achievement: Decimal, steps: tuple[tuple[Decimal, int], ...]) -> int:
     return earned
 
 
-def distribute(budget_year: int, achievements: dict[str, dict[str, Decimal]], budget_nok: Decimal | None = None,
-               key: dict[str, Decimal] | None = None) -> dict:
+def distribute(
+    budget_year: int,
+    achievements: dict[str, dict[str, Decimal]],
+    budget_nok: Decimal | None = None,
+    key: dict[str, Decimal] | None = None,
+) -> dict:
     params_year, params = params_for(budget_year)
     budget = params.budget_nok if budget_nok is None else Decimal(budget_nok)
     key = params.key if key is None else {k: Decimal(v) for k, v in key.items()}
@@ -83,11 +89,20 @@ def distribute(budget_year: int, achievements: dict[str, dict[str, Decimal]], bu
     norm = {r: TOTAL_POINTS * weighted[r] / total if total else Decimal(0) for r in rhfs}
     incomes = _to_ore({r: norm[r] * nok_per_point for r in rhfs}) if total else {r: Decimal("0.00") for r in rhfs}
     lines: dict[str, dict] = {}
-    out = {"budget_year": budget_year, "params_year": params_year, "budget_nok": str(budget),
-           "nok_per_point": str(nok_per_point), "rhf": lines}
+    out = {
+        "budget_year": budget_year,
+        "params_year": params_year,
+        "budget_nok": str(budget),
+        "nok_per_point": str(nok_per_point),
+        "rhf": lines,
+    }
     for r in rhfs:
-        lines[r] = {"raw_points": str(raw[r]), "normalised_points": str(norm[r].quantize(Decimal("0.0001"))),
-                         "nok": str(incomes[r]), "indicators": detail[r]}
+        lines[r] = {
+            "raw_points": str(raw[r]),
+            "normalised_points": str(norm[r].quantize(Decimal("0.0001"))),
+            "nok": str(incomes[r]),
+            "indicators": detail[r],
+        }
     return out
 
 
@@ -96,6 +111,6 @@ def _to_ore(exact: dict[str, Decimal]) -> dict[str, Decimal]:
     ore = Decimal("0.01")
     floors = {r: (v / ore).to_integral_value(rounding="ROUND_FLOOR") for r, v in exact.items()}
     short = int((sum(exact.values()) / ore).to_integral_value() - sum(floors.values()))
-    for r in sorted(exact, key=lambda r: (exact[r] / ore - floors[r], r), reverse=True)[:max(0, short)]:
+    for r in sorted(exact, key=lambda r: (exact[r] / ore - floors[r], r), reverse=True)[: max(0, short)]:
         floors[r] += 1
     return {r: (f * ore).quantize(ore) for r, f in floors.items()}

@@ -10,6 +10,7 @@ Two questions, labelled in the output by `mode`:
 Per HF, per RHF by residence (`rhf_sorge_for`, the directorate's view) and by the producing HF's owner (`rhf`),
 somatic and PHV/TSB apart: points before and after, the change and the change in percent.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -34,6 +35,7 @@ LEVELS = ("hf", "rhf_sorge_for", "rhf", "national")
 def weights_only_contributions(years: tuple[int, ...]):
     """What an activity contributes when priced with each of `years`' weights, as grouped: DRG episodes and STG
     patient-periods (unique per HF, period of the grouping year's STG), keyed by the weights' year."""
+
     def contributions_of(g: Grouped) -> Contributions:
         if not g.counts:
             return Contributions()
@@ -47,16 +49,34 @@ def weights_only_contributions(years: tuple[int, ...]):
             rules = rule_year(y)
             if g.drg is not None:
                 st = PointStat("P", y, a.hf, sector, "DRG", g.drg, a.residence)
-                items.append(Delta(stat=str(st), period=label("tertial", day),
-                                   points_micro=micro(drg_points(rules, a, g.drg)), count=1))
+                items.append(
+                    Delta(
+                        stat=str(st),
+                        period=label("tertial", day),
+                        points_micro=micro(drg_points(rules, a, g.drg)),
+                        count=1,
+                    )
+                )
             if g.stg is not None:
                 grouped_as = rule_year(g.rule_year).stgs[g.stg]
                 priced = rules.stgs.get(g.stg)
                 pts = micro(priced.weight) if priced is not None and g.isf_liable else 0
                 st = PointStat("P", y, a.hf, sector, "STG", g.stg, a.residence)
-                units.append((Unit(f"{y}|{a.hf}|STG|{g.stg}", a.patient, label(grouped_as.period, day), str(st), pts,
-                                   grouped_as.period == "year"), score(day)))
+                units.append(
+                    (
+                        Unit(
+                            f"{y}|{a.hf}|STG|{g.stg}",
+                            a.patient,
+                            label(grouped_as.period, day),
+                            str(st),
+                            pts,
+                            grouped_as.period == "year",
+                        ),
+                        score(day),
+                    )
+                )
         return contributions(items, units)
+
     return contributions_of
 
 
@@ -72,7 +92,9 @@ def replay(events: Iterable[bytes], key: bytes, before: int, after: int, regroup
 def _apportion(exact: dict, total: int) -> dict:
     """Whole micro-points adding up to `total` exactly (largest remainder)."""
     floors = {k: int(v) for k, v in exact.items()}  # points are never negative: int() floors
-    for k in sorted(exact, key=lambda k: (exact[k] - floors[k], k), reverse=True)[:max(0, total - sum(floors.values()))]:
+    for k in sorted(exact, key=lambda k: (exact[k] - floors[k], k), reverse=True)[
+        : max(0, total - sum(floors.values()))
+    ]:
         floors[k] += 1
     return floors
 
@@ -80,7 +102,12 @@ def _apportion(exact: dict, total: int) -> dict:
 def _line(a: int, b: int) -> dict:
     pa, pb = Decimal(a) / MICRO, Decimal(b) / MICRO
     pct = ((pb - pa) / pa * 100).quantize(Decimal("0.01")) if a else None
-    return {"before": str(pa), "after": str(pb), "change": str(pb - pa), "change_pct": None if pct is None else str(pct)}
+    return {
+        "before": str(pa),
+        "after": str(pb),
+        "change": str(pb - pa),
+        "change_pct": None if pct is None else str(pct),
+    }
 
 
 def compare(rows, before: int, after: int, mode: str = "weights_only", budget_neutral: bool = False) -> dict:
@@ -114,11 +141,20 @@ def compare(rows, before: int, after: int, mode: str = "weights_only", budget_ne
             s = sums[level].setdefault(name, {}).setdefault(group, [0, 0])
             s[0] += b
             s[1] += a
-    out: dict = {"mode": mode, "before": before, "after": after,
-                 "grouping_logic": before if mode == "weights_only" else "each year's own",
-                 "tfg": mode == "regroup", "point_supplements": mode == "regroup", "budget_neutral": budget_neutral,
-                 "scale": None if scale is None else {g: str(f) for g, f in scale.items()}, "unpriced": unpriced}
+    out: dict = {
+        "mode": mode,
+        "before": before,
+        "after": after,
+        "grouping_logic": before if mode == "weights_only" else "each year's own",
+        "tfg": mode == "regroup",
+        "point_supplements": mode == "regroup",
+        "budget_neutral": budget_neutral,
+        "scale": None if scale is None else {g: str(f) for g, f in scale.items()},
+        "unpriced": unpriced,
+    }
     for level in LEVELS:
-        lines = {name: {g: _line(*v) for g, v in sorted(groups.items())} for name, groups in sorted(sums[level].items())}
+        lines = {
+            name: {g: _line(*v) for g, v in sorted(groups.items())} for name, groups in sorted(sums[level].items())
+        }
         out[level] = lines.get("all", {}) if level == "national" else lines
     return out

@@ -12,6 +12,7 @@ Indicator 9 per HF: an external NKI value for the NKI year where one is given, e
 discharge summaries over the NKI year (when the stream settled that year), else none (its points fall out).
 Money is Decimal throughout, rounded to øre only when a sum is shown.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -45,8 +46,9 @@ def _periods(year: int, kind: Kind) -> set[str]:
     raise StatementError(f"unknown statement kind {kind!r}: expected provisional or final")
 
 
-def indicator_figures(rows: Iterable[tuple[str, int, int]], year: int, period: str,
-                      nki: Nki | None = None) -> dict[str, dict[str, tuple[int, int]]]:
+def indicator_figures(
+    rows: Iterable[tuple[str, int, int]], year: int, period: str, nki: Nki | None = None
+) -> dict[str, dict[str, tuple[int, int]]]:
     """The stream's numerator and denominator per HF and indicator for one period; NKI values replace indicator 9."""
     raw: dict[str, dict[str, int]] = {}
     for st, p, cnt in indicator_totals(rows):
@@ -70,8 +72,9 @@ def indicator_figures(rows: Iterable[tuple[str, int, int]], year: int, period: s
     return out
 
 
-def rbf_figures(rows: Iterable[tuple[str, int, int]], years: DataYears,
-                nki: Nki | None = None) -> dict[str, dict[str, tuple[int, int]]]:
+def rbf_figures(
+    rows: Iterable[tuple[str, int, int]], years: DataYears, nki: Nki | None = None
+) -> dict[str, dict[str, tuple[int, int]]]:
     """Per HF: indicators 1-8 from the NPR data period, indicator 9 from the NKI year (`nki`: its external values)."""
     rows = list(rows)
     npr = indicator_figures(rows, years.npr_year, years.npr_period)
@@ -95,18 +98,24 @@ def achievements(figures: dict[str, dict[str, tuple[int, int]]]) -> dict[str, di
             s = sums.setdefault(reg[hf].rhf, {}).setdefault(ind, [0, 0])
             s[0] += num
             s[1] += den
-    return {rhf: {ind: Decimal(100) * n / d for ind, (n, d) in sorted(inds.items()) if d}
-            for rhf, inds in sorted(sums.items())}
+    return {
+        rhf: {ind: Decimal(100) * n / d for ind, (n, d) in sorted(inds.items()) if d}
+        for rhf, inds in sorted(sums.items())
+    }
 
 
 def rbf_section(figures: dict[str, dict[str, tuple[int, int]]], years: DataYears) -> dict:
     """RBF of a budget year from its figures, labelled with the data it comes from."""
     ach = achievements(figures)
     params = params_for(years.budget_year)[1]
-    return {**distribute(years.budget_year, {r: ach.get(r, {}) for r in RHFS} if ach else {}), "npr_data": years.npr_period, "nki_year": years.nki_year,
-            "achievements": {r: {i: str(v.quantize(Decimal("0.01"))) for i, v in inds.items()} for r, inds in ach.items()},
-            "targets": {i: str(t) for i, t in params.targets.items()},
-            "steps": {i: [[str(t), m] for t, m in s] for i, s in params.steps.items()}}
+    return {
+        **distribute(years.budget_year, {r: ach.get(r, {}) for r in RHFS} if ach else {}),
+        "npr_data": years.npr_period,
+        "nki_year": years.nki_year,
+        "achievements": {r: {i: str(v.quantize(Decimal("0.01"))) for i, v in inds.items()} for r, inds in ach.items()},
+        "targets": {i: str(t) for i, t in params.targets.items()},
+        "steps": {i: [[str(t), m] for t, m in s] for i, s in params.steps.items()},
+    }
 
 
 def statement(rows: Iterable[tuple[str, int, int]], year: int, kind: Kind, nki: dict[int, Nki] | None = None) -> dict:
@@ -138,21 +147,40 @@ def statement(rows: Iterable[tuple[str, int, int]], year: int, kind: Kind, nki: 
         points: dict[str, int] = {}
         for (system, sector), v in by.items():
             points[f"{system}|{sector}"] = points.get(f"{system}|{sector}", 0) + v
-        hf_out[hf] = {"rhf": reg[hf].rhf, "points": {k: str(Decimal(v) / MICRO) for k, v in sorted(points.items())},
-                      "points_total": str(Decimal(sum(points.values())) / MICRO), "nok": str(nok.quantize(ORE))}
-    region_out = {scope: {r: {"points": {k: str(Decimal(v) / MICRO) for k, v in sorted(pts_of[r].items())},
-                              "points_total": str(Decimal(sum(pts_of[r].values())) / MICRO),
-                              "nok": str(region_nok[scope][r].quantize(ORE))} for r in sorted(pts_of)}
-                  for scope, pts_of in regions.items()}
+        hf_out[hf] = {
+            "rhf": reg[hf].rhf,
+            "points": {k: str(Decimal(v) / MICRO) for k, v in sorted(points.items())},
+            "points_total": str(Decimal(sum(points.values())) / MICRO),
+            "nok": str(nok.quantize(ORE)),
+        }
+    region_out = {
+        scope: {
+            r: {
+                "points": {k: str(Decimal(v) / MICRO) for k, v in sorted(pts_of[r].items())},
+                "points_total": str(Decimal(sum(pts_of[r].values())) / MICRO),
+                "nok": str(region_nok[scope][r].quantize(ORE)),
+            }
+            for r in sorted(pts_of)
+        }
+        for scope, pts_of in regions.items()
+    }
     years = data_years(year + 1, kind)
     nki_given = (nki or {}).get(years.nki_year)
     figures = rbf_figures(rows, years, nki_given)
-    return {"year": year, "kind": kind, "periods": sorted(periods),
-            "nki_hfs": sorted(nki_given or {}), "hf": hf_out, "rhf": region_out["rhf"],
-            "rhf_sorge_for": region_out["rhf_sorge_for"],
-            "indicators": {hf: {i: {"numerator": n, "denominator": d} for i, (n, d) in figs.items()}
-                           for hf, figs in sorted(figures.items())},
-            "rbf": rbf_section(figures, years)}
+    return {
+        "year": year,
+        "kind": kind,
+        "periods": sorted(periods),
+        "nki_hfs": sorted(nki_given or {}),
+        "hf": hf_out,
+        "rhf": region_out["rhf"],
+        "rhf_sorge_for": region_out["rhf_sorge_for"],
+        "indicators": {
+            hf: {i: {"numerator": n, "denominator": d} for i, (n, d) in figs.items()}
+            for hf, figs in sorted(figures.items())
+        },
+        "rbf": rbf_section(figures, years),
+    }
 
 
 def difference(final: dict, provisional: dict) -> dict:
@@ -162,32 +190,64 @@ def difference(final: dict, provisional: dict) -> dict:
 
     def diff(a: dict, b: dict, *fields: str) -> dict:
         """Per key of either side, each field's final minus provisional (a missing side counts 0)."""
-        return {k: {f: str(Decimal(str(a.get(k, {}).get(f, "0"))) - Decimal(str(b.get(k, {}).get(f, "0"))))
-                    for f in fields} for k in sorted(set(a) | set(b))}
+        return {
+            k: {f: str(Decimal(str(a.get(k, {}).get(f, "0"))) - Decimal(str(b.get(k, {}).get(f, "0")))) for f in fields}
+            for k in sorted(set(a) | set(b))
+        }
+
     rbf = {r: v["nok"] for r, v in diff(final["rbf"]["rhf"], provisional["rbf"]["rhf"], "nok").items()}
-    return {"year": final["year"], "kind": "difference", "rbf_budget_year": final["rbf"]["budget_year"],
-            "hf": diff(final["hf"], provisional["hf"], "nok", "points_total"),
-            "rhf": diff(final["rhf"], provisional["rhf"], "nok"),
-            "rhf_sorge_for": diff(final.get("rhf_sorge_for", {}), provisional.get("rhf_sorge_for", {}), "nok"),
-            "rbf_nok": rbf}
+    return {
+        "year": final["year"],
+        "kind": "difference",
+        "rbf_budget_year": final["rbf"]["budget_year"],
+        "hf": diff(final["hf"], provisional["hf"], "nok", "points_total"),
+        "rhf": diff(final["rhf"], provisional["rhf"], "nok"),
+        "rhf_sorge_for": diff(final.get("rhf_sorge_for", {}), provisional.get("rhf_sorge_for", {}), "nok"),
+        "rbf_nok": rbf,
+    }
 
 
 def table(doc: dict) -> list[list[str]]:
     """A statement as rows for CSV and Excel: one row per HF, one per RHF by owner (`RHF`), one per RHF by
     residence (`RHF_SORGE_FOR`), then the RBF lines."""
-    out = [["level", "name", "rhf", "nok", "points_total", *[f"points {s}|{sec}" for s in SYSTEMS
-                                                               for sec in ("somatic", "phv", "tsb")]]]
+    out = [
+        [
+            "level",
+            "name",
+            "rhf",
+            "nok",
+            "points_total",
+            *[f"points {s}|{sec}" for s in SYSTEMS for sec in ("somatic", "phv", "tsb")],
+        ]
+    ]
     for level in ("hf", "rhf", "rhf_sorge_for"):
         for name, v in doc.get(level, {}).items():
             pts = v.get("points", {})
-            out.append([level.upper(), name, v.get("rhf", name if level != "hf" else ""), v["nok"],
-                        v.get("points_total", ""), *[pts.get(f"{s}|{sec}", "") for s in SYSTEMS
-                                                     for sec in ("somatic", "phv", "tsb")]])
+            out.append(
+                [
+                    level.upper(),
+                    name,
+                    v.get("rhf", name if level != "hf" else ""),
+                    v["nok"],
+                    v.get("points_total", ""),
+                    *[pts.get(f"{s}|{sec}", "") for s in SYSTEMS for sec in ("somatic", "phv", "tsb")],
+                ]
+            )
     if doc.get("rbf"):
         rb = doc["rbf"]
         out.append([])
-        out.append(["RBF budget year", str(rb["budget_year"]), "NPR data", rb["npr_data"], "NKI year", str(rb["nki_year"]),
-                    "parameters of", str(rb["params_year"])])
+        out.append(
+            [
+                "RBF budget year",
+                str(rb["budget_year"]),
+                "NPR data",
+                rb["npr_data"],
+                "NKI year",
+                str(rb["nki_year"]),
+                "parameters of",
+                str(rb["params_year"]),
+            ]
+        )
         out.append(["RBF", "rhf", "", "nok", "normalised_points", *[f"achievement {i} %" for i in INDICATORS]])
         for r, v in doc["rbf"]["rhf"].items():
             ach = doc["rbf"]["achievements"].get(r, {})

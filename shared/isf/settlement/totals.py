@@ -1,4 +1,5 @@
 """Settled totals: the sum of every delta batch, applied once each, keyed `stat|period`."""
+
 from __future__ import annotations
 
 from ..events import DeltaBatch
@@ -6,7 +7,6 @@ from ..events import DeltaBatch
 
 class Totals:
     """In-memory totals (replay, tests); the settlement service keeps the same sums in Redis."""
-
 
     def __init__(self) -> None:
         self.points: dict[str, int] = {}

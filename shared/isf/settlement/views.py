@@ -5,6 +5,7 @@ Built from settled totals by the settlement service (once a second) so a request
 field instead of summing totals. Periods are the tertials and the whole year; counts are DRG
 episodes and STG/TFG patient-periods per HF.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -33,14 +34,25 @@ def summary_view(rows: Iterable[tuple[str, int, int]]) -> dict:
                 entry["nok"] += money
     out: dict = {}
     for year, y in sorted(years.items()):
+
         def fmt(periods: dict) -> dict:
-            return {p: {"points": {k: str(Decimal(v) / MICRO) for k, v in sorted(e["points"].items()) if v},
-                        "points_total": str(Decimal(e["micro"]) / MICRO), "nok": str(e["nok"].quantize(ORE))}
-                    for p, e in sorted(periods.items())}
-        out[year] = {"hf": {hf: {"rhf": reg[hf].rhf, "periods": fmt(p)} for hf, p in sorted(y["hf"].items())},
-                     "rhf": {r: {"periods": fmt(p)} for r, p in sorted(y["rhf"].items())},
-                     "rhf_sorge_for": {r: {"periods": fmt(p)} for r, p in sorted(y["rhf_sorge_for"].items())},
-                     "national": {"periods": fmt(y["national"].get("all", {}))},
-                     "counts": {hf: {s: dict(sorted((k, v) for k, v in codes.items() if v)) for s, codes in sorted(sy.items())}
-                                for hf, sy in sorted(y["counts"].items())}}
+            return {
+                p: {
+                    "points": {k: str(Decimal(v) / MICRO) for k, v in sorted(e["points"].items()) if v},
+                    "points_total": str(Decimal(e["micro"]) / MICRO),
+                    "nok": str(e["nok"].quantize(ORE)),
+                }
+                for p, e in sorted(periods.items())
+            }
+
+        out[year] = {
+            "hf": {hf: {"rhf": reg[hf].rhf, "periods": fmt(p)} for hf, p in sorted(y["hf"].items())},
+            "rhf": {r: {"periods": fmt(p)} for r, p in sorted(y["rhf"].items())},
+            "rhf_sorge_for": {r: {"periods": fmt(p)} for r, p in sorted(y["rhf_sorge_for"].items())},
+            "national": {"periods": fmt(y["national"].get("all", {}))},
+            "counts": {
+                hf: {s: dict(sorted((k, v) for k, v in codes.items() if v)) for s, codes in sorted(sy.items())}
+                for hf, sy in sorted(y["counts"].items())
+            },
+        }
     return {"years": out}
