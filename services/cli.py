@@ -388,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--events", type=int, help="with --national: another number of events than 12 million")
     b.set_defaults(fn=cmd_bench)
     args = p.parse_args(argv)
+    from services.common.config import configure_rules
+
+    configure_rules()
     return args.fn(args)
 
 

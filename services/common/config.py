@@ -10,6 +10,7 @@ import functools
 import logging
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -17,6 +18,7 @@ from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, SecretSt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from isf.pseudonym import DEMO_KEY
+from isf.rules import YEARS, use_sources
 
 EX_CONFIG = 78
 
@@ -87,6 +89,31 @@ def settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         fail(describe(exc))
+
+
+def rule_sources(environ: Mapping[str, str] = os.environ) -> tuple[dict[int, Path], dict[int, Path]]:
+    """ISF_WEIGHTS_<year> and ISF_DEFINITIONS_<year> (or ISF_DEFINITIONS for every year): official weight lists
+    and definition data instead of the illustrative sets; a named file that does not exist is a configuration
+    error."""
+    weights, definitions = {}, {}
+    for year in YEARS:
+        for into, names in (
+            (weights, [f"ISF_WEIGHTS_{year}"]),
+            (definitions, [f"ISF_DEFINITIONS_{year}", "ISF_DEFINITIONS"]),
+        ):
+            var = next((n for n in names if environ.get(n)), None)
+            if var:
+                value = environ[var]
+                if not Path(value).exists():
+                    fail(f"{var}: {value} does not exist")
+                into[year] = Path(value)
+    return weights, definitions
+
+
+def configure_rules(environ: Mapping[str, str] = os.environ) -> None:
+    """Hand the environment's rule sources to the domain (isf.rules reads no environment itself)."""
+    weights, definitions = rule_sources(environ)
+    use_sources(weights, definitions)
 
 
 def _config_errors_end_the_process(previous=sys.excepthook):
@@ -244,6 +271,7 @@ def make_app(name: str, web_port: int | None = None):
     from . import logs, observability
 
     s = settings()
+    configure_rules()
     _short_fetch_wait()
     if s.isf_log_format == "json":
         logs.banner_as_a_log_line()

@@ -33,7 +33,6 @@ from . import names, observability
 from .config import retain_years, settings
 
 log = logging.getLogger("isf.redis")
-EVENT_TTL = settings().isf_event_ttl
 
 # Lua compares strings with strcoll (Redis sets the locale): revisions are compared byte by byte, as
 # Python compares them, so both twins order them the same under any locale.
@@ -324,7 +323,10 @@ class RedisStore:
             for o in await self._run(
                 "ingest",
                 [
-                    ([names.counters(tag_of(src))], [tag_of(src), src, eid, rev, cat, EVENT_TTL, close, patient])
+                    (
+                        [names.counters(tag_of(src))],
+                        [tag_of(src), src, eid, rev, cat, settings().isf_event_ttl, close, patient],
+                    )
                     for src, eid, rev, cat, close, patient in items
                 ],
             )
@@ -340,7 +342,10 @@ class RedisStore:
             bool(o)
             for o in await self._run(
                 "dead",
-                [([names.counters(hf)], [hf or "none", digest, EVENT_TTL, errors]) for hf, digest, errors in items],
+                [
+                    ([names.counters(hf)], [hf or "none", digest, settings().isf_event_ttl, errors])
+                    for hf, digest, errors in items
+                ],
             )
         ]
         observability.count("dead_lettered", sum(out))

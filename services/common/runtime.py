@@ -20,8 +20,6 @@ from . import observability
 from .config import async_redis_client, settings
 from .redis_store import RedisStore
 
-BATCH = settings().isf_batch
-WITHIN = settings().isf_batch_within
 CHUNK = 200  # items per output message: keeps messages well under the broker's 1 MB limit
 _store: RedisStore | None = None
 log = logging.getLogger("isf")
@@ -64,7 +62,8 @@ def supervised(service: str):
 def batches(stream):
     """Micro-batches of raw messages. faust acks a batch's input offsets only after the loop body
     has finished with it, so everything `publish`ed for it is on the broker first (at-least-once)."""
-    return stream.take(BATCH, within=WITHIN)
+    s = settings()
+    return stream.take(s.isf_batch, within=s.isf_batch_within)
 
 
 def items(raw_messages: Iterable[bytes]) -> Iterable:

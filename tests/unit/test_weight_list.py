@@ -1,5 +1,7 @@
 """The directorate's weight-list formats (CSV with Norwegian headings and decimal commas, Excel) -> rules."""
 
+from decimal import Decimal
+
 import pytest
 
 from isf.rules import RuleError, load_weights
@@ -82,3 +84,28 @@ def test_the_cli_converts_a_list(tmp_path, capsys):
         '001A,"Kraniotomi, alder > 17 år, m/kompl",4.123,30,0.123,1',
     ]
     assert main(["weights", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_isf_weights_of_a_year_points_that_year_at_an_official_list_and_leaves_the_other(tmp_path):
+    from isf.rules import rule_year, use_sources
+    from services.common.config import configure_rules
+
+    path = tmp_path / "vekter.csv"
+    path.write_text(DIRECTORATE_CSV, encoding="utf-8")
+    try:
+        configure_rules({"ISF_WEIGHTS_2026": str(path)})
+        assert rule_year(2026).weights["001A"].weight == Decimal("4.123")
+        assert len(rule_year(2026).weights) == 3
+        assert len(rule_year(2025).weights) > 3
+    finally:
+        use_sources()
+    assert len(rule_year(2026).weights) > 3
+
+
+def test_a_rule_source_that_does_not_exist_stops_at_start_naming_the_variable(capsys):
+    from services.common.config import EX_CONFIG, configure_rules
+
+    with pytest.raises(SystemExit) as stop:
+        configure_rules({"ISF_DEFINITIONS": "/nowhere/defs.zip"})
+    assert stop.value.code == EX_CONFIG
+    assert capsys.readouterr().err.strip() == "isf: ISF_DEFINITIONS: /nowhere/defs.zip does not exist"

@@ -1,14 +1,15 @@
 """Rule years: definition data, weights, STG and TFG tables and money parameters, per year, as data.
 
-The project's illustrative sets live in `data/<year>/`. `ISF_DEFINITIONS_<year>` (or
-`ISF_DEFINITIONS` for every year) points the grouper at official definition data instead.
+The project's illustrative sets live in `data/<year>/`. An edge (the CLI, a service's configuration) may point a
+year at official definition data or an official weight list instead with `use_sources`; this module reads no
+environment.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property, lru_cache
@@ -155,15 +156,26 @@ def load_weights(path: Path) -> dict[str, DrgWeight]:
     return out
 
 
+_WEIGHTS: dict[int, Path] = {}
+_DEFINITIONS: dict[int, Path] = {}
+
+
+def use_sources(weights: Mapping[int, Path] | None = None, definitions: Mapping[int, Path] | None = None) -> None:
+    """Point rule years at official weight lists / definition data (years not named keep the illustrative sets);
+    rule years already loaded are loaded again on next use."""
+    _WEIGHTS.clear()
+    _WEIGHTS.update(weights or {})
+    _DEFINITIONS.clear()
+    _DEFINITIONS.update(definitions or {})
+    rule_year.cache_clear()
+
+
 def weights_path(year: int) -> Path:
-    """ISF_WEIGHTS_<year> points to an official weight list instead of the illustrative one."""
-    override = os.environ.get(f"ISF_WEIGHTS_{year}")
-    return Path(override) if override else DATA / str(year) / "weights.csv"
+    return _WEIGHTS.get(year) or DATA / str(year) / "weights.csv"
 
 
 def definitions_path(year: int) -> Path:
-    override = os.environ.get(f"ISF_DEFINITIONS_{year}") or os.environ.get("ISF_DEFINITIONS")
-    return Path(override) if override else DATA / str(year) / "definitions"
+    return _DEFINITIONS.get(year) or DATA / str(year) / "definitions"
 
 
 @lru_cache(maxsize=None)
