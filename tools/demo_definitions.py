@@ -13,6 +13,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from isf.grouping.tables import LOGIC_COLUMNS
+
 OUT = Path(__file__).resolve().parent.parent / "shared" / "isf" / "rules" / "data"
 
 # Marker procedure codes the episode mapping adds (see isf.grouping.mapping).
@@ -95,30 +97,7 @@ def build(year: int):
         )
 
     def rule(ord_, drg_, rtc="0", **cells):
-        row = {
-            c: ""
-            for c in (
-                "ord",
-                "drg",
-                "rtc",
-                "icd",
-                "mdc",
-                "pdgprop",
-                "or",
-                "procpro1",
-                "dgcat1",
-                "agelim",
-                "compl",
-                "sex",
-                "dgprop1",
-                "dgprop2",
-                "dgprop3",
-                "dgprop4",
-                "secproc1",
-                "disch",
-                "dur",
-            )
-        }
+        row = {c: "" for c in ("ord", "drg", "rtc", *LOGIC_COLUMNS)}
         row.update({"ord": ord_, "drg": drg_, "rtc": rtc, **cells})
         logic.append(row)
 

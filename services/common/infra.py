@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 
 from .names import PARTITIONS, TOPICS  # noqa: F401  (re-exported for the stack and tests)
 
+# every write on disk before the reply: what the delivery guarantee assumes of Redis (README)
+DURABLE_REDIS = ("--save", "", "--appendonly", "yes", "--appendfsync", "always")
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -106,12 +109,7 @@ class LocalInfra:
                     str(port),
                     "--bind",
                     "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "yes",
-                    "--appendfsync",
-                    "always",
+                    *DURABLE_REDIS,
                     "--dir",
                     self.workdir,
                 ],

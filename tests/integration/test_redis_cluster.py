@@ -18,7 +18,7 @@ from isf.feed import Feed, FeedConfig
 from isf.periods.calendar import closes_at
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
-from services.common.infra import free_port, wait_port
+from services.common.infra import DURABLE_REDIS, free_port, wait_port
 from services.common.redis_store import RedisStore, read_applied, read_totals
 from services.common.scripted import apply_events
 from services.run import expected_state, wait_converged
@@ -64,12 +64,7 @@ def start_nodes(server: str, workdir: str) -> tuple[list[int], list[subprocess.P
                             f"nodes-{p}.conf",
                             "--dir",
                             workdir,
-                            "--save",
-                            "",
-                            "--appendonly",
-                            "yes",
-                            "--appendfsync",
-                            "always",
+                            *DURABLE_REDIS,
                             "--appendfilename",
                             f"aof-{p}.aof",
                             "--appenddirname",
