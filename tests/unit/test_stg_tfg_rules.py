@@ -325,3 +325,15 @@ def test_redistribution_leaves_point_supplements_out_by_default_and_regrouping_k
     assert out["point_supplements"] is False
     regrouped = replay(events, KEY, 2025, 2026, regroup=True)
     assert [k for k, _p, _c in regrouped if "|SUPP|" in k]
+
+
+# --- money against the seeds' frames ---------------------------------------------------------------
+
+
+def test_seed_000s_somatic_points_at_2024_prices_meet_the_2024_frames_and_phv_tsb_leaves_the_supplements_factor():
+    from isf.calibration import money
+
+    m = money([], 1)["seed_000_points_priced"]
+    for rhf, line in m["somatic"].items():
+        assert abs(Decimal(line["frame_over_priced"]) - 1) < Decimal("0.01"), rhf
+    assert Decimal("1.15") < Decimal(m["phv_tsb"]["national"]["frame_over_priced"]) < Decimal("1.25")
