@@ -258,7 +258,7 @@ def cmd_nki(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    from isf.calibration import calibrate
+    from isf.calibration import calibrate, money
     from isf.feed import Feed, FeedConfig
 
     def events():
@@ -267,6 +267,14 @@ def cmd_calibrate(args) -> int:
                 print(f"\r{n}/{args.count} events", end="", file=sys.stderr, flush=True)
             yield raw
 
+    if args.money:
+        from isf.pseudonym import DEMO_KEY
+        from isf.replay import Pipeline
+
+        rows = list(Pipeline(DEMO_KEY).run(events()).totals.rows())
+        print(file=sys.stderr)
+        _print({"money": money(rows, args.count, national_events=args.national_events)})
+        return 0
     report = calibrate(events())
     print(file=sys.stderr)
     _print(report)
@@ -372,6 +380,13 @@ def main(argv: list[str] | None = None) -> int:
     ca = sub.add_parser("calibrate", help="the feed's points per HF and RBF achievements against seed 000")
     ca.add_argument("--count", type=int, default=100_000)
     ca.add_argument("--seed", type=int, default=1)
+    ca.add_argument(
+        "--money",
+        action="store_true",
+        help="instead: the seeds' points and the feed's year scaled to a national year, priced at 2024 prices "
+        "against seed 001's 2024 ISF frames per RHF (sørge for)",
+    )
+    ca.add_argument("--national-events", type=int, default=12_000_000, help="with --money: events in a national year")
     ca.set_defaults(fn=cmd_calibrate)
     w = sub.add_parser("weights", help="convert a directorate weight list (CSV/Excel) to the documented CSV")
     w.add_argument("file")

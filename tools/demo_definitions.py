@@ -157,6 +157,7 @@ def build(year: int):
         ("WEOC00", "40T53"),
         ("WEGX90", "40T53"),
         ("WBOC20", "17T12"),
+        ("WEOA10", "40T50"),
     ]
     for p, prop in specials:
         procrow(p, "PROCPR", prop)
@@ -221,6 +222,9 @@ def build(year: int):
     rule("100D000802", "802U", icd="+", mdc="02", procpro1="02T05", dur="<1")
     drg("317O", "11", "Dialyse, dagbehandling", 0.110 * drift(8))
     rule("100D000317", "317O", icd="+", procpro1="11T01", dur="<1")
+    # outpatient radiotherapy (photons), one contact per fraction: a member of the radiotherapy-series pathway
+    drg("409X", "40", "Poliklinisk strålebehandling", 0.160 * drift(14))
+    rule("100D000409", "409X", icd="+", procpro1="40T50", dur="<1")
     if y26:
         drg("853X", "40", "Poliklinisk strålebehandling med protoner", 0.420)
         rule("100D000853", "853X", icd="+", procpro1="40T53", dur="<1")
@@ -273,11 +277,13 @@ def build(year: int):
     # births (MDC 14): 2026 day births pay as uncomplicated vaginal births
     drg("370", "14", "Keisersnitt med komplikasjoner", 2.10 * drift(10), 9, 0.12)
     drg("371", "14", "Keisersnitt uten komplikasjoner", 1.50 * drift(10), 7, 0.12)
+    drg("372", "14", "Vaginal fødsel med kompliserende diagnose", 0.95 * drift(11), 6, 0.10)
     drg("373", "14", "Vaginal fødsel uten kompliserende diagnose", 0.62 * drift(11), 5, 0.10)
     drg("373O", "14", "Vaginal fødsel, dagfødsel", 0.62 * drift(11) if y26 else 0.42)
     rule("400D037000", "370", icd="+", mdc="14", procpro1="14S10", compl="1")
     rule("400D037100", "371", icd="+", mdc="14", procpro1="14S10")
     rule("100D037300", "373O", icd="+", dgcat1="14M01", dur="<1")
+    rule("400D037200", "372", icd="+", dgcat1="14M01", compl="1")
     rule("400D037300", "373", icd="+", dgcat1="14M01")
 
     drg(
@@ -293,10 +299,10 @@ def build(year: int):
         drg("412A", "17", "Transfusjon av genmodifiserte autologe lymfocytter", 38.5, 30, 0.35)
         rule("400D041200", "412A", icd="+", mdc="17", procpro1="17T12")
 
-    # 980-DRGs: short acute stays (inpatient, under one day, acute marker); 2025 deducts points
-    acute = 1.0 if y26 else 0.85
+    # 980-DRGs: short acute stays (inpatient, under one day, acute marker); 2025's point deduction for some of
+    # them is a rule of its own (`drg_deductions` in params.json), not an acute factor on every acute case
     for k, (m, letter) in enumerate([("01", "A"), ("04", "B"), ("05", "C"), ("06", "D"), ("21", "E")]):
-        drg(f"980{letter}", m, f"Øyeblikkelig hjelp, kort opphold, HDG {m}", 0.30 * drift(13 + k), acute_factor=acute)
+        drg(f"980{letter}", m, f"Øyeblikkelig hjelp, kort opphold, HDG {m}", 0.30 * drift(13 + k))
         rule(
             f"398D0980{letter}0",
             f"980{letter}",

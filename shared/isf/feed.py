@@ -74,8 +74,16 @@ TEMPLATES = [
     ("collab_phv", 4.5, "phv", "indirect", ["F322", "F900"], ["WPBA15"], {}),
     ("collab_tsb", 1.5, "tsb", "indirect", ["F100"], ["WPBA20"], {}),
     ("act_team", 0.5, "phv", "outpatient", ["F200"], ["IEAD00"], {}),
-    ("somatic_team", 1, "somatic", "outpatient", ["I509"], ["IEAD00"], {}),
-    ("remote_monitoring", 1, "somatic", "outpatient", ["C509", "E109", "I509", "J441", "N185"], ["WMAA30"], {}),
+    ("somatic_team", 1, "somatic", "outpatient", ["I509"], [], {"special": ["B0044"]}),
+    (
+        "remote_monitoring",
+        1,
+        "somatic",
+        "outpatient",
+        ["C509", "E109", "I509", "J441", "N185", "H669", "M059", "L409"],
+        ["WMAA30"],
+        {},
+    ),
     ("digital_form", 1, "somatic", "outpatient", ["M059", "E109"], ["WMGA28"], {}),
     ("online_programme", 1, "phv", "outpatient", ["F419", "F322"], ["IEAB20"], {}),
     ("relatives_phv", 1, "phv", "outpatient", ["F900"], ["WPBA25"], {}),
@@ -196,7 +204,7 @@ class Feed:
                 "main_condition": main,
                 "secondary_conditions": [r.choice(extra["secondary"])] if "secondary" in extra else [],
                 "procedures": procedures,
-                "special_codes": [],
+                "special_codes": list(extra.get("special", [])),
                 "atc_codes": [],
                 "contact_mode": (
                     r.choices(["in_person", "video", "phone"], [80, 12, 8])[0]

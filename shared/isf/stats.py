@@ -25,7 +25,7 @@ class PointStat:
     year: int
     hf: str
     sector: str
-    system: str  # DRG, STG, TFG
+    system: str  # DRG, STG, TFG, SUPP (point supplement)
     code: str
     residence: str  # RHF id of the patient's home region
 

@@ -12,7 +12,7 @@ def test_feed_groups_without_error_drgs_and_reaches_every_system():
     r = Pipeline(b"k").run([raw for _k, raw in Feed(FeedConfig(seed=9)).events(6000)]).result()
     drgs = r["counts"]["2026"]["DRG"]
     assert "470" not in drgs and "477" not in drgs
-    assert set(r["counts"]["2026"]) == {"DRG", "STG", "TFG"}
+    assert set(r["counts"]["2026"]) == {"DRG", "STG", "TFG", "SUPP"}
     assert r["events"]["dead_lettered"] > 0 and r["events"]["superseded"] + r["events"]["duplicate"] > 0
 
 

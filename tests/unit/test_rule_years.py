@@ -72,13 +72,14 @@ def test_day_surgery_pairs_pay_the_same_in_2026(day, inpatient, proc, main):
 
 
 def test_980_emergency_deduction_in_2025_removed_in_2026():
+    """A case the 2025 deduction names (acute, under five hours, listed main condition; see test_stg_tfg_rules)."""
     kw = dict(
         care_level="inpatient",
         urgency="acute",
         main_condition="G439",
         contact_mode=None,
         admitted_at="2026-03-01T08:00:00",
-        discharged_at="2026-03-01T14:00:00",
+        discharged_at="2026-03-01T12:00:00",
     )
     g25, g26 = grouped(2025, **kw), grouped(2026, **kw)
     assert g25.drg == g26.drg == "980A"

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from ..events import Activity
-from ..rules import RuleYear, StgRule, rule_year
+from ..rules import DrgDeduction, RuleYear, StgRule, rule_year
 from .engine import group_case
 from .mapping import length_of_stay, to_case
 
@@ -56,15 +56,48 @@ def drg_points(rules: RuleYear, a: Activity, drg: str | None) -> Decimal:
         points += (los - w.trim_days) * w.per_day_weight
     if a.urgency == "acute":
         points *= w.acute_factor
+    for d in rules.drg_deductions:
+        if deduction_holds(d, a, drg):
+            points *= d.factor
     return points.quantize(MICRO)
 
 
-def _stg_holds(r: StgRule, a: Activity) -> bool:
+def stay_hours(a: Activity) -> Decimal | None:
+    if a.start is None or a.end is None:
+        return None
+    return Decimal((a.end - a.start).total_seconds()) / 3600
+
+
+def deduction_holds(d: DrgDeduction, a: Activity, drg: str) -> bool:
+    """Whether a rule-year point deduction (`drg_deductions` in params.json) applies to this case."""
+    if drg not in d.drgs or (d.urgency and a.urgency != d.urgency):
+        return False
+    if d.under_hours is not None:
+        hours = stay_hours(a)
+        if hours is None or hours >= d.under_hours:
+            return False
+    main = a.main_condition.replace(".", "").upper()
+    return not d.main_conditions or main.startswith(d.main_conditions)
+
+
+def main_hdg(rules: RuleYear, a: Activity) -> str | None:
+    """The main condition's main diagnostic group (HDG, the MDC of the definition data's `dg` table)."""
+    values = rules.definitions.dg.get(a.main_condition.replace(".", "").upper(), {})
+    for vartype in ("MDC", "DGCAT"):
+        for d_code, value in values.get(vartype, ()):
+            if not d_code:
+                return value[:2]
+    return None
+
+
+def _stg_holds(r: StgRule, a: Activity, rules: RuleYear) -> bool:
     if r.source != a.kind:
+        return False
+    if (r.valid_from is not None or r.valid_to is not None) and (a.end is None or not r.in_force(a.end.date())):
         return False
     if r.sector and a.kind == "episode" and r.sector != a.sector:
         return False
-    if r.care_level and r.care_level != a.care_level:
+    if r.care_level and a.care_level not in r.care_level.split("|"):
         return False
     if r.special_code and r.special_code not in a.special_codes and r.special_code != a.drug_code:
         return False
@@ -74,13 +107,26 @@ def _stg_holds(r: StgRule, a: Activity) -> bool:
         return False
     if r.indication_prefix and not a.main_condition.replace(".", "").startswith(r.indication_prefix):
         return False
+    if r.hdg and main_hdg(rules, a) != r.hdg:
+        return False
     return True
 
 
 def stg_of(rules: RuleYear, a: Activity) -> str | None:
-    """The first STG row that holds (an activity gives at most one STG)."""
+    """The first STG row, in file order, that holds and is in force on the activity's date (an activity
+    gives at most one STG). Only the rows filed under the activity's procedures and special codes (and
+    the prefix-only rows) are tried: the same answer as a scan of every row."""
+    codes = (*a.special_codes, a.drug_code) if a.drug_code else a.special_codes
+    for r in rules.stg_candidates(a.kind, a.procedures, codes):
+        if _stg_holds(r, a, rules):
+            return r.stg
+    return None
+
+
+def stg_of_by_scan(rules: RuleYear, a: Activity) -> str | None:
+    """`stg_of` without the index: every row in file order (the reference the index is tested against)."""
     for r in rules.stg_rules:
-        if _stg_holds(r, a):
+        if _stg_holds(r, a, rules):
             return r.stg
     return None
 

@@ -1,6 +1,7 @@
 """What a grouped activity contributes to ISF points: DRG episodes, STG and TFG patient-periods.
 
-Stat keys (`isf.stats.PointStat`): `P|year|hf|sector|system|code|residence` for points earned,
+Stat keys (`isf.stats.PointStat`): `P|year|hf|sector|system|code|residence` for points earned
+(system DRG, STG, TFG, or SUPP for a point supplement of a DRG episode, code = the supplement's),
 `S|...` for points a member DRG/STG would have earned but that moved to its TFG (suppressed, kept
 for management information). STG patient-periods are counted per HF. A TFG patient-period is one
 unit nationally (seed 003 sec. 5.1, "på tvers av helseforetak og regioner"): it is credited to the HF
@@ -10,11 +11,13 @@ residence; the ledger moves the credit when that member is corrected or withdraw
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
-from ..events import Delta
+from ..events import Activity, Delta
 from ..grouping.activity import Grouped
-from ..rules import rule_year
+from ..grouping.mapping import length_of_stay
+from ..rules import Supplement, rule_year
 from ..stats import PointStat
 from .calendar import label, score
 from .ledger import Contributions, Unit, contributions
@@ -24,6 +27,36 @@ NAMESPACE = "pts"
 
 def micro(points: Decimal) -> int:
     return int((points * 1_000_000).to_integral_value())
+
+
+def age_in_year(a: Activity) -> int | None:
+    """The age the patient turns in the calendar year the activity ends (from the age at its start)."""
+    if a.age_days is None or a.start is None or a.end is None:
+        return None
+    return a.end.year - (a.start.date() - timedelta(days=a.age_days)).year
+
+
+def supplement_holds(s: Supplement, g: Grouped) -> bool:
+    a = g.activity
+    if a.kind != "episode" or a.sector not in s.sectors or (s.care_levels and a.care_level not in s.care_levels):
+        return False
+    if s.conditions and not any(
+        c.replace(".", "").upper().startswith(s.conditions) for c in (a.main_condition, *a.secondary_conditions)
+    ):
+        return False
+    if s.age_in_year_below is not None:
+        age = age_in_year(a)
+        if age is None or age >= s.age_in_year_below:
+            return False
+    return True
+
+
+def supplements_of(g: Grouped) -> list[Supplement]:
+    """The rule year's point supplements (params.json `supplements`) an ISF-liable DRG episode earns, each
+    its own item (stat system `SUPP`): they show apart from the DRG points and go through the same ledger."""
+    if g.drg is None or not g.isf_liable or g.rule_year is None:
+        return []
+    return [s for s in rule_year(g.rule_year).supplements if supplement_holds(s, g)]
 
 
 def point_contributions(g: Grouped) -> Contributions:
@@ -76,6 +109,9 @@ def point_contributions(g: Grouped) -> Contributions:
 
     if g.drg is not None:
         member("DRG", g.drg, micro(g.drg_points), None)
+        for sup in supplements_of(g):
+            pts = sup.points * max(1, length_of_stay(a)) if sup.per_day else sup.points
+            items.append(Delta(stat=str(stat("SUPP", sup.code)), period=tertial, points_micro=micro(pts), count=1))
     if g.stg is not None:
         stg = rules.stgs[g.stg]
         member("STG", g.stg, micro(stg.weight) if liable else 0, label(stg.period, day), stg.period == "year")

@@ -11,6 +11,7 @@ import csv
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -43,11 +44,56 @@ class StgRule:
     weight: Decimal
     source: str  # "episode" or "prescription"
     sector: str
-    care_level: str
+    care_level: str  # one care level, or several joined by "|"; "" = any
     special_code: str
     procedure: str
     atc_prefix: str
     indication_prefix: str
+    hdg: str = ""  # main diagnostic group (HDG) of the main condition, e.g. "03"; "" = any
+    valid_from: date | None = None  # first day the row is in force; None = the whole rule year
+    valid_to: date | None = None  # last day the row is in force (inclusive); None = to the end of the year
+
+    def in_force(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """What the row is indexed under (`RuleYear.stg_candidates`): its procedure or special code, if any;
+        rows triggered by a prefix only (ATC, indication) sit under "" and are tried for every activity."""
+        return tuple(
+            k for k in (self.procedure and f"p:{self.procedure}", self.special_code and f"s:{self.special_code}") if k
+        ) or ("",)
+
+
+@dataclass(frozen=True)
+class DrgDeduction:
+    """A point deduction for some cases of some DRGs (`drg_deductions` in params.json): the points are
+    multiplied by `factor` when the DRG is listed, the urgency matches, the stay is shorter than
+    `under_hours` and the main condition starts with one of `main_conditions` (all given conditions hold)."""
+
+    name: str
+    drgs: frozenset[str]
+    factor: Decimal
+    urgency: str = ""
+    under_hours: Decimal | None = None
+    main_conditions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Supplement:
+    """A point supplement (`supplements` in params.json), earned per qualifying DRG episode as its own
+    stat (system `SUPP`, code = `code`), so it shows apart from the DRG points. Conditions: sector,
+    care level, a main or secondary condition starting with one of `conditions`, and an age limit:
+    the age the patient turns in the activity's calendar year is below `age_in_year_below`."""
+
+    code: str
+    name: str
+    points: Decimal
+    sectors: frozenset[str]
+    care_levels: frozenset[str] = frozenset()
+    conditions: tuple[str, ...] = ()
+    age_in_year_below: int | None = None
+    per_day: bool = False  # points per day of stay (at least one) instead of per episode
 
 
 @dataclass(frozen=True)
@@ -103,6 +149,28 @@ class RuleYear:
     isf_debtors: frozenset[str]
     rbf: RbfParams
     service_types: dict[str, str]  # DRG -> DRG service type (DRG-tjenestetype), where the project needs it
+    drg_deductions: tuple[DrgDeduction, ...] = ()
+    supplements: tuple[Supplement, ...] = ()
+
+    @cached_property
+    def stg_index(self) -> dict[tuple[str, str], tuple[int, ...]]:
+        """(source, key) -> positions of the STG rows filed under it, in file order (see `StgRule.keys`)."""
+        out: dict[tuple[str, str], list[int]] = {}
+        for i, r in enumerate(self.stg_rules):
+            for k in r.keys:
+                out.setdefault((r.source, k), []).append(i)
+        return {k: tuple(v) for k, v in out.items()}
+
+    def stg_candidates(self, source: str, procedures, special_codes) -> list[StgRule]:
+        """The STG rows an activity with these codes can match, in file order: the same rows a scan of
+        `stg_rules` would test successfully, without testing the rest."""
+        idx = self.stg_index
+        found = set(idx.get((source, ""), ()))
+        for p in procedures:
+            found.update(idx.get((source, f"p:{p}"), ()))
+        for c in special_codes:
+            found.update(idx.get((source, f"s:{c}"), ()))
+        return [self.stg_rules[i] for i in sorted(found)]
 
     @cached_property
     def stgs(self) -> dict[str, StgRule]:
@@ -125,6 +193,80 @@ def _dec(text: str, where: str) -> Decimal:
         return Decimal(text)
     except Exception as exc:
         raise RuleError(f"{where}: not a number: {text!r}") from exc
+
+
+def _day(text: str, where: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError as exc:
+        raise RuleError(f"{where}: not a date (yyyy-mm-dd): {text!r}") from exc
+
+
+def _stg_rows(path: Path, year: int) -> tuple[StgRule, ...]:
+    """stg.csv: one row per way of qualifying; `hdg`, `valid_from` and `valid_to` are optional columns.
+    A row in force only part of the year (the drug logic is updated each tertial, seed 001) carries its
+    dates; rows of one STG must agree on name, period and weight, which are per rule year."""
+    rows: list[StgRule] = []
+    for i, r in enumerate(_csv(path), start=2):
+        where = f"stg.csv {year} line {i} ({r['stg']})"
+        row = StgRule(
+            r["stg"],
+            r["name"],
+            r["period"],
+            _dec(r["weight"], where),
+            r["source"],
+            r["sector"],
+            r["care_level"],
+            r["special_code"],
+            r["procedure"],
+            r["atc_prefix"],
+            r["indication_prefix"],
+            r.get("hdg", ""),
+            _day(r.get("valid_from", ""), where),
+            _day(r.get("valid_to", ""), where),
+        )
+        for d in (row.valid_from, row.valid_to):
+            if d is not None and d.year != year:
+                raise RuleError(f"{where}: {d} is outside rule year {year}")
+        first = next((x for x in rows if x.stg == row.stg), None)
+        if first is not None and (first.name, first.period, first.weight) != (row.name, row.period, row.weight):
+            raise RuleError(f"{where}: name, period and weight differ from the STG's first row")
+        rows.append(row)
+    return tuple(rows)
+
+
+def _deductions(p: dict) -> tuple[DrgDeduction, ...]:
+    return tuple(
+        DrgDeduction(
+            d["name"],
+            frozenset(d["drgs"]),
+            Decimal(d["factor"]),
+            d.get("urgency", ""),
+            Decimal(d["under_hours"]) if d.get("under_hours") is not None else None,
+            tuple(c.replace(".", "") for c in d.get("main_conditions", ())),
+        )
+        for d in p.get("drg_deductions", ())
+    )
+
+
+def _supplements(p: dict) -> tuple[Supplement, ...]:
+    out = tuple(
+        Supplement(
+            s["code"],
+            s["name"],
+            Decimal(s["points"]),
+            frozenset(s["sectors"]),
+            frozenset(s.get("care_levels", ())),
+            tuple(c.replace(".", "") for c in s.get("conditions", ())),
+            s.get("age_in_year_below"),
+            bool(s.get("per_day", False)),
+        )
+        for s in p.get("supplements", ())
+    )
+    codes = [s.code for s in out]
+    if len(set(codes)) != len(codes):
+        raise RuleError(f"params.json: supplement codes repeat: {codes}")
+    return out
 
 
 def load_weights(path: Path) -> dict[str, DrgWeight]:
@@ -184,22 +326,7 @@ def rule_year(year: int) -> RuleYear:
         raise RuleError(f"no rules for year {year}; known rule years: {', '.join(map(str, YEARS))}")
     folder = DATA / str(year)
     params = json.loads((folder / "params.json").read_text(encoding="utf-8"))
-    stg_rules = tuple(
-        StgRule(
-            r["stg"],
-            r["name"],
-            r["period"],
-            _dec(r["weight"], f"stg.csv {r['stg']}"),
-            r["source"],
-            r["sector"],
-            r["care_level"],
-            r["special_code"],
-            r["procedure"],
-            r["atc_prefix"],
-            r["indication_prefix"],
-        )
-        for r in _csv(folder / "stg.csv")
-    )
+    stg_rules = _stg_rows(folder / "stg.csv", year)
     tfg_rows = _csv(folder / "tfg.csv")
     tfgs: dict[str, Tfg] = {}
     for r in tfg_rows:
@@ -232,4 +359,6 @@ def rule_year(year: int) -> RuleYear:
         isf_debtors=frozenset(params["isf_debtors"]),
         rbf=_rbf(params["rbf"]),
         service_types={r["drg"]: r["service_type"] for r in _csv(folder / "service_types.csv")},
+        drg_deductions=_deductions(params),
+        supplements=_supplements(params),
     )

@@ -28,7 +28,7 @@ from .rbf import DataYears, data_years, distribute, params_for
 
 Kind = Literal["provisional", "final"]
 KINDS = ("provisional", "final", "difference")
-SYSTEMS = ("DRG", "STG", "TFG")
+SYSTEMS = ("DRG", "STG", "TFG", "SUPP")  # SUPP: point supplements (params.json `supplements`)
 INDICATORS = tuple(str(i) for i in range(1, 10))
 Nki = dict[str, tuple[int, int]]  # hf -> (numerator, denominator) for indicator 9, of one NKI year
 
