@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 NORDDRG = Path(__file__).resolve().parent.parent.parent / "shared" / "norddrg"
-KAFKA_IMAGE = "confluentinc/cp-kafka:7.6.0"  # Apache Kafka as Confluent ships it; KRaft from 7.0
+KAFKA_IMAGE = "apache/kafka:3.8.0"  # the compose file's broker
 REDIS_IMAGE = "redis:7"
 
 
@@ -62,20 +62,56 @@ def fresh_settings():
     settings.cache_clear()
 
 
+def apache_kafka_env(host: str, port: int) -> dict[str, str]:
+    """The whole KRaft set for the apache/kafka image (any KAFKA_* setting replaces all of its defaults), one
+    broker listening for the test process on `host:port` (published to the same port number)."""
+    return {
+        "CLUSTER_ID": "aXNmLXN0cmVhbS10ZXN0cw",
+        "KAFKA_NODE_ID": "1",
+        "KAFKA_PROCESS_ROLES": "broker,controller",
+        "KAFKA_CONTROLLER_QUORUM_VOTERS": "1@localhost:9093",
+        "KAFKA_LISTENERS": f"HOST://:{port},CONTROLLER://:9093",
+        "KAFKA_ADVERTISED_LISTENERS": f"HOST://{host}:{port}",
+        "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP": "HOST:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "KAFKA_INTER_BROKER_LISTENER_NAME": "HOST",
+        "KAFKA_CONTROLLER_LISTENER_NAMES": "CONTROLLER",
+        "KAFKA_NUM_PARTITIONS": "4",
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR": "1",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR": "1",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR": "1",
+        "KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS": "0",
+    }
+
+
+def apache_kafka_container():
+    """Apache Kafka (the apache/kafka image, KRaft) in a container, advertising the port it is published on."""
+    from testcontainers.core.container import DockerContainer
+
+    from services.common.infra import free_port
+
+    port = free_port()
+    box = DockerContainer(KAFKA_IMAGE).with_bind_ports(port, port)
+    host = box.get_docker_client().host()  # the Docker host: known before the container exists
+    for name, value in apache_kafka_env(host, port).items():
+        box.with_env(name, value)
+    return box, port
+
+
 @pytest.fixture(scope="session")
 def containers():
     """Apache Kafka and Redis in containers for the whole session; their addresses in the environment, where
     `LocalInfra` takes them instead of starting its own."""
-    from testcontainers.community.kafka import KafkaContainer
     from testcontainers.community.redis import RedisContainer
+    from testcontainers.core.waiting_utils import wait_for_logs
 
-    kafka = KafkaContainer(KAFKA_IMAGE).with_kraft()
+    kafka, kafka_port = apache_kafka_container()
     redis_box = RedisContainer(REDIS_IMAGE).with_command("redis-server --appendonly yes --appendfsync always")
     mp = pytest.MonkeyPatch()
     try:
-        kafka.start(timeout=120)
+        kafka.start()
+        wait_for_logs(kafka, "Kafka Server started", timeout=120)
         redis_box.start()
-        mp.setenv("KAFKA_BOOTSTRAP", kafka.get_bootstrap_server())
+        mp.setenv("KAFKA_BOOTSTRAP", f"{kafka.get_docker_client().host()}:{kafka_port}")
         mp.setenv("REDIS_URL", f"redis://{redis_box.get_container_host_ip()}:{redis_box.get_exposed_port(6379)}/0")
         yield kafka, redis_box
     finally:

@@ -165,3 +165,20 @@ def test_the_services_run_read_only_with_a_writable_tmp_for_fausts_data_director
 def test_the_compose_file_names_no_secret_value(config):
     text = (ROOT / "docker-compose.yml").read_text()
     assert "REDIS_PASSWORD:" not in text and "ISF_PSEUDONYM_KEY:" not in text and "ISF_MONITOR_TOKENS:" not in text
+
+
+def test_the_tests_containers_run_the_compose_files_apache_kafka_with_the_same_kraft_settings():
+    """Where a Docker engine answers, the integration tests run the pilot's broker (tests/conftest.py)."""
+    from tests.conftest import KAFKA_IMAGE, apache_kafka_env
+
+    kafka = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["kafka"]
+    assert KAFKA_IMAGE == kafka["image"] and KAFKA_IMAGE.startswith("apache/kafka:")
+    env = apache_kafka_env("localhost", 39092)
+    assert env["KAFKA_ADVERTISED_LISTENERS"] == "HOST://localhost:39092"
+    same = {
+        k
+        for k in kafka["environment"]
+        if "LISTENER" not in k and k not in ("CLUSTER_ID", "KAFKA_CONTROLLER_QUORUM_VOTERS", "KAFKA_LOG_DIRS")
+    }
+    assert {k: str(kafka["environment"][k]) for k in same} == {k: env[k] for k in same}
+    assert set(kafka["environment"]) - set(env) == {"KAFKA_LOG_DIRS"}  # the pilot's volume; a test broker is scratch
