@@ -17,6 +17,7 @@ from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
 from services.run import expected_state, wait_converged
 from services.runner import SERVICES, Stack, produce
+from tests.conftest import INFRA
 
 pytestmark = pytest.mark.integration
 FEED = FeedConfig(seed=51, duplicates=0.02, corrections=0.05, deletes=0.02, late=0.02, invalid=0.01)
@@ -103,6 +104,12 @@ def test_two_aggregators_one_killed_for_good_the_other_takes_over():
         assert stack.alive()["aggregator"] == 1
 
 
+OWN_PROCESSES = pytest.mark.skipif(
+    INFRA != "local", reason="pauses and kills the broker or Redis process: only when the tests started them"
+)
+
+
+@OWN_PROCESSES
 def test_broker_paused_for_20_seconds_mid_stream():
     evs = events(4000, seed=53)
     with Stack() as stack:
@@ -124,6 +131,7 @@ def test_broker_paused_for_20_seconds_mid_stream():
         )
 
 
+@OWN_PROCESSES
 def test_redis_killed_and_restarted_mid_stream_reloads_its_append_only_file():
     evs = events(4000, seed=54)
     with Stack() as stack:
