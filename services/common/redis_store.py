@@ -55,21 +55,24 @@ local tag, source, event_id, rev, category = ARGV[1], ARGV[2], ARGV[3], ARGV[4],
 local ttl, close, patient = ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local p = 'isf:{' .. tag .. '}:'
 local ckey = p .. 'cur:' .. source
-local seen = redis.call('GET', p .. 'evt:' .. event_id)
-local cur = redis.call('HMGET', ckey, 'r', 'e', 'p', 'x')
+local seen = redis.call('EXISTS', p .. 'evt:' .. event_id) == 1
+-- the event id that set the current revision is the revision's tail (`isf.ingest.revision`)
+local cur = redis.call('HMGET', ckey, 'r', 'p', 'x')
 if seen then
-  if cur[1] and cur[1] == rev and cur[2] == event_id then return {'repeat_current', cur[4] or ''} end
+  if cur[1] and cur[1] == rev and string.sub(cur[1], 14) == event_id then return {'repeat_current', cur[3] or ''} end
   return {'repeat', ''}
 end
 local outcome, moved = nil, ''
 if (not cur[1]) or cmp(rev, cur[1]) > 0 then
-  if cur[3] and cur[3] ~= patient then moved = cur[3] end
-  redis.call('HSET', ckey, 'r', rev, 'e', event_id, 'p', patient, 'x', moved)
+  if cur[2] and cur[2] ~= patient then moved = cur[2] end
+  redis.call('HSET', ckey, 'r', rev, 'p', patient)
+  if moved ~= '' then redis.call('HSET', ckey, 'x', moved) elseif cur[3] then redis.call('HDEL', ckey, 'x') end
   if close > 0 then redis.call('EXPIREAT', ckey, close) end
   outcome = 'accepted'
   redis.call('HINCRBY', p .. 'counters', category, 1)
 elseif rev == cur[1] then outcome = 'duplicate' else outcome = 'superseded' end
-redis.call('SET', p .. 'evt:' .. event_id, outcome, 'EX', ttl)
+-- only its presence is read: 1 is one of Redis' shared integers, no value of its own
+redis.call('SET', p .. 'evt:' .. event_id, 1, 'EX', ttl)
 redis.call('HINCRBY', p .. 'counters', outcome, 1)
 return {outcome, moved}
 """
