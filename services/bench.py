@@ -269,10 +269,19 @@ def bench_redis_memory(redis_url: str, n: int) -> dict:
 
     asyncio.run(apply_events(RedisStore(aredis.from_url(redis_url)), events, b"bench"))
     used = client.info("memory")["used_memory"] - base
-    unit_keys = [k for k in client.scan_iter(match="isf:{*}:u:*", count=5000)]
-    sources = sum(1 for _ in client.scan_iter(match="isf:{*}:src:*", count=5000))
-    members = sum(client.zcard(k) for k in unit_keys)
-    unit_bytes = sum(client.memory_usage(k) or 0 for k in unit_keys)
+    # the ledgers: one JSON document per patient; its patient-periods are the distinct units its records name
+    unit_keys: list[str] = []
+    sources = members = ledger_bytes = 0
+    for key in client.scan_iter(match="isf:{*}:L", count=5000):
+        doc = json.loads(client.get(key) or b'{"t": [], "s": {}}')
+        units = set()
+        for rec in doc["s"].values():
+            sources += 1
+            u = rec[3]
+            units.update(f"{doc['t'][u[j] - 1]}|{doc['t'][u[j + 1] - 1]}" for j in range(0, len(u), 6))
+            members += len(u) // 6
+        unit_keys += [f"{key.decode()}:{u}" for u in units]
+        ledger_bytes += client.memory_usage(key) or 0
     # baseline: each patient-period as one member of one plain set (the least Redis can hold)
     client.delete("bench:bare")
     b0 = client.info("memory")["used_memory"]
@@ -280,14 +289,16 @@ def bench_redis_memory(redis_url: str, n: int) -> dict:
         client.sadd("bench:bare", *unit_keys[i : i + 1000])
     bare = (client.info("memory")["used_memory"] - b0) / max(1, len(unit_keys))
     client.flushall()
-    per = unit_bytes / max(1, len(unit_keys))
+    # every byte of the ledgers (sources' items and revisions too) over the patient-periods: an upper bound
+    per = ledger_bytes / max(1, len(unit_keys))
     return {
         "value": round(per),
-        "unit": "bytes per tracked patient-period (its sorted set of sources)",
+        "unit": "ledger bytes per tracked patient-period (all of the patients' ledger documents)",
         "patient_periods": len(unit_keys),
         "memberships": members,
         "sources": sources,
         "events": n,
+        "ledger_bytes_per_event": round(ledger_bytes / n),
         "all_state_bytes_per_event": round(used / n),
         "all_state_bytes": used,
         "baseline": {"bare_set_member": {"value": round(bare), "ratio": _ratio(per, bare)}},

@@ -52,5 +52,6 @@ def errors(hf: str | None) -> str:
     return f"isf:{{{hf or 'none'}}}:errors"
 
 
-def ledger_source(patient: str, namespace: str, source: str) -> str:
-    return f"isf:{{{patient}}}:src:{namespace}:{source}"
+def ledger(patient: str) -> str:
+    """The contribution ledgers of one patient (every namespace, source and unit): one JSON document."""
+    return f"isf:{{{patient}}}:L"

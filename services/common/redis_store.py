@@ -55,21 +55,24 @@ local tag, source, event_id, rev, category = ARGV[1], ARGV[2], ARGV[3], ARGV[4],
 local ttl, close, patient = ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local p = 'isf:{' .. tag .. '}:'
 local ckey = p .. 'cur:' .. source
-local seen = redis.call('GET', p .. 'evt:' .. event_id)
-local cur = redis.call('HMGET', ckey, 'r', 'e', 'p', 'x')
+local seen = redis.call('EXISTS', p .. 'evt:' .. event_id) == 1
+-- the event id that set the current revision is the revision's tail (`isf.ingest.revision`)
+local cur = redis.call('HMGET', ckey, 'r', 'p', 'x')
 if seen then
-  if cur[1] and cur[1] == rev and cur[2] == event_id then return {'repeat_current', cur[4] or ''} end
+  if cur[1] and cur[1] == rev and string.sub(cur[1], 14) == event_id then return {'repeat_current', cur[3] or ''} end
   return {'repeat', ''}
 end
 local outcome, moved = nil, ''
 if (not cur[1]) or cmp(rev, cur[1]) > 0 then
-  if cur[3] and cur[3] ~= patient then moved = cur[3] end
-  redis.call('HSET', ckey, 'r', rev, 'e', event_id, 'p', patient, 'x', moved)
+  if cur[2] and cur[2] ~= patient then moved = cur[2] end
+  redis.call('HSET', ckey, 'r', rev, 'p', patient)
+  if moved ~= '' then redis.call('HSET', ckey, 'x', moved) elseif cur[3] then redis.call('HDEL', ckey, 'x') end
   if close > 0 then redis.call('EXPIREAT', ckey, close) end
   outcome = 'accepted'
   redis.call('HINCRBY', p .. 'counters', category, 1)
 elseif rev == cur[1] then outcome = 'duplicate' else outcome = 'superseded' end
-redis.call('SET', p .. 'evt:' .. event_id, outcome, 'EX', ttl)
+-- only its presence is read: 1 is one of Redis' shared integers, no value of its own
+redis.call('SET', p .. 'evt:' .. event_id, 1, 'EX', ttl)
 redis.call('HINCRBY', p .. 'counters', outcome, 1)
 return {outcome, moved}
 """
@@ -89,85 +92,159 @@ return 0
 LEDGER_LUA = (
     BYTEWISE_LUA
     + """
-local tag, ns, src, rev, newj, close = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
-local p = 'isf:{' .. tag .. '}:'
-local skey = p .. 'src:' .. ns .. ':' .. src
-local hist = redis.call('HGET', skey, 'h:' .. rev)
-if hist then return {'again', hist} end
-local cur = redis.call('HGET', skey, 'r')
-if cur and cmp(cur, rev) > 0 then return {'old', ''} end
-local old = {i = {}, u = {}}
-local oldj = redis.call('HGET', skey, 'c')
-if oldj then old = cjson.decode(oldj) end
+-- One string per patient (KEYS[1] = isf:{<patient>}:L): a JSON document of every source the patient's
+-- ledgers track, {t = [strings], s = {[ns:source] = record}}; a record is
+-- [revision, closes-at, items, units, history tokens, {older revision = its deltas JSON}?] with the stats,
+-- periods and groups as indexes into t (items flat as s,p,m,n; units flat as g,p,s,m,f,d). A unit's
+-- members are not stored apart: they are the records that name the unit, so its first member is found
+-- by scanning the document. The current revision's deltas are kept as tokens (0 = its own items,
+-- j = the credit of its own unit j, [s,p,m,n] = any other delta) and rebuilt the same on a repeat.
+local key = KEYS[1]
+local ns, src, rev, newj, close = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local id = ns .. ':' .. src
+local now = tonumber(redis.call('TIME')[1])
+local recs = {}
+local raw = redis.call('GET', key)
+if raw then
+  local doc = cjson.decode(raw)
+  local t = doc.t
+  for rid, r in pairs(doc.s) do
+    if r[2] == 0 or r[2] > now then
+      local rec = {r = r[1], c = r[2], i = {}, u = {}, h = {}, o = r[6],
+                   src = string.sub(rid, string.find(rid, ':', 1, true) + 1)}
+      local I, U = r[3], r[4]
+      for j = 1, #I, 4 do table.insert(rec.i, {t[I[j]], t[I[j + 1]], I[j + 2], I[j + 3]}) end
+      for j = 1, #U, 6 do
+        table.insert(rec.u, {g = t[U[j]], p = t[U[j + 1]], s = t[U[j + 2]], m = U[j + 3], f = U[j + 4], d = U[j + 5]})
+      end
+      for _, tok in ipairs(r[5]) do
+        if type(tok) == 'table' then table.insert(rec.h, {t[tok[1]], t[tok[2]], tok[3], tok[4]})
+        else table.insert(rec.h, tok) end
+      end
+      recs[rid] = rec
+    end
+  end
+end
+local function period_of(u, score)
+  if tonumber(u.f) == 1 then
+    local y = math.floor(score / 10000)
+    local m = math.floor(score / 100) % 100
+    return string.format('%d-T%d', y, math.floor((m - 1) / 4) + 1)
+  end
+  return u.p
+end
+-- the deltas of a record's current revision, merged per (stat, period) in order of first sight
+local function history(rec)
+  local acc, korder = {}, {}
+  local function add(s, p, m, n)
+    local k = s .. '\\0' .. p
+    if acc[k] == nil then acc[k] = {s, p, 0, 0}; table.insert(korder, k) end
+    acc[k][3] = acc[k][3] + m
+    acc[k][4] = acc[k][4] + n
+  end
+  for _, tok in ipairs(rec.h) do
+    if type(tok) == 'table' then add(tok[1], tok[2], tok[3], tok[4])
+    elseif tok == 0 then for _, it in ipairs(rec.i) do add(it[1], it[2], it[3], it[4]) end
+    else local u = rec.u[tok]; add(u.s, period_of(u, u.d), u.m, 1) end
+  end
+  local merged = {}
+  for _, k in ipairs(korder) do
+    local a = acc[k]
+    if a[3] ~= 0 or a[4] ~= 0 then table.insert(merged, a) end
+  end
+  if #merged == 0 then return '[]' end
+  return cjson.encode(merged)
+end
+local rec = recs[id]
+if rec then
+  if rec.r == rev then return {'again', history(rec)} end
+  if rec.o and rec.o[rev] then return {'again', rec.o[rev]} end
+  if cmp(rec.r, rev) > 0 then return {'old', ''} end
+end
+local function ukey(u) return u.g .. '|' .. u.p end
+-- a unit's first member: the least (date, member text) over the records naming it
+local function first(k)
+  local best = nil
+  for rid, r in pairs(recs) do
+    for j, u in ipairs(r.u) do
+      if ukey(u) == k then
+        local text = r.src .. '\\31' .. tostring(u.m) .. '\\31' .. u.s
+        if best == nil or u.d < best.d or (u.d == best.d and cmp(text, best.text) < 0) then
+          best = {d = u.d, text = text, rid = rid, j = j, u = u}
+        end
+      end
+    end
+  end
+  return best
+end
 local new = cjson.decode(newj)
-local deltas = {}
-for _, it in ipairs(old.i) do table.insert(deltas, {it.s, it.p, -it.m, -it.n}) end
-for _, it in ipairs(new.i) do table.insert(deltas, {it.s, it.p, it.m, it.n}) end
--- a unit: {g = group, p = period, s = credited stat, m = micro-points, f = by first, d = score};
--- its member text: source, points, stat
-local function ukey(u) return p .. 'u:' .. u.g .. '|' .. u.p end
-local function member(u) return src .. '\\31' .. tostring(u.m) .. '\\31' .. u.s end
+local nrec = {r = rev, c = close, i = {}, u = {}, h = {}, o = nil, src = src}
+for _, it in ipairs(new.i) do table.insert(nrec.i, {it.s, it.p, it.m, it.n}) end
+for _, u in ipairs(new.u) do table.insert(nrec.u, {g = u.g, p = u.p, s = u.s, m = u.m, f = u.f, d = u.d}) end
+local old = rec or {i = {}, u = {}}
+if rec then
+  nrec.o = rec.o or {}
+  nrec.o[rec.r] = history(rec)
+end
+for _, it in ipairs(old.i) do table.insert(nrec.h, {it[1], it[2], -it[3], -it[4]}) end
+table.insert(nrec.h, 0)
 local touched, order = {}, {}
-for _, list in ipairs({old.u, new.u}) do
+for _, list in ipairs({old.u, nrec.u}) do
   for _, u in ipairs(list) do
     local k = ukey(u)
     if touched[k] == nil then table.insert(order, k) end
     touched[k] = u
   end
 end
-local function first(k)
-  local r = redis.call('ZRANGE', k, 0, 0, 'WITHSCORES')
-  if #r == 0 then return nil end
-  return {tonumber(r[2]), r[1]}
-end
-local function credit(u, f)
-  if f == nil then return nil end
-  local a = string.find(f[2], '\\31', 1, true)
-  local b = string.find(f[2], '\\31', a + 1, true)
-  local period = u.p
-  if tonumber(u.f) == 1 then
-    local y = math.floor(f[1] / 10000)
-    local m = math.floor(f[1] / 100) % 100
-    period = string.format('%d-T%d', y, math.floor((m - 1) / 4) + 1)
-  end
-  return {string.sub(f[2], b + 1), period, tonumber(string.sub(f[2], a + 1, b - 1))}
-end
 local before = {}
 for _, k in ipairs(order) do before[k] = first(k) or false end
-for _, u in ipairs(old.u) do redis.call('ZREM', ukey(u), member(u)) end
-for _, u in ipairs(new.u) do
-  redis.call('ZADD', ukey(u), u.d, member(u))
-  if close > 0 then redis.call('EXPIREAT', ukey(u), close) end
-end
+recs[id] = nrec
 for _, k in ipairs(order) do
   local u = touched[k]
-  local b = before[k]
+  local b, a = before[k], first(k)
   if b == false then b = nil end
-  local cb, ca = credit(u, b), credit(u, first(k))
+  local cb, ca = nil, nil
+  if b then cb = {b.u.s, period_of(u, b.d), b.u.m} end
+  if a then ca = {a.u.s, period_of(u, a.d), a.u.m} end
   local same = (cb == nil and ca == nil) or
     (cb ~= nil and ca ~= nil and cb[1] == ca[1] and cb[2] == ca[2] and cb[3] == ca[3])
   if not same then
-    if cb then table.insert(deltas, {cb[1], cb[2], -cb[3], -1}) end
-    if ca then table.insert(deltas, {ca[1], ca[2], ca[3], 1}) end
+    if cb then table.insert(nrec.h, {cb[1], cb[2], -cb[3], -1}) end
+    if ca then
+      if a.rid == id and tonumber(u.f) == tonumber(a.u.f) then table.insert(nrec.h, a.j)
+      else table.insert(nrec.h, {ca[1], ca[2], ca[3], 1}) end
+    end
   end
 end
-local acc, korder = {}, {}
-for _, d in ipairs(deltas) do
-  local k = d[1] .. '\\0' .. d[2]
-  if acc[k] == nil then acc[k] = {d[1], d[2], 0, 0}; table.insert(korder, k) end
-  acc[k][3] = acc[k][3] + d[3]
-  acc[k][4] = acc[k][4] + d[4]
+-- write the document back, strings interned, and expire it with the last rule year it holds
+local t, ix = {}, {}
+local function s(v)
+  local i = ix[v]
+  if i == nil then table.insert(t, v); i = #t; ix[v] = i end
+  return i
 end
-local merged = {}
-for _, k in ipairs(korder) do
-  local a = acc[k]
-  if a[3] ~= 0 or a[4] ~= 0 then table.insert(merged, a) end
+local out, last = {}, 0
+for rid, r in pairs(recs) do
+  local I, U, H = {}, {}, {}
+  for _, it in ipairs(r.i) do
+    table.insert(I, s(it[1])); table.insert(I, s(it[2])); table.insert(I, it[3]); table.insert(I, it[4])
+  end
+  for _, u in ipairs(r.u) do
+    table.insert(U, s(u.g)); table.insert(U, s(u.p)); table.insert(U, s(u.s))
+    table.insert(U, u.m); table.insert(U, u.f); table.insert(U, u.d)
+  end
+  for _, tok in ipairs(r.h) do
+    if type(tok) == 'table' then table.insert(H, {s(tok[1]), s(tok[2]), tok[3], tok[4]})
+    else table.insert(H, tok) end
+  end
+  out[rid] = {r.r, r.c, I, U, H, r.o}
+  if last ~= -1 then
+    if r.c == 0 then last = -1 elseif r.c > last then last = r.c end
+  end
 end
-local mj = '[]'
-if #merged > 0 then mj = cjson.encode(merged) end
-redis.call('HSET', skey, 'r', rev, 'c', newj, 'h:' .. rev, mj)
-if close > 0 then redis.call('EXPIREAT', skey, close) end
-return {'new', mj}
+redis.call('SET', key, cjson.encode({t = t, s = out}))
+if last > 0 then redis.call('EXPIREAT', key, last) end
+return {'new', history(nrec)}
 """
 )
 
@@ -358,8 +435,8 @@ class RedisStore:
             "ledger",
             [
                 (
-                    [names.ledger_source(patient, ns, src)],
-                    [patient, ns, src, rev, json.dumps(new.to_json(), separators=(",", ":")), close],
+                    [names.ledger(patient)],
+                    [ns, src, rev, json.dumps(new.to_json(), separators=(",", ":")), close],
                 )
                 for ns, patient, src, rev, new, close in items
             ],

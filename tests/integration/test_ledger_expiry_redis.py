@@ -1,0 +1,42 @@
+"""The per-patient ledger document expires with the last rule year it holds and drops records of closed years."""
+
+import asyncio
+import time
+
+import pytest
+import redis
+import redis.asyncio as aredis
+
+from isf.events import Delta
+from isf.periods.ledger import Contributions
+from services.common.infra import LocalInfra
+from services.common.redis_store import RedisStore
+
+pytestmark = pytest.mark.integration
+
+
+def item(stat: str) -> Contributions:
+    return Contributions(items=(Delta(stat=stat, period="2026", points_micro=5, count=1),))
+
+
+def test_a_patients_ledger_document_expires_with_its_last_rule_year_and_drops_closed_records():
+    now = int(time.time())
+    with LocalInfra() as infra:
+        client = redis.Redis.from_url(infra.redis_url)
+        loop = asyncio.new_event_loop()
+        store = RedisStore(aredis.from_url(infra.redis_url))
+
+        def apply(src: str, rev: str, close: int):
+            return loop.run_until_complete(store.apply([("pts", "p1", src, rev, item(f"P|2026|{src}"), close)]))[0]
+
+        try:
+            apply("open", "1", now + 3600)
+            apply("closing", "1", now + 2)
+            assert abs(client.ttl("isf:{p1}:L") - 3600) <= 2  # the last rule year it holds
+            time.sleep(3)
+            apply("open", "2", now + 3600)  # the next write drops the closed record
+            assert b"closing" not in client.get("isf:{p1}:L")
+            again = apply("closing", "1", now + 3600)  # as if its key had expired: new again
+            assert again is not None and [d.points_micro for d in again.deltas] == [5]
+        finally:
+            loop.close()
