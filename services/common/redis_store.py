@@ -56,10 +56,10 @@ local ttl, close, patient = ARGV[6], tonumber(ARGV[7]), ARGV[8]
 local p = 'isf:{' .. tag .. '}:'
 local ckey = p .. 'cur:' .. source
 local seen = redis.call('EXISTS', p .. 'evt:' .. event_id) == 1
--- the event id that set the current revision is the revision's tail (`isf.ingest.revision`)
 local cur = redis.call('HMGET', ckey, 'r', 'p', 'x')
 if seen then
-  if cur[1] and cur[1] == rev and string.sub(cur[1], 14) == event_id then return {'repeat_current', cur[3] or ''} end
+  -- a revision ends in its event id (`isf.ingest.revision`): the same revision is the same event
+  if cur[1] and cur[1] == rev then return {'repeat_current', cur[3] or ''} end
   return {'repeat', ''}
 end
 local outcome, moved = nil, ''

@@ -247,7 +247,7 @@ class MemoryIngestLedger:
         again with every repeat of a current event, so a lost withdrawal is re-sent too."""
         cur = self.current.get(source)
         if event_id in self.outcomes:
-            if cur is not None and cur[0] == rev and cur[1] == event_id:
+            if cur is not None and cur[0] == rev:  # a revision ends in its event id: the same event
                 return "repeat_current", cur[3]
             return "repeat", ""
         if cur is None or rev > cur[0]:
