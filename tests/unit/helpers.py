@@ -59,3 +59,17 @@ def prescription(**kw) -> dict:
 
 def raw(ev: dict) -> bytes:
     return json.dumps(ev).encode()
+
+
+def activity(ev: dict):
+    """The pseudonymised activity ingest makes of an input event (it must be valid)."""
+    from isf.ingest import parse, to_activity
+
+    return to_activity(parse(raw(ev), KEY), KEY)
+
+
+def grouped(year: int | None = 2026, **kw):
+    """An episode built from `kw`, grouped under `year` (None: its own rule year)."""
+    from isf.grouping.activity import group_activity
+
+    return group_activity(activity(episode(**kw)), year=year)

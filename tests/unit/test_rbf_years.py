@@ -2,13 +2,14 @@
 
 from decimal import Decimal
 
+from isf.grouping.activity import group_activity
 from isf.registry import RHFS, hospitals
 from isf.replay import Pipeline
 from isf.rules import YEARS, rule_year
 from isf.settlement.rbf import distribute, step
 from isf.settlement.statements import indicator_figures, statement
 
-from .helpers import KEY, episode, raw
+from .helpers import KEY, activity, episode, raw
 
 HF_OF = {r: next(hf for hf, h in hospitals().items() if h.rhf == r) for r in RHFS}  # one HF per region
 
@@ -141,10 +142,7 @@ def test_indicator_1_counts_only_outpatient_consultations_not_other_outpatient_c
         discharged_at="2026-02-04T09:00:00",
     )
     rows = _rows([consult, dialysis, amd])
-    from isf.grouping.activity import group_activity
-    from isf.ingest import parse, to_activity
-
-    drgs = [group_activity(to_activity(parse(raw(e), KEY), KEY)).drg for e in (consult, dialysis, amd)]
+    drgs = [group_activity(activity(e)).drg for e in (consult, dialysis, amd)]
     types = rule_year(2026).service_types
     assert types.get(drgs[0]) == "outpatient_consultation" and drgs[1] == "317O" and types.get(drgs[1]) is None
     assert indicator_figures(rows, 2026, "2026")[hf]["1"] == (1, 1)

@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 
 from isf.feed import Feed, FeedConfig
-from isf.ingest import Rejected, parse, to_activity
+from isf.ingest import Rejected, parse
 from isf.registry import RHFS, residence_rhf
 from isf.replay import Pipeline
 
-from .helpers import KEY, episode, prescription, raw
+from .helpers import KEY, activity, episode, prescription, raw
 
 
 def test_municipality_gives_the_region_by_county_with_bindal_as_the_listed_exception():
@@ -22,7 +22,7 @@ def test_municipality_gives_the_region_by_county_with_bindal_as_the_listed_excep
 
 
 def test_an_event_without_municipality_is_attributed_to_the_producing_hfs_region():
-    a = to_activity(parse(raw(episode(hf="unn")), KEY), KEY)
+    a = activity(episode(hf="unn"))
     assert a.municipality is None and a.residence == "nord"
 
 
@@ -33,7 +33,7 @@ def test_an_unknown_county_is_rejected_with_a_readable_error():
 
 
 def test_the_pseudonymised_activity_keeps_the_municipality():
-    a = to_activity(parse(raw(prescription(patient_municipality="4601")), KEY), KEY)
+    a = activity(prescription(patient_municipality="4601"))
     assert a.municipality == "4601" and a.residence == "vest"
 
 

@@ -4,14 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from isf.grouping.activity import group_activity
-from isf.ingest import parse, to_activity
-
-from .helpers import KEY, episode, raw
-
-
-def grouped(year, **kw):
-    return group_activity(to_activity(parse(raw(episode(**kw)), KEY), KEY), year=year)
+from .helpers import grouped
 
 
 def test_car_t_412a_exists_from_2026():

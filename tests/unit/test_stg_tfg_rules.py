@@ -14,11 +14,7 @@ from isf.replay import Pipeline
 from isf.rules import RuleError, rule_year
 from isf.settlement.redistribution import compare, replay
 
-from .helpers import KEY, episode, prescription, raw
-
-
-def grouped(year=2026, **kw):
-    return group_activity(to_activity(parse(raw(episode(**kw)), KEY), KEY), year=year)
+from .helpers import KEY, activity, episode, grouped, prescription, raw
 
 
 def run(events) -> dict:
@@ -108,7 +104,7 @@ def test_an_stg_row_of_the_2026_drug_logic_applies_from_the_tertial_it_enters_fo
 
     def stg(day):
         e = prescription(indication="M073", dispensed_at=f"{day}T10:00:00")
-        return group_activity(to_activity(parse(raw(e), KEY), KEY)).stg
+        return group_activity(activity(e)).stg
 
     assert stg("2026-04-30") is None
     assert stg("2026-05-01") == "HS01"
@@ -123,7 +119,7 @@ def test_an_stg_row_ending_within_the_year_no_longer_applies_after_its_last_day(
     changed = dataclasses.replace(ry, stg_rules=rows)
 
     def stg(day):
-        return stg_of(changed, to_activity(parse(raw(prescription(dispensed_at=f"{day}T10:00:00")), KEY), KEY))
+        return stg_of(changed, activity(prescription(dispensed_at=f"{day}T10:00:00")))
 
     assert stg("2026-08-31") == "AS01"
     assert stg("2026-09-01") is None
