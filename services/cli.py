@@ -60,10 +60,16 @@ def cmd_group(args) -> int:
 
 
 def cmd_replay(args) -> int:
-    from isf.pseudonym import DEMO_KEY
-    from isf.replay import Pipeline
+    from functools import partial
 
-    _print(Pipeline(DEMO_KEY).run(_lines(args.file)).result())
+    from isf.pseudonym import DEMO_KEY
+    from isf.replay import Pipeline, result
+
+    from . import replay_shards
+
+    with replay_shards.readable(args.file) as path:
+        counters, rows = replay_shards.run(path, partial(Pipeline, DEMO_KEY), args.workers)
+    _print(result(counters, rows))
     return 0
 
 
@@ -232,9 +238,16 @@ def cmd_statement(args) -> int:
 
 def cmd_redistribute(args) -> int:
     from isf.pseudonym import DEMO_KEY
-    from isf.settlement.redistribution import compare, replay
+    from isf.settlement.redistribution import compare, pipelines
 
-    rows = replay(_lines(args.file), DEMO_KEY, args.before, args.after, regroup=args.regroup)
+    from . import replay_shards
+
+    with replay_shards.readable(args.file) as path:
+        rows = [
+            row
+            for make in pipelines(DEMO_KEY, args.before, args.after, args.regroup)
+            for row in replay_shards.run(path, make, args.workers)[1]
+        ]
     _print(compare(rows, args.before, args.after, "regroup" if args.regroup else "weights_only", args.budget_neutral))
     return 0
 
@@ -319,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     g.set_defaults(fn=cmd_group)
     rp = sub.add_parser("replay", help="the whole streaming logic in-process over an event file")
     rp.add_argument("file", nargs="?")
+    rp.add_argument(
+        "--workers", type=int, help="processes to shard the replay over (default: one per core; 1: in this process)"
+    )
     rp.set_defaults(fn=cmd_replay)
     rb = sub.add_parser("rbf", help="RBF distribution from achievements (JSON)")
     rb.add_argument("--year", type=int, help="budget year (default: the input's `year`)")
@@ -372,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
         help="instead: each year's full rules (own logic, TFG, supplements) over the same events",
     )
     rd.add_argument("file", nargs="?")
+    rd.add_argument(
+        "--workers", type=int, help="processes to shard the replay over (default: one per core; 1: in this process)"
+    )
     rd.set_defaults(fn=cmd_redistribute)
     nk = sub.add_parser("nki", help="send external NKI values (indicator 9) to the settlement service")
     nk.add_argument("--kafka", required=True, help="bootstrap servers")

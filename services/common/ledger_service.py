@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from isf import stages
+from isf.events import DELTA_BATCHES
 from isf.grouping.activity import Grouped
 from isf.periods.ledger import Contributions
 
@@ -29,6 +30,6 @@ def ledger_app(name: str, output: str, namespace: str, contributions: Callable[[
             processed(service, len(gs))
             changed = await stages.apply_ledger(gs, namespace, contributions, store(), retain)
             if changed:
-                await publish(out, changed[0].id, [b.model_dump_json().encode() for b in changed])
+                await publish(out, changed[0].id, [DELTA_BATCHES.dump_json(b) for b in changed])
 
     return app

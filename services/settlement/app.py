@@ -12,7 +12,7 @@ import time
 import redis
 
 from isf import stages
-from isf.events import DeltaBatch, NkiV1
+from isf.events import DELTA_BATCHES, NkiV1
 from isf.settlement.views import summary_view
 from services.common import names, observability
 from services.common.config import make_app, redis_client, settings
@@ -35,7 +35,7 @@ _published: dict[str, str] = {}
 @supervised("settlement")
 async def settle(stream):
     async for raws in batches(stream):
-        bs = [DeltaBatch.model_validate(b) for b in items(raws)]
+        bs = [DELTA_BATCHES.validate_python(b) for b in items(raws)]
         processed("settlement", len(bs))
         await stages.settle(bs, store())
 

@@ -106,7 +106,8 @@ def _parse(raw: bytes, key: bytes, open_from: int | None) -> InputEvent | Reject
         return Rejected([f"expected a JSON object, got {type(obj).__name__}"], redact(text, key))
     # only a known HF names where a rejection is counted; anything else is counted under "none"
     hf = obj.get("hf") if isinstance(obj.get("hf"), str) and obj.get("hf") in hospitals() else None
-    if _depth(obj) > MAX_DEPTH:
+    # a document with fewer brackets than the limit cannot be nested deeper: most never need the walk
+    if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and _depth(obj) > MAX_DEPTH:
         return Rejected([f"JSON nested deeper than {MAX_DEPTH} levels"], redact(text, key), hf)
     model: type[EpisodeV1] | type[PrescriptionV1] | None = (
         SCHEMAS.get(obj["schema"]) if isinstance(obj.get("schema"), str) else None

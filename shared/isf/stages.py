@@ -103,6 +103,31 @@ def group(activities: Iterable[Activity], year: int | None = None) -> list[Group
     return [group_activity(a, year=year) for a in activities]
 
 
+def ledger_items(
+    grouped: list[Grouped],
+    namespace: str,
+    contributions: Callable[[Grouped], Contributions],
+    retain: int | None = None,
+) -> list[ApplyItem]:
+    """What a batch of grouped activity asks of one contribution ledger: one item per activity."""
+    return [
+        (
+            namespace,
+            g.activity.patient,
+            g.activity.source_id,
+            g.activity.revision,
+            contributions(g),
+            _closes(state_year(g.activity), retain),
+        )
+        for g in grouped
+    ]
+
+
+async def apply_items(items: list[ApplyItem], store: LedgerStore) -> list[DeltaBatch]:
+    """The delta batches that changed anything."""
+    return [b for b in await store.apply(items) if b is not None and b.deltas]
+
+
 async def apply_ledger(
     grouped: list[Grouped],
     namespace: str,
@@ -111,20 +136,7 @@ async def apply_ledger(
     retain: int | None = None,
 ) -> list[DeltaBatch]:
     """One contribution ledger over a batch of grouped activity: the delta batches that changed anything."""
-    results = await store.apply(
-        [
-            (
-                namespace,
-                g.activity.patient,
-                g.activity.source_id,
-                g.activity.revision,
-                contributions(g),
-                _closes(state_year(g.activity), retain),
-            )
-            for g in grouped
-        ]
-    )
-    return [b for b in results if b is not None and b.deltas]
+    return await apply_items(ledger_items(grouped, namespace, contributions, retain), store)
 
 
 async def settle(batches: list[DeltaBatch], store: TotalsStore) -> int:

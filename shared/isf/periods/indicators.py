@@ -37,15 +37,15 @@ CONSULTATION = "outpatient_consultation"
 SUMMARY_WITHIN = timedelta(days=1)
 
 
-def _population(g: Grouped) -> set[str]:
+def _population(g: Grouped) -> tuple[str, ...]:
     sector = g.activity.sector if g.activity.kind == "episode" else "somatic"
-    return {"all", "phv_tsb" if sector in ("phv", "tsb") else "somatic"}
+    return ("all", "phv_tsb" if sector in ("phv", "tsb") else "somatic")
 
 
-def _qualifies(g: Grouped, test: dict) -> bool:
+def _qualifies(g: Grouped, test: dict, procedures: frozenset[str]) -> bool:
     if "stg" in test:
         return g.stg in test["stg"]
-    return bool(test["procedure"] & set(g.activity.procedures))
+    return bool(test["procedure"] & procedures)
 
 
 def indicator_contributions(g: Grouped) -> Contributions:
@@ -56,24 +56,27 @@ def indicator_contributions(g: Grouped) -> Contributions:
     end = a.end
     day = end.date()
     sc = score(day)
+    base = f"I|{y}|{a.hf}"
+    # the statistics this activity counts in, the same for its tertial and its year
+    unique: list[str] = []
+    counted: list[str] = []
+    if g.isf_liable:
+        pops = _population(g)
+        unique += [f"{base}|patients|{pop}" for pop in pops]
+        procedures = frozenset(a.procedures)
+        unique += [f"{base}|{ind}|num" for ind, pop, test in UNIQUE if pop in pops and _qualifies(g, test, procedures)]
+        if rule_year(y).service_types.get(g.drg or "") == CONSULTATION:
+            counted.append(f"{base}|1|den")
+            if a.contact_mode in REMOTE_MODES:
+                counted.append(f"{base}|1|num")
+    if a.kind == "episode" and a.care_level == "inpatient":
+        counted.append(f"{base}|9|den")
+        sent = a.discharge_summary_sent_at
+        if sent is not None and sent - end <= SUMMARY_WITHIN:
+            counted.append(f"{base}|9|num")
     items: list[Delta] = []
     units: list[tuple[Unit, int]] = []
-    pops = _population(g) if g.isf_liable else set()
-    consultation = g.isf_liable and rule_year(y).service_types.get(g.drg or "") == CONSULTATION
     for period in (label("tertial", day), label("year", day)):
-        base = f"I|{y}|{a.hf}"
-        for pop in pops:
-            units.append((Unit(f"{base}|patients|{pop}", a.patient, period, f"{base}|patients|{pop}"), sc))
-        for ind, pop, test in UNIQUE:
-            if pop in pops and _qualifies(g, test):
-                units.append((Unit(f"{base}|{ind}|num", a.patient, period, f"{base}|{ind}|num"), sc))
-        if consultation:
-            items.append(Delta(stat=f"{base}|1|den", period=period, count=1))
-            if a.contact_mode in REMOTE_MODES:
-                items.append(Delta(stat=f"{base}|1|num", period=period, count=1))
-        if a.kind == "episode" and a.care_level == "inpatient":
-            items.append(Delta(stat=f"{base}|9|den", period=period, count=1))
-            sent = a.discharge_summary_sent_at
-            if sent is not None and sent - end <= SUMMARY_WITHIN:
-                items.append(Delta(stat=f"{base}|9|num", period=period, count=1))
+        units += [(Unit(stat, a.patient, period, stat), sc) for stat in unique]
+        items += [Delta(stat, period, 0, 1) for stat in counted]
     return contributions(items, units)

@@ -27,7 +27,7 @@ from .calendar import tertial_of_score
 SEP = "\x1f"  # between the parts of a member text: sorts below every printable character
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Unit:
     group: str  # what the unit is unique over, e.g. "TFG|2026|BT01" (nationally) or a per-HF stat
     patient: str
@@ -83,14 +83,17 @@ def contributions(items: list[Delta], units: list[tuple[Unit, int]]) -> Contribu
     return Contributions(tuple(items), tuple(kept))
 
 
-def merge(deltas: list[Delta]) -> list[Delta]:
-    """Sum deltas per (stat, period), dropping those that cancel out; stable order."""
-    acc: dict[tuple[str, str], list[int]] = {}
-    for d in deltas:
-        a = acc.setdefault((d.stat, d.period), [0, 0])
-        a[0] += d.points_micro
-        a[1] += d.count
-    return [Delta(stat=s, period=p, points_micro=v[0], count=v[1]) for (s, p), v in acc.items() if v[0] or v[1]]
+def _add(acc: dict[tuple[str, str], list[int]], stat: str, period: str, points: int, count: int) -> None:
+    a = acc.get((stat, period))
+    if a is None:
+        acc[(stat, period)] = [points, count]
+    else:
+        a[0] += points
+        a[1] += count
+
+
+def _deltas(acc: dict[tuple[str, str], list[int]]) -> list[Delta]:
+    return [Delta(s, p, v[0], v[1]) for (s, p), v in acc.items() if v[0] or v[1]]
 
 
 First = tuple[int, str]  # (score, member text) of a unit's first member
@@ -105,17 +108,26 @@ def credit(unit: Unit, first: First | None) -> tuple[str, str, int] | None:
     return stat, tertial_of_score(score) if unit.by_first else unit.period, int(points)
 
 
-def unit_deltas(unit: Unit, before: First | None, after: First | None) -> list[Delta]:
-    """Deltas for one unit whose first member went from `before` to `after` (None = empty)."""
+def _add_unit(acc: dict[tuple[str, str], list[int]], unit: Unit, before: First | None, after: First | None) -> None:
+    if before == after:
+        return
     b, a = credit(unit, before), credit(unit, after)
     if b == a:
-        return []
-    out = []
+        return
     if b is not None:
-        out.append(Delta(stat=b[0], period=b[1], points_micro=-b[2], count=-1))
+        _add(acc, b[0], b[1], -b[2], -1)
     if a is not None:
-        out.append(Delta(stat=a[0], period=a[1], points_micro=a[2], count=1))
-    return out
+        _add(acc, a[0], a[1], a[2], 1)
+
+
+def first_of(members: dict[str, int] | None) -> First | None:
+    """The first member of a unit: the earliest score (activity date), then the lowest member text."""
+    if not members:
+        return None
+    if len(members) == 1:
+        for m, s in members.items():
+            return s, m
+    return min((s, m) for m, s in members.items())
 
 
 @dataclass
@@ -144,35 +156,47 @@ class MemoryLedger:
         batch_id = f"{namespace}:{source}:{revision}"
         rec_key = f"{namespace}:{patient}:{source}"
         rec = self.sources.get(rec_key)
+        old = EMPTY
         if rec is not None:
             if revision in rec.history:
-                return DeltaBatch(id=batch_id, deltas=rec.history[revision])
+                return DeltaBatch(batch_id, rec.history[revision])
             if revision < rec.revision:
                 return None
-        old = rec.contributions if rec else EMPTY
-        deltas = [Delta(stat=d.stat, period=d.period, points_micro=-d.points_micro, count=-d.count) for d in old.items]
-        deltas += list(new.items)
-        touched = {u.key: u for u, _ in old.units}
-        touched.update({u.key: u for u, _ in new.units})
-        before = {k: self._first(k) for k in touched}
-        for u, _ in old.units:
-            self.units.get(u.key, {}).pop(u.member(source), None)
-        for u, s in new.units:
-            self.units.setdefault(u.key, {})[u.member(source)] = s
-        for k, u in touched.items():
-            deltas += unit_deltas(u, before[k], self._first(k))
-            if not self.units.get(k):
-                self.units.pop(k, None)
-        merged = merge(deltas)
+            old = rec.contributions
+        acc: dict[tuple[str, str], list[int]] = {}
+        for d in old.items:
+            _add(acc, d.stat, d.period, -d.points_micro, -d.count)
+        for d in new.items:
+            _add(acc, d.stat, d.period, d.points_micro, d.count)
+        if old.units or new.units:
+            self._move_units(acc, source, old, new)
+        merged = _deltas(acc)
         if rec is None:
             rec = self.sources[rec_key] = _Source(revision, new)
         rec.revision, rec.contributions = revision, new
         rec.history[revision] = merged
-        return DeltaBatch(id=batch_id, deltas=merged)
+        return DeltaBatch(batch_id, merged)
 
-    def _first(self, unit_key: str) -> First | None:
-        members = self.units.get(unit_key)
-        if not members:
-            return None
-        member = min(members, key=lambda m: (members[m], m))
-        return members[member], member
+    def _move_units(self, acc: dict, source: str, old: Contributions, new: Contributions) -> None:
+        """Replace the source's memberships `old` by `new`, adding the deltas of every unit whose first
+        member changed; a membership that stays the same (member text and score) changes nothing."""
+        was = {u.key: (u, u.member(source), s) for u, s in old.units}
+        now = {u.key: (u, u.member(source), s) for u, s in new.units}
+        for key in [*was, *(k for k in now if k not in was)]:
+            o, n = was.get(key), now.get(key)
+            if o is not None and n is not None and o[1] == n[1] and o[2] == n[2]:
+                continue
+            members = self.units.get(key)
+            before = first_of(members)
+            if o is not None and members is not None:
+                members.pop(o[1], None)
+            unit = o[0] if o is not None else None
+            if n is not None:
+                if members is None:
+                    members = self.units[key] = {}
+                members[n[1]] = n[2]
+                unit = n[0]
+            assert unit is not None  # the key came from `was` or `now`
+            _add_unit(acc, unit, before, first_of(members))
+            if not members:
+                self.units.pop(key, None)

@@ -14,7 +14,8 @@ somatic and PHV/TSB apart: points before and after, the change and the change in
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Iterable
+from functools import partial
+from typing import Callable, Iterable
 
 from ..events import Delta
 from ..grouping.activity import Grouped, drg_points
@@ -80,13 +81,20 @@ def weights_only_contributions(years: tuple[int, ...]):
     return contributions_of
 
 
+def pipelines(key: bytes, before: int, after: int, regroup: bool = False) -> list[Callable[[], Pipeline]]:
+    """The replays whose totals a comparison reads: one pricing the activity grouped once under both
+    years' weights, or (`regroup`) one grouping and pricing it under each year."""
+    if regroup:
+        return [partial(Pipeline, key, rule_year=y) for y in (before, after)]
+    return [
+        partial(Pipeline, key, rule_year=before, ledgers=((NAMESPACE, weights_only_contributions((before, after))),))
+    ]
+
+
 def replay(events: Iterable[bytes], key: bytes, before: int, after: int, regroup: bool = False) -> list:
     """Settled totals of the same events for both years' pricing (point stats keyed by the pricing year)."""
     events = list(events)
-    if regroup:
-        return [row for y in (before, after) for row in Pipeline(key, rule_year=y).run(events).totals.rows()]
-    pipe = Pipeline(key, rule_year=before, ledgers=((NAMESPACE, weights_only_contributions((before, after))),))
-    return list(pipe.run(events).totals.rows())
+    return [row for make in pipelines(key, before, after, regroup) for row in make().run(events).totals.rows()]
 
 
 def _apportion(exact: dict, total: int) -> dict:

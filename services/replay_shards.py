@@ -1,0 +1,143 @@
+"""The batch reference (`isf.replay.Pipeline`) sharded over processes, so a replay uses every core.
+
+Two phases, because ingest's state is per source and the ledgers' per patient (a corrected patient id
+moves a source from one patient to another):
+1. every worker reads the whole input and takes the lines whose source falls in its shard
+   (`isf.replay.source_key`), ingests and groups them, and spools each ledger item to the file of the
+   item's patient shard;
+2. every worker applies the items of one patient shard, from every spool, and settles them.
+The ledgers end in the same state in any order of arrival (tests/unit/test_any_order.py), so the
+totals are the single process's; the parent sums the workers' counters and totals. Workers are forked,
+so a pipeline built from closures (the redistribution's pricing) needs no pickling.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import pickle
+import queue as queues
+import shutil
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from isf import stages
+from isf.replay import BATCH, Pipeline, shard_of, source_key
+
+PROGRESS_EVERY = 1_000_000  # lines, per worker, on stderr
+
+
+def _front(i: int, n: int, path: str, spool: Path, make: Callable[[], Pipeline], out) -> None:
+    pipe = make()
+    files = [open(spool / f"{i}-{j}", "wb") for j in range(n)]
+
+    def flush(chunk: list[bytes]) -> None:
+        grouped = pipe.front(chunk)
+        for ns, contributions in pipe.ledgers:
+            parts: list[list] = [[] for _ in range(n)]
+            for item in stages.ledger_items(grouped, ns, contributions):
+                parts[shard_of(item[1], n)].append(item)
+            for f, part in zip(files, parts):
+                if part:
+                    pickle.dump(part, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    chunk: list[bytes] = []
+    with open(path, "rb") as fh:
+        for read, raw in enumerate(fh, 1):
+            if read % PROGRESS_EVERY == 0:
+                print(f"replay: worker {i + 1}/{n} has read {read:,} lines", file=sys.stderr, flush=True)
+            raw = raw.rstrip(b"\r\n")
+            if raw and shard_of(source_key(raw), n) == i:
+                chunk.append(raw)
+                if len(chunk) >= BATCH:
+                    flush(chunk)
+                    chunk = []
+    if chunk:
+        flush(chunk)
+    for f in files:
+        f.close()
+    out.put((i, pipe.counters))
+
+
+def _back(j: int, n: int, spool: Path, make: Callable[[], Pipeline], out) -> None:
+    pipe = make()
+    for i in range(n):
+        with open(spool / f"{i}-{j}", "rb") as fh:
+            while True:
+                try:
+                    items = pickle.load(fh)
+                except EOFError:
+                    break
+                pipe.back(items)
+    out.put((j, list(pipe.totals.rows())))
+
+
+def _phase(target, n: int, args: tuple) -> list:
+    """Run `target(k, n, *args, queue)` in n forked workers; their answers in shard order. A worker that
+    dies stops the others and the replay, naming it."""
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(k, n, *args, out), name=f"isf-replay-{k}") for k in range(n)]
+    for p in procs:
+        p.start()
+    answers: dict[int, object] = {}
+    try:
+        while len(answers) < n:
+            try:
+                k, value = out.get(timeout=0.5)
+                answers[k] = value
+            except queues.Empty:
+                dead = [p for p in procs if p.exitcode not in (None, 0)]
+                if dead:
+                    raise RuntimeError(f"replay worker {dead[0].name} failed (exit code {dead[0].exitcode})") from None
+    finally:
+        for p in procs:
+            if p.exitcode is None and len(answers) < n:
+                p.terminate()
+            p.join()
+    return [answers[k] for k in range(n)]
+
+
+def run(path: str, make: Callable[[], Pipeline], workers: int | None = None) -> tuple[dict, list]:
+    """The event counters and settled totals (`Totals.rows`) of the lines of `path`, replayed by the
+    pipeline `make` builds over `workers` processes (default: one per core)."""
+    n = workers or os.cpu_count() or 1
+    if n == 1:
+        with open(path, "rb") as fh:
+            pipe = make().run(fh)
+        return pipe.counters, list(pipe.totals.rows())
+    spool = Path(tempfile.mkdtemp(prefix="isf-replay-"))
+    try:
+        fronts = _phase(_front, n, (path, spool, make))
+        backs = _phase(_back, n, (spool, make))
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+    counters: dict[str, int] = {}
+    for c in fronts:
+        for k, v in c.items():
+            counters[k] = counters.get(k, 0) + v
+    points: dict[str, list[int]] = {}
+    for rows in backs:
+        for k, p, c in rows:
+            acc = points.setdefault(k, [0, 0])
+            acc[0] += p
+            acc[1] += c
+    return counters, [(k, p, c) for k, (p, c) in sorted(points.items()) if p or c]
+
+
+@contextmanager
+def readable(path: str | None) -> Iterator[str]:
+    """A file every worker can read: `path`, or standard input spooled to a temporary file."""
+    if path and path != "-":
+        yield path
+        return
+    fd, spool = tempfile.mkstemp(prefix="isf-replay-input-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            shutil.copyfileobj(sys.stdin.buffer, fh)
+        yield spool
+    finally:
+        os.unlink(spool)

@@ -1,0 +1,52 @@
+"""A replay sharded over processes ends in the single process's numbers: every counter and every total."""
+
+import json
+from functools import partial
+
+import pytest
+
+from isf.feed import Feed, FeedConfig
+from isf.replay import Pipeline
+from isf.settlement.redistribution import pipelines
+from services import replay_shards
+
+from .helpers import KEY
+
+HARSH = dict(corrections=0.12, deletes=0.06, duplicates=0.05, late=0.05, invalid=0.02)
+
+
+@pytest.fixture(scope="module")
+def events(tmp_path_factory) -> str:
+    """A harsh feed slice, plus sources whose patient is corrected (their state moves between patients,
+    so between shards of the second phase) and bad lines repeated verbatim (counted once as dead letters)."""
+    raws = [raw for _k, raw in Feed(FeedConfig(seed=41, **HARSH)).events(3000)]
+    upserts = [json.loads(r) for r in raws if r.startswith(b'{"') and b'"upsert"' in r][:40]
+    moved = [
+        {**e, "event_id": f"moved-{i}", "version": e["version"] + 5, "patient_id": f"SYN-moved-{i:07d}"}
+        for i, e in enumerate(upserts)
+    ]
+    raws += [json.dumps(e).encode() for e in moved] + [b"not json at all"] * 3 + [b'{"hf": "ous"}'] * 2
+    path = tmp_path_factory.mktemp("shards") / "events.jsonl"
+    path.write_bytes(b"\n".join(raws) + b"\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_a_sharded_replay_counts_and_totals_exactly_what_one_process_does(events, workers):
+    one = replay_shards.run(events, partial(Pipeline, KEY), 1)
+    assert one[0]["dead_lettered"] >= 2 and one[0]["repeat"] >= 3  # the repeated bad lines are in the input
+    assert replay_shards.run(events, partial(Pipeline, KEY), workers) == one
+
+
+def test_a_sharded_redistribution_sums_the_same_totals_as_one_process(events):
+    for make in pipelines(KEY, 2025, 2026, regroup=False) + pipelines(KEY, 2025, 2026, regroup=True):
+        assert replay_shards.run(events, make, 2)[1] == replay_shards.run(events, make, 1)[1]
+
+
+def _broken() -> Pipeline:
+    raise RuntimeError("no pipeline")
+
+
+def test_a_worker_that_dies_stops_the_replay_with_its_name(events):
+    with pytest.raises(RuntimeError, match="isf-replay-0|isf-replay-1"):
+        replay_shards.run(events, _broken, 2)
