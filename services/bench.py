@@ -4,7 +4,8 @@ Figures (each `{"value", "unit", "baseline": {name: {"value", "ratio"}}}`, ratio
 - grouper: episodes per CPU-second through `group_activity` on distinct cases, against a plain dict
   lookup loop over the same activities and against drgpy (MS-DRG in pure Python) on synthetic US
   cases, with the DRG step alone and the realistic feed beside it;
-- replay: events/s through `isf replay`, and the national year (12 million events) extrapolated;
+- replay: events/s through `isf replay` on every core (against one process) and through `isf redistribute`,
+  and the national year (12 million events) extrapolated unless measured;
 - redis_memory: bytes per tracked patient-period, against the same patient-periods as bare set members;
 - pipeline: events/s from feed to settled totals on the local broker and Redis, against raw aiokafka
   consume-transform-produce on the same broker, with peak memory per service while a flood of
@@ -229,25 +230,58 @@ def _drgpy_cases(n: int):
     return engine, cases
 
 
-def bench_replay(n: int) -> dict:
+def bench_replay(n: int, baseline_n: int = 100_000) -> dict:
+    """`isf replay` and `isf redistribute` over n feed events written to a file first (generating the feed is
+    not the replay's work), on every core, against the same runner in one process over the first
+    `baseline_n` of them."""
+    import tempfile
+    from functools import partial
+
     from isf.feed import Feed, FeedConfig
     from isf.replay import Pipeline
+    from isf.settlement.redistribution import pipelines
 
-    Pipeline(b"bench").run(raw for _k, raw in Feed(FeedConfig(seed=101)).events(200))
-    events = (raw for _k, raw in Feed(FeedConfig(seed=102)).events(n))  # generated as replayed: a year fits
-    t = time.perf_counter()
-    Pipeline(b"bench").run(events)
-    elapsed = time.perf_counter() - t  # includes generating the feed, as a replay includes reading its file
-    rate = n / elapsed
+    from . import replay_shards
+
+    workers = os.cpu_count() or 1
+    Pipeline(b"bench").run(raw for _k, raw in Feed(FeedConfig(seed=101)).events(200))  # rules loaded before forking
+    with tempfile.TemporaryDirectory(prefix="isf-bench-replay-") as tmp:
+        path, first = os.path.join(tmp, "feed.jsonl"), os.path.join(tmp, "first.jsonl")
+        with open(path, "wb") as fh, open(first, "wb") as head:
+            for i, (_k, raw) in enumerate(Feed(FeedConfig(seed=102)).events(n)):
+                fh.write(raw + b"\n")
+                if i < baseline_n:
+                    head.write(raw + b"\n")
+
+        def rate(file: str, make, w: int, events: int) -> tuple[float, float]:
+            t = time.perf_counter()
+            replay_shards.run(file, make, w)
+            elapsed = time.perf_counter() - t
+            return events / elapsed, elapsed
+
+        one, _ = rate(first, partial(Pipeline, b"bench"), 1, min(n, baseline_n))
+        every, elapsed = rate(path, partial(Pipeline, b"bench"), workers, n)
+        redistribute, redistribute_s = rate(path, pipelines(b"bench", 2025, 2026)[0], workers, n)
     measured = n >= NATIONAL_YEAR_EVENTS
+
+    def national(r: float, s: float) -> dict:
+        return {
+            "value": round(s if measured else NATIONAL_YEAR_EVENTS / r),
+            "extrapolated": not measured,
+            "note": f"12 million events at the rate measured over {n} ({workers} processes)",
+        }
+
     return {
-        "value": round(rate),
+        "value": round(every),
         "unit": "events/s",
         "events": n,
-        "national_year_s": {
-            "value": round(elapsed if measured else NATIONAL_YEAR_EVENTS / rate),
-            "extrapolated": not measured,
-            "note": f"12 million events at the rate measured over {n} (one process)",
+        "workers": workers,
+        "baseline": {"one_process": {"value": round(one), "ratio": _ratio(every, one), "events": min(n, baseline_n)}},
+        "national_year_s": national(every, elapsed),
+        "redistribute": {
+            "value": round(redistribute),
+            "unit": "events/s",
+            "national_year_s": national(redistribute, redistribute_s),
         },
     }
 
@@ -572,6 +606,8 @@ def summary(doc: dict) -> dict:
     return {
         "replay_events_per_s": doc["replay"]["value"],
         "national_year_replay_s": doc["replay"]["national_year_s"]["value"],
+        "replay_workers": doc["replay"]["workers"],
+        "national_year_redistribute_s": doc["replay"]["redistribute"]["national_year_s"]["value"],
         "pipeline_events_per_s": pipe.get("value"),
         "pipeline_ratio_vs_raw": pipe.get("baseline", {})
         .get("raw_aiokafka_consume_transform_produce", {})

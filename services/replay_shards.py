@@ -27,6 +27,8 @@ from typing import Callable, Iterator
 from isf import stages
 from isf.replay import BATCH, Pipeline, shard_of, source_key
 
+from .common.config import tune_gc
+
 PROGRESS_EVERY = 1_000_000  # lines, per worker, on stderr
 
 
@@ -105,6 +107,7 @@ def run(path: str, make: Callable[[], Pipeline], workers: int | None = None) -> 
     """The event counters and settled totals (`Totals.rows`) of the lines of `path`, replayed by the
     pipeline `make` builds over `workers` processes (default: one per core)."""
     n = workers or os.cpu_count() or 1
+    tune_gc()
     if n == 1:
         with open(path, "rb") as fh:
             pipe = make().run(fh)

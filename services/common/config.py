@@ -7,6 +7,7 @@ A bad value stops a service at start with one line naming the variable (exit 78,
 from __future__ import annotations
 
 import functools
+import gc
 import logging
 import os
 import sys
@@ -263,6 +264,15 @@ def _short_fetch_wait() -> None:
     driver.AIOKafkaConsumerThread._isf_patched = True
 
 
+def tune_gc() -> None:
+    """Collect the youngest objects every 50 000 allocations, not every 700: the hot path makes many
+    short-lived records and no reference cycles of its own, and the default collections took about a
+    quarter of a replay's time (README, Performance). What is alive now (rules, definition tables) is
+    frozen out of every collection. Forked workers inherit both."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 10)
+
+
 def make_app(name: str, web_port: int | None = None):
     """A faust app with the project's settings, our logging, and /metrics, /healthz and /ready on its web port;
     faust's own debug pages (router, tables, graph, stats) are off."""
@@ -273,6 +283,7 @@ def make_app(name: str, web_port: int | None = None):
     s = settings()
     configure_rules()
     _short_fetch_wait()
+    tune_gc()
     if s.isf_log_format == "json":
         logs.banner_as_a_log_line()
     service = name.removeprefix("isf-")
