@@ -303,11 +303,13 @@ def bench_redis_memory(redis_url: str, n: int) -> dict:
 
     asyncio.run(apply_events(RedisStore(aredis.from_url(redis_url)), events, b"bench"))
     used = client.info("memory")["used_memory"] - base
-    # the ledgers: one JSON document per patient; its patient-periods are the distinct units its records name
+    # the ledgers: one msgpack document per patient (read as JSON through Redis' own Lua); its patient-periods
+    # are the distinct units its records name
     unit_keys: list[str] = []
     sources = members = ledger_bytes = 0
+    as_json = client.register_script("return cjson.encode(cmsgpack.unpack(redis.call('GET', KEYS[1])))")
     for key in client.scan_iter(match="isf:{*}:L", count=5000):
-        doc = json.loads(client.get(key) or b'{"t": [], "s": {}}')
+        doc = json.loads(as_json(keys=[key]))
         units = set()
         for rec in doc["s"].values():
             sources += 1
@@ -501,7 +503,7 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
 
 def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) -> dict:
     """Send at a fixed rate; for each event that produces settled deltas, time until all its batch ids are in
-    an applied set (`isf:{totals}:applied:<year>`), i.e. until the dashboard's totals include it."""
+    an applied table (`isf:{totals}:batches:<year>`), i.e. until the dashboard's totals include it."""
     from .common.redis_store import read_applied
     from .runner import produce
 

@@ -33,9 +33,9 @@ STATS_WORKERS = "isf:{stats}:workers"
 STATS_BEAT = "isf:{stats}:beat"
 
 
-def applied(year: int) -> str:
-    """Delta batch ids already summed that name rule year `year`."""
-    return f"isf:{{totals}}:applied:{year}"
+def batches(year: int) -> str:
+    """How many delta batches naming rule year `year` were summed; their digests are in the buckets `<this>:<i>`."""
+    return f"isf:{{totals}}:batches:{year}"
 
 
 def hourly(hour: str) -> str:

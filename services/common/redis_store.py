@@ -34,6 +34,8 @@ from .config import retain_years, settings
 
 log = logging.getLogger("isf.redis")
 
+BUCKET_LOAD = 48  # entries per bucket of a growing table (TABLE_LUA): at most twice that, under 128, a listpack
+
 # Lua compares strings with strcoll (Redis sets the locale): revisions are compared byte by byte, as
 # Python compares them, so both twins order them the same under any locale.
 BYTEWISE_LUA = """
@@ -48,32 +50,123 @@ local function cmp(a, b)
 end
 """
 
+# Many small entries (a source's current revision, a settled batch id) as fields of small hashes rather than one
+# key each: a hash of up to 128 short fields is a listpack, a few bytes of overhead per field, where a key of its
+# own costs some 100 bytes (key, value object, dictionary and expiry entries). A table `<base>` of n entries has
+# max(1, ceil(n / LOAD)) buckets `<base><i>` and grows by linear hashing: when n passes a multiple of LOAD, one
+# bucket is split in two (its entries whose hash says so move to the new last bucket), so the buckets hold about
+# LOAD to 2 x LOAD entries at any volume (a national year or a test) without a size to configure. The caller keeps
+# n and gives the hash of an entry's field (`hof`).
+TABLE_LUA = """
+local LOAD = %d
+local function hash32(s) return tonumber(string.sub(redis.sha1hex(s), 1, 8), 16) end
+local function nbuckets(n) return math.max(1, math.ceil(n / LOAD)) end
+local function addr(h, nb)
+  local b = 1
+  while b * 2 <= nb do b = b * 2 end
+  if h %% b < nb - b then return h %% (2 * b) end
+  return h %% b
+end
+-- after the table's count went to n: split a bucket when that added one
+local function grow(base, n, close, hof)
+  local was = nbuckets(n - 1)
+  if nbuckets(n) == was then return end
+  local b = 1
+  while b * 2 <= was do b = b * 2 end
+  local from, to = base .. (was - b), base .. was
+  local kv = redis.call('HGETALL', from)
+  for i = 1, #kv, 2 do
+    if hof(kv[i]) %% (2 * b) == was then
+      redis.call('HSET', to, kv[i], kv[i + 1])
+      redis.call('HDEL', from, kv[i])
+    end
+  end
+  if close > 0 and redis.call('EXISTS', to) == 1 then redis.call('EXPIREAT', to, close) end
+end
+local function bin(hex) return (string.gsub(hex, '..', function(c) return string.char(tonumber(c, 16)) end)) end
+""" % (BUCKET_LOAD,)
+
 INGEST_LUA = (
     BYTEWISE_LUA
+    + TABLE_LUA
     + """
+-- Per HF, the sources of one rule-year close are a table (TABLE_LUA): `isf:{hf}:cur` holds close -> entries
+-- added, its buckets are `isf:{hf}:cur:<close>:<i>` and expire at that close. A source's field holds msgpack
+-- [version, rest of the revision, patient] (the revision `0000000001|0|<event id>` as 1 and `|0|<event id>`, a
+-- pseudonym `p_<32 hex>` as its 16 bytes), short enough for a listpack; the field `<source>\\0`, only when there
+-- is something in it, msgpack [the patient the current revision withdrew the source from or '', the ids of the
+-- source's older events]. So an event id is remembered with its source (the current one is the tail of its
+-- revision) for as long as the source is, and its repeat is told from a first sight.
 local tag, source, event_id, rev, category = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local ttl, close, patient = ARGV[6], tonumber(ARGV[7]), ARGV[8]
-local p = 'isf:{' .. tag .. '}:'
-local ckey = p .. 'cur:' .. source
-local seen = redis.call('EXISTS', p .. 'evt:' .. event_id) == 1
-local cur = redis.call('HMGET', ckey, 'r', 'p', 'x')
-if seen then
-  -- a revision ends in its event id (`isf.ingest.revision`): the same revision is the same event
-  if cur[1] and cur[1] == rev then return {'repeat_current', cur[3] or ''} end
-  return {'repeat', ''}
+local close, patient = ARGV[6], ARGV[7]
+local meta = 'isf:{' .. tag .. '}:cur'
+local function src_hash(field) return hash32(string.match(field, '^[^%z]*')) end
+local function pack_cur(r, pt)
+  local v, rest = string.match(r, '^(%d+)(|.*)$')
+  local out = {r}
+  if v and string.format('%010d', tonumber(v)) == v then out = {tonumber(v), rest} end
+  if string.match(pt, '^p_' .. string.rep('[0-9a-f]', 32) .. '$') then table.insert(out, bin(string.sub(pt, 3)))
+  else table.insert(out, {pt}) end
+  return cmsgpack.pack(out)
+end
+local function unpack_cur(raw)
+  local t = cmsgpack.unpack(raw)
+  local r, pt = t[1], t[#t]
+  if #t == 3 then r = string.format('%010d', r) .. t[2] end
+  if type(pt) == 'table' then pt = pt[1]
+  else pt = 'p_' .. string.gsub(pt, '.', function(c) return string.format('%02x', string.byte(c)) end) end
+  return {r, pt}
+end
+local now = tonumber(redis.call('TIME')[1])
+local h = hash32(source)
+local at, at_close, cur, more = nil, nil, nil, {''}
+local tables = redis.call('HGETALL', meta)
+for i = 1, #tables, 2 do
+  local c = tonumber(tables[i])
+  if c > 0 and c <= now then redis.call('HDEL', meta, tables[i])  -- its buckets have expired
+  elseif cur == nil then
+    local b = meta .. ':' .. tables[i] .. ':' .. addr(h, nbuckets(tonumber(tables[i + 1])))
+    local got = redis.call('HMGET', b, source, source .. '\\0')
+    if got[1] then
+      at, at_close, cur = b, tables[i], unpack_cur(got[1])
+      if got[2] then more = cmsgpack.unpack(got[2]) end
+    end
+  end
+end
+if cur then
+  if cur[1] == rev then return {'repeat_current', more[1]} end
+  for j = 2, #more do if more[j] == event_id then return {'repeat', ''} end end
+end
+local function keep_more(b, m)
+  if #m > 1 or m[1] ~= '' then redis.call('HSET', b, source .. '\\0', cmsgpack.pack(m))
+  else redis.call('HDEL', b, source .. '\\0') end
 end
 local outcome, moved = nil, ''
-if (not cur[1]) or cmp(rev, cur[1]) > 0 then
-  if cur[2] and cur[2] ~= patient then moved = cur[2] end
-  redis.call('HSET', ckey, 'r', rev, 'p', patient)
-  if moved ~= '' then redis.call('HSET', ckey, 'x', moved) elseif cur[3] then redis.call('HDEL', ckey, 'x') end
-  if close > 0 then redis.call('EXPIREAT', ckey, close) end
+if (not cur) or cmp(rev, cur[1]) > 0 then
+  if cur and cur[2] ~= patient then moved = cur[2] end
+  local m = {moved}
+  if cur then
+    for j = 2, #more do table.insert(m, more[j]) end
+    table.insert(m, string.match(cur[1], '^[^|]*|[^|]*|(.*)$'))
+  end
+  local home = at
+  if at_close ~= close then
+    if at then redis.call('HDEL', at, source, source .. '\\0') end
+    local n = redis.call('HINCRBY', meta, close, 1)
+    grow(meta .. ':' .. close .. ':', n, tonumber(close), src_hash)
+    home = meta .. ':' .. close .. ':' .. addr(h, nbuckets(n))
+  end
+  redis.call('HSET', home, source, pack_cur(rev, patient))
+  keep_more(home, m)
+  if tonumber(close) > 0 then redis.call('EXPIREAT', home, close) end
   outcome = 'accepted'
-  redis.call('HINCRBY', p .. 'counters', category, 1)
-elseif rev == cur[1] then outcome = 'duplicate' else outcome = 'superseded' end
--- only its presence is read: 1 is one of Redis' shared integers, no value of its own
-redis.call('SET', p .. 'evt:' .. event_id, 1, 'EX', ttl)
-redis.call('HINCRBY', p .. 'counters', outcome, 1)
+  redis.call('HINCRBY', 'isf:{' .. tag .. '}:counters', category, 1)
+else
+  table.insert(more, event_id)
+  keep_more(at, more)
+  outcome = 'superseded'
+end
+redis.call('HINCRBY', 'isf:{' .. tag .. '}:counters', outcome, 1)
 return {outcome, moved}
 """
 )
@@ -92,10 +185,10 @@ return 0
 LEDGER_LUA = (
     BYTEWISE_LUA
     + """
--- One string per patient (KEYS[1] = isf:{<patient>}:L): a JSON document of every source the patient's
+-- One string per patient (KEYS[1] = isf:{<patient>}:L): a msgpack document of every source the patient's
 -- ledgers track, {t = [strings], s = {[ns:source] = record}}; a record is
--- [revision, closes-at, items, units, history tokens, {older revision = its deltas JSON}?] with the stats,
--- periods and groups as indexes into t (items flat as s,p,m,n; units flat as g,p,s,m,f,d). A unit's
+-- [revision, closes-at, items, units, history tokens, {older revision = its deltas JSON}?] with the revision,
+-- stats, periods and groups as indexes into t (items flat as s,p,m,n; units flat as g,p,s,m,f,d). A unit's
 -- members are not stored apart: they are the records that name the unit, so its first member is found
 -- by scanning the document. The current revision's deltas are kept as tokens (0 = its own items,
 -- j = the credit of its own unit j, [s,p,m,n] = any other delta) and rebuilt the same on a repeat.
@@ -106,11 +199,12 @@ local now = tonumber(redis.call('TIME')[1])
 local recs = {}
 local raw = redis.call('GET', key)
 if raw then
-  local doc = cjson.decode(raw)
+  local doc = nil
+  if string.sub(raw, 1, 1) == '{' then doc = cjson.decode(raw) else doc = cmsgpack.unpack(raw) end  -- JSON: earlier
   local t = doc.t
   for rid, r in pairs(doc.s) do
     if r[2] == 0 or r[2] > now then
-      local rec = {r = r[1], c = r[2], i = {}, u = {}, h = {}, o = r[6],
+      local rec = {r = t[r[1]] or r[1], c = r[2], i = {}, u = {}, h = {}, o = r[6],
                    src = string.sub(rid, string.find(rid, ':', 1, true) + 1)}
       local I, U = r[3], r[4]
       for j = 1, #I, 4 do table.insert(rec.i, {t[I[j]], t[I[j + 1]], I[j + 2], I[j + 3]}) end
@@ -237,34 +331,51 @@ for rid, r in pairs(recs) do
     if type(tok) == 'table' then table.insert(H, {s(tok[1]), s(tok[2]), tok[3], tok[4]})
     else table.insert(H, tok) end
   end
-  out[rid] = {r.r, r.c, I, U, H, r.o}
+  out[rid] = {s(r.r), r.c, I, U, H, r.o}
   if last ~= -1 then
     if r.c == 0 then last = -1 elseif r.c > last then last = r.c end
   end
 end
-redis.call('SET', key, cjson.encode({t = t, s = out}))
+redis.call('SET', key, cmsgpack.pack({t = t, s = out}))
 if last > 0 then redis.call('EXPIREAT', key, last) end
 return {'new', history(nrec)}
 """
 )
 
 # ARGV: hour, then per batch: id, deltas JSON, JSON [[year, closes-at], ...] of the rule years its deltas name.
-# A batch is summed unless its id is in the applied set of any of its years (or in the unsplit set
-# `isf:{totals}:applied` of earlier releases), and is then added to every one of them: a batch that
-# spans two years stays known while either year is open, and its years are the same on every redelivery.
-TOTALS_LUA = """
+# The ids of applied batches are kept per rule year as a table (TABLE_LUA): `isf:{totals}:batches:<year>` counts
+# them, its buckets `isf:{totals}:batches:<year>:<i>` hold their digests, all expiring when the year closes. A batch
+# is summed unless its digest is in the table of any of its years, and is then added to every one of them: a batch
+# that spans two years stays known while either year is open, and its years are the same on every redelivery.
+# The digest is the first 16 bytes of the id's SHA-1 (ids `<ns>:<source>:<revision>` are some 40-180 bytes): for
+# two of n ids to share those 128 bits has probability under n^2 / 2^129, under 1e-20 for a billion ids a year
+# (the national year is some 25 million); a collision would leave one batch unsummed.
+TOTALS_LUA = (
+    TABLE_LUA
+    + """
 local ts = 'isf:{totals}:ts:' .. ARGV[1]
+local function bucket(y, n, h) return 'isf:{totals}:batches:' .. y .. ':' .. addr(h, nbuckets(n)) end
+local function digest_hash(d) return ((string.byte(d, 1) * 256 + string.byte(d, 2)) * 256 + string.byte(d, 3)) * 256
+  + string.byte(d, 4) end
 local applied = 0
 for i = 2, #ARGV, 3 do
-  local id, years = ARGV[i], cjson.decode(ARGV[i + 2])
-  local seen = redis.call('SISMEMBER', 'isf:{totals}:applied', id) == 1
+  local years, hex = cjson.decode(ARGV[i + 2]), redis.sha1hex(ARGV[i])
+  local dg, h = bin(string.sub(hex, 1, 32)), tonumber(string.sub(hex, 1, 8), 16)
+  -- the id sets of earlier releases (`isf:{totals}:applied`, `...:applied:<year>`) are still consulted
+  local seen = redis.call('SISMEMBER', 'isf:{totals}:applied', ARGV[i]) == 1
   for _, y in ipairs(years) do
-    if not seen and redis.call('SISMEMBER', 'isf:{totals}:applied:' .. y[1], id) == 1 then seen = true end
+    local n = tonumber(redis.call('GET', 'isf:{totals}:batches:' .. y[1]) or '0')
+    if not seen and n > 0 and redis.call('HEXISTS', bucket(y[1], n, h), dg) == 1 then seen = true end
+    if not seen and redis.call('SISMEMBER', 'isf:{totals}:applied:' .. y[1], ARGV[i]) == 1 then seen = true end
   end
   if not seen then
     for _, y in ipairs(years) do
-      redis.call('SADD', 'isf:{totals}:applied:' .. y[1], id)
-      redis.call('EXPIREAT', 'isf:{totals}:applied:' .. y[1], y[2])
+      local count = 'isf:{totals}:batches:' .. y[1]
+      local n = redis.call('INCR', count)
+      redis.call('EXPIREAT', count, y[2])
+      grow(count .. ':', n, y[2], digest_hash)
+      redis.call('HSET', bucket(y[1], n, h), dg, '')
+      redis.call('EXPIREAT', bucket(y[1], n, h), y[2])
     end
     applied = applied + 1
     for _, d in ipairs(cjson.decode(ARGV[i + 1])) do
@@ -281,6 +392,7 @@ end
 if applied > 0 then redis.call('EXPIRE', ts, 400 * 86400) end
 return applied
 """
+)
 
 
 def years_of(batch: DeltaBatch) -> list[int]:
@@ -402,7 +514,7 @@ class RedisStore:
                 [
                     (
                         [names.counters(tag_of(src))],
-                        [tag_of(src), src, eid, rev, cat, settings().isf_event_ttl, close, patient],
+                        [tag_of(src), src, eid, rev, cat, close, patient],
                     )
                     for src, eid, rev, cat, close, patient in items
                 ],
@@ -492,14 +604,25 @@ def read_totals(client) -> list[tuple[str, int, int]]:
     return [r for r in rows if r[1] or r[2]]
 
 
+def bucket_of(n: int, h: int) -> int:
+    """The bucket of an entry with 32-bit hash h in a table of n entries (TABLE_LUA's `addr`)."""
+    nb = max(1, -(-n // BUCKET_LOAD))
+    b = 1 << (nb.bit_length() - 1)
+    return h % (2 * b) if h % b < nb - b else h % b
+
+
 def read_applied(client, ids: list[str]) -> list[bool]:
-    """Whether each delta batch id has been summed into the totals (in the applied set of any rule year)."""
+    """Whether each delta batch id has been summed into the totals (in the applied table of any rule year)."""
     from isf.rules import YEARS
 
+    counts = [int(c or 0) for c in client.mget([names.batches(y) for y in YEARS])] if ids else []
     p = client.pipeline(transaction=False)
-    for year in YEARS:
-        p.smismember(names.applied(year), ids)
-    return [any(hits) for hits in zip(*p.execute())] if ids else []
+    for i in ids:
+        digest = hashlib.sha1(i.encode()).digest()[:16]
+        for y, n in zip(YEARS, counts):
+            p.hexists(f"{names.batches(y)}:{bucket_of(n, int.from_bytes(digest[:4], 'big'))}", digest)
+    hits = p.execute()
+    return [any(hits[k * len(YEARS) : (k + 1) * len(YEARS)]) for k in range(len(ids))]
 
 
 def read_nki(client) -> dict[int, dict[str, tuple[int, int]]]:

@@ -172,11 +172,11 @@ def test_a_batch_spanning_two_rule_years_is_summed_once_and_its_ids_expire_with_
 
     assert asyncio.run(settle([moved])) == 1
     assert asyncio.run(settle([moved])) == 0  # redelivered
-    assert client.ttl("isf:{totals}:applied:2025") > 0
-    assert client.expiretime("isf:{totals}:applied:2025") == closes_at(2025)
-    assert client.expiretime("isf:{totals}:applied:2026") == closes_at(2026)
-    # 2025 has closed: its set is gone, and the batch is still known by 2026's set
-    client.delete("isf:{totals}:applied:2025")
+    for year in (2025, 2026):  # each year's table (its count and its one bucket) expires when the year closes
+        for key in (f"isf:{{totals}}:batches:{year}", f"isf:{{totals}}:batches:{year}:0"):
+            assert client.expiretime(key) == closes_at(year)
+    # 2025 has closed: its table is gone, and the batch is still known by 2026's
+    client.delete("isf:{totals}:batches:2025", "isf:{totals}:batches:2025:0")
     assert asyncio.run(settle([moved])) == 0
     assert read_applied(client, [moved.id, "pts:E:ous:2:1"]) == [True, False]
     assert dict(client.hgetall("isf:{totals}:pts")) == {

@@ -1,13 +1,16 @@
 """The store contract (tests/store_contract.py) against the Lua scripts on a real Redis."""
 
 import asyncio
+import time
 
 import pytest
 import redis
 import redis.asyncio as aredis
 
+from isf.events import Delta, DeltaBatch
+from isf.ingest import revision
 from services.common.infra import LocalInfra
-from services.common.redis_store import RedisStore, read_totals
+from services.common.redis_store import RedisStore, read_applied, read_totals
 from tests.store_contract import StoreContract
 
 pytestmark = pytest.mark.integration
@@ -33,3 +36,53 @@ class TestRedisStores(StoreContract):
 
     def rows(self) -> list:
         return read_totals(redis.Redis.from_url(self.url))
+
+    def test_the_tables_grow_in_listpack_buckets_and_lose_no_entry(self):
+        store, _, _ = self.fresh()
+        client = redis.Redis.from_url(self.url)
+
+        def decide(items):
+            return [o for o, _ in self.drive(store.decide(items))]
+
+        def item(i, version):
+            return (f"E:ous:s{i}", f"e{i}.{version}", revision(version, False, f"e{i}.{version}"), "grouped", 0, "p")
+
+        assert decide([item(i, 1) for i in range(500)]) == ["accepted"] * 500
+        assert decide([item(i, 2) for i in range(500)]) == ["accepted"] * 500
+        assert decide([item(i, 1) for i in range(500)]) == ["repeat"] * 500
+        assert decide([item(i, 2) for i in range(500)]) == ["repeat_current"] * 500
+        buckets = list(client.scan_iter(match="isf:{ous}:cur:0:*"))
+        assert len(buckets) == 11  # ceil(500 / 48)
+        assert {client.object("encoding", b) for b in buckets} == {b"listpack"}
+
+        batches = [
+            DeltaBatch(
+                id=f"pts:E:ous:s{i}:1", deltas=[Delta(stat="P|2026|ous|x", period="2026", points_micro=1, count=1)]
+            )
+            for i in range(300)
+        ]
+        assert self.drive(store.settle(batches)) == 300
+        assert self.drive(store.settle(batches)) == 0
+        assert read_applied(client, [b.id for b in batches] + ["pts:E:ous:other:1"]) == [True] * 300 + [False]
+        assert self.rows() == [("P|2026|ous|x|2026", 300, 300)]
+        buckets = list(client.scan_iter(match="isf:{totals}:batches:2026:*"))
+        assert len(buckets) == 7 and {client.object("encoding", b) for b in buckets} == {b"listpack"}
+
+    def test_a_source_moved_to_another_rule_year_moves_its_entry_and_keeps_its_event_ids(self):
+        store, _, _ = self.fresh()
+        client = redis.Redis.from_url(self.url)
+        near, far = int(time.time()) + 3600, int(time.time()) + 7200
+
+        def decide(eid, version, close, patient="p_" + "ab" * 16):
+            return self.drive(
+                store.decide([("E:ous:s", eid, revision(version, False, eid), "grouped", close, patient)])
+            )[0]
+
+        assert decide("e1", 1, near) == ("accepted", "")
+        assert decide("e2", 2, far, patient="B") == ("accepted", "p_" + "ab" * 16)
+        assert client.hlen(f"isf:{{ous}}:cur:{near}:0") == 0
+        assert client.expiretime(f"isf:{{ous}}:cur:{far}:0") == far
+        assert decide("e1", 1, near) == ("repeat", "")
+        assert decide("e2", 2, far, patient="B") == ("repeat_current", "p_" + "ab" * 16)
+        assert decide("e0", 1, near) == ("superseded", "")
+        assert decide("e0", 1, near) == ("repeat", "")
