@@ -228,13 +228,14 @@ def to_activity(e: InputEvent, key: bytes) -> Activity:
 
 
 class MemoryIngestLedger:
-    """Current revision per source, the outcome per event id and the ingest counters: the same rules as
-    the Redis scripts (ingest and dead letters), the in-memory twin behind `isf.stages.IngestStore`."""
+    """Current revision per source, the outcome per event id of each source and the ingest counters: the
+    same rules as the Redis scripts (ingest and dead letters), the in-memory twin behind
+    `isf.stages.IngestStore`. Event ids are remembered with their source, as the script does."""
 
     def __init__(self) -> None:
         # source -> (revision, event id, patient, patient it moved from or "")
         self.current: dict[str, tuple[str, str, str, str]] = {}
-        self.outcomes: dict[str, str] = {}
+        self.outcomes: dict[tuple[str, str], str] = {}  # (source, event id) -> outcome
         self.dead: set[str] = set()
         self.counters: dict[str, int] = {}
 
@@ -247,7 +248,7 @@ class MemoryIngestLedger:
         """The decision, and the patient this revision withdrew the source from ("" if none): passed on
         again with every repeat of a current event, so a lost withdrawal is re-sent too."""
         cur = self.current.get(source)
-        if event_id in self.outcomes:
+        if (source, event_id) in self.outcomes:
             if cur is not None and cur[0] == rev:  # a revision ends in its event id: the same event
                 return "repeat_current", cur[3]
             return "repeat", ""
@@ -260,7 +261,7 @@ class MemoryIngestLedger:
             outcome = "duplicate"
         else:
             outcome = "superseded"
-        self.outcomes[event_id] = outcome
+        self.outcomes[(source, event_id)] = outcome
         self._count(outcome)
         return outcome, (self.current[source][3] if outcome == "accepted" else "")
 
