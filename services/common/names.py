@@ -52,6 +52,6 @@ def errors(hf: str | None) -> str:
     return f"isf:{{{hf or 'none'}}}:errors"
 
 
-def ledger(patient: str) -> str:
-    """The contribution ledgers of one patient (every namespace, source and unit): one JSON document."""
-    return f"isf:{{{patient}}}:L"
+def ledger(patient: str, namespace: str) -> str:
+    """One contribution ledger of one patient (every source and unit of namespace `pts` or `ind`): one document."""
+    return f"isf:{{{patient}}}:L:{namespace}"

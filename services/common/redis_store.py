@@ -185,8 +185,8 @@ return 0
 LEDGER_LUA = (
     BYTEWISE_LUA
     + """
--- One string per patient (KEYS[1] = isf:{<patient>}:L): a msgpack document of every source the patient's
--- ledgers track, {t = [strings], s = {[ns:source] = record}}; a record is
+-- One string per patient and ledger (KEYS[1] = isf:{<patient>}:L:<ns>): a msgpack document of every source
+-- the patient's ledger tracks, {t = [strings], s = {[ns:source] = record}}; a record is
 -- [revision, closes-at, items, units, history tokens, {older revision = its deltas JSON}?] with the revision,
 -- stats, periods and groups as indexes into t (items flat as s,p,m,n; units flat as g,p,s,m,f,d). A unit's
 -- members are not stored apart: they are the records that name the unit, so its first member is found
@@ -199,8 +199,7 @@ local now = tonumber(redis.call('TIME')[1])
 local recs = {}
 local raw = redis.call('GET', key)
 if raw then
-  local doc = nil
-  if string.sub(raw, 1, 1) == '{' then doc = cjson.decode(raw) else doc = cmsgpack.unpack(raw) end  -- JSON: earlier
+  local doc = cmsgpack.unpack(raw)
   local t = doc.t
   for rid, r in pairs(doc.s) do
     if r[2] == 0 or r[2] > now then
@@ -256,21 +255,6 @@ if rec then
   if cmp(rec.r, rev) > 0 then return {'old', ''} end
 end
 local function ukey(u) return u.g .. '|' .. u.p end
--- a unit's first member: the least (date, member text) over the records naming it
-local function first(k)
-  local best = nil
-  for rid, r in pairs(recs) do
-    for j, u in ipairs(r.u) do
-      if ukey(u) == k then
-        local text = r.src .. '\\31' .. tostring(u.m) .. '\\31' .. u.s
-        if best == nil or u.d < best.d or (u.d == best.d and cmp(text, best.text) < 0) then
-          best = {d = u.d, text = text, rid = rid, j = j, u = u}
-        end
-      end
-    end
-  end
-  return best
-end
 local new = cjson.decode(newj)
 local nrec = {r = rev, c = close, i = {}, u = {}, h = {}, o = nil, src = src}
 for _, it in ipairs(new.i) do table.insert(nrec.i, {it.s, it.p, it.m, it.n}) end
@@ -290,9 +274,36 @@ for _, list in ipairs({old.u, nrec.u}) do
     touched[k] = u
   end
 end
+-- the members of the touched units, from one pass over the document: (date, member text) and where it is
+local members = {}
+local function join(rid, r)
+  for j, u in ipairs(r.u) do
+    local k = ukey(u)
+    if touched[k] then
+      local list = members[k]
+      if list == nil then list = {}; members[k] = list end
+      table.insert(list, {d = u.d, text = r.src .. '\\31' .. tostring(u.m) .. '\\31' .. u.s, rid = rid, j = j, u = u})
+    end
+  end
+end
+for rid, r in pairs(recs) do join(rid, r) end
+-- a unit's first member: the least (date, member text) over the records naming it
+local function first(k)
+  local best = nil
+  for _, m in ipairs(members[k] or {}) do
+    if best == nil or m.d < best.d or (m.d == best.d and cmp(m.text, best.text) < 0) then best = m end
+  end
+  return best
+end
 local before = {}
 for _, k in ipairs(order) do before[k] = first(k) or false end
 recs[id] = nrec
+for _, k in ipairs(order) do
+  local kept = {}
+  for _, m in ipairs(members[k] or {}) do if m.rid ~= id then table.insert(kept, m) end end
+  members[k] = kept
+end
+join(id, nrec)
 for _, k in ipairs(order) do
   local u = touched[k]
   local b, a = before[k], first(k)
@@ -547,7 +558,7 @@ class RedisStore:
             "ledger",
             [
                 (
-                    [names.ledger(patient)],
+                    [names.ledger(patient, ns)],
                     [ns, src, rev, json.dumps(new.to_json(), separators=(",", ":")), close],
                 )
                 for ns, patient, src, rev, new, close in items

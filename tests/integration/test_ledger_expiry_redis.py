@@ -32,10 +32,10 @@ def test_a_patients_ledger_document_expires_with_its_last_rule_year_and_drops_cl
         try:
             apply("open", "1", now + 3600)
             apply("closing", "1", now + 2)
-            assert abs(client.ttl("isf:{p1}:L") - 3600) <= 2  # the last rule year it holds
+            assert abs(client.ttl("isf:{p1}:L:pts") - 3600) <= 2  # the last rule year it holds
             time.sleep(3)
             apply("open", "2", now + 3600)  # the next write drops the closed record
-            assert b"closing" not in client.get("isf:{p1}:L")
+            assert b"closing" not in client.get("isf:{p1}:L:pts")
             again = apply("closing", "1", now + 3600)  # as if its key had expired: new again
             assert again is not None and [d.points_micro for d in again.deltas] == [5]
         finally:
