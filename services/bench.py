@@ -651,7 +651,7 @@ def run(quick: bool = False, out_dir: str | None = None, national: bool = False,
     _log("grouper engine")
     doc["grouper"] = bench_grouper(n)
     _log("replay")
-    doc["replay"] = bench_replay(flood if national else n)
+    doc["replay"] = bench_replay(flood if national else (n if quick else 100_000))  # long enough to time 2 processes
     _log("redis memory")
     with LocalInfra() as infra:
         doc["redis_memory"] = bench_redis_memory(infra.redis_url, n)

@@ -7,6 +7,7 @@ of the Redis stores; the streaming system must end in the same totals over the s
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from typing import Callable, Iterable
 
@@ -101,10 +102,19 @@ def shard_of(text: str, shards: int) -> int:
     return zlib.crc32(text.encode()) % shards
 
 
+_HF = re.compile(rb'"hf"\s*:\s*"([^"\\]*)"')
+_OWN = re.compile(rb'"(?:episode_id|prescription_id)"\s*:\s*"([^"\\]*)"')
+
+
 def source_key(raw: bytes) -> str:
     """The key a sharded replay splits input lines by before parsing them: the source the line names
     (as ingest will name it, so that every version of one source meets the same ingest state), or the
-    line itself when it names none (identical bad lines still meet: dead letters are counted once)."""
+    line itself when it names none (identical bad lines still meet: dead letters are counted once).
+    A line without escapes that names each field once is read by pattern; any other is parsed."""
+    if b"\\" not in raw:
+        hf, own = _HF.findall(raw), _OWN.findall(raw)
+        if len(hf) == 1 and len(own) == 1:
+            return f"{hf[0].decode(errors='replace').strip()}\x1f{own[0].decode(errors='replace').strip()}"
     try:
         obj = json.loads(raw)
     except (ValueError, RecursionError):

@@ -50,3 +50,12 @@ def _broken() -> Pipeline:
 def test_a_worker_that_dies_stops_the_replay_with_its_name(events):
     with pytest.raises(RuntimeError, match="isf-replay-0|isf-replay-1"):
         replay_shards.run(events, _broken, 2)
+
+
+def test_a_source_is_keyed_the_same_whether_its_line_is_read_by_pattern_or_parsed():
+    from isf.replay import source_key
+
+    plain = b'{"hf": " ous ", "episode_id": "e1", "main_condition": "K291"}'
+    escaped = b'{"hf": "o\\u0075s", "episode_id": "e1", "main_condition": "K\\u0032 91"}'
+    assert source_key(plain) == source_key(escaped) == source_key(b'{"episode_id":"e1","hf":"ous"}')
+    assert source_key(b"not json") != source_key(b"not json either")
