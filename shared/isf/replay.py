@@ -112,9 +112,9 @@ def source_key(raw: bytes) -> str:
     line itself when it names none (identical bad lines still meet: dead letters are counted once).
     A line without escapes that names each field once is read by pattern; any other is parsed."""
     if b"\\" not in raw:
-        hf, own = _HF.findall(raw), _OWN.findall(raw)
-        if len(hf) == 1 and len(own) == 1:
-            return f"{hf[0].decode(errors='replace').strip()}\x1f{own[0].decode(errors='replace').strip()}"
+        hfs, owns = _HF.findall(raw), _OWN.findall(raw)
+        if len(hfs) == 1 and len(owns) == 1:
+            return f"{hfs[0].decode(errors='replace').strip()}\x1f{owns[0].decode(errors='replace').strip()}"
     try:
         obj = json.loads(raw)
     except (ValueError, RecursionError):
