@@ -343,6 +343,15 @@ def bench_redis_memory(redis_url: str, n: int) -> dict:
     }
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _rss_kib(pid: int) -> int:
     try:
         for line in open(f"/proc/{pid}/status"):
@@ -459,15 +468,24 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
         sent = [0]
         sampler = threading.Thread(target=sample, daemon=True)
         _log(f"flood of {n_flood} events")
+        cpu_pids = {
+            **pids,
+            "broker": stack.infra.broker_proc,
+            "redis": stack.infra.redis_proc,
+            "bench (feed)": os.getpid(),
+        }
+        cpu_pids = {k: (v if isinstance(v, int) else v.pid) for k, v in cpu_pids.items() if v is not None}
+        cpu0 = {name: _cpu_s(pid) for name, pid in cpu_pids.items()}
         t0 = time.monotonic()
         sampler.start()
         produce(stack.infra.bootstrap, flood, on_progress=lambda k: sent.__setitem__(0, k))
         sent[0] = n_flood
-        ok, _got, _w = wait_converged(client, expected_state(tracker.pipe), timeout=600)
+        ok, _got, _w = wait_converged(client, expected_state(tracker.pipe), timeout=max(600, n_flood / 100))
         elapsed = time.monotonic() - t0
         done.set()
         sampler.join()
         rate = n_flood / elapsed
+        cpu = {name: round((_cpu_s(pid) - cpu0[name]) / n_flood * 1e6) for name, pid in cpu_pids.items()}
         _log(f"pipeline {rate:.0f} events/s (converged={ok}); raw aiokafka baseline")
         raw_rate = bench_raw_aiokafka(stack.infra.bootstrap, [raw for _k, raw in flood])
         out["pipeline"] = {
@@ -475,6 +493,11 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
             "unit": "events/s feed to settled totals",
             "events": n_flood,
             "converged_with_replay": ok,
+            "cpu_us_per_event": {
+                **cpu,
+                "note": "CPU time of each process over the flood per event (the bench process also replays "
+                "every event to know the expected totals, outside the services' work)",
+            },
             "baseline": {
                 "raw_aiokafka_consume_transform_produce": {"value": round(raw_rate), "ratio": _ratio(rate, raw_rate)}
             },
