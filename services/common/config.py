@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     isf_event_ttl: PositiveInt = 14 * 24 * 3600
     isf_batch: PositiveInt = 500
     isf_batch_within: PositiveFloat = 0.05
+    # internal topics carry arrays of up to 200 items per message (runtime.CHUNK): so many messages per batch, and
+    # four times as many buffered per stream, keep a worker's memory flat while a backlog waits
+    isf_batch_messages: PositiveInt = 8
     isf_fetch_max_wait_ms: NonNegativeInt = 100
     isf_statement_interval: PositiveFloat = 5.0
     isf_view_interval: PositiveFloat = 1.0
@@ -273,7 +276,7 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 10)
 
 
-def make_app(name: str, web_port: int | None = None):
+def make_app(name: str, web_port: int | None = None, array_input: bool = True):
     """A faust app with the project's settings, our logging, and /metrics, /healthz and /ready on its web port;
     faust's own debug pages (router, tables, graph, stats) are off."""
     import faust
@@ -309,6 +312,9 @@ def make_app(name: str, web_port: int | None = None):
         web_metrics_enabled=False,
         producer_linger_ms=5,
         stream_wait_empty=False,
+        # faust buffers up to this many unprocessed messages per stream (its default 4 096): of array messages
+        # that is millions of items (a worker grew to 1.4 GB behind a million-event backlog)
+        stream_buffer_maxsize=4 * s.isf_batch_messages if array_input else 4096,
         broker_credentials=faust_credentials(),
         logging_config=logs.logging_config(service, s.isf_log_format),
         Worker=logs.quiet_worker(),

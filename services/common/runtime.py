@@ -2,8 +2,9 @@
 
 Internal topics carry JSON arrays (micro-batches): per-message overhead in faust and round trips
 to Redis, not the domain logic, bound a service's rate (STACK.md), so each agent takes up to
-ISF_BATCH messages at a time (waiting at most ISF_BATCH_WITHIN seconds), does one Redis round
-trip for all of them, and publishes its output as arrays of up to CHUNK items.
+ISF_BATCH input messages or ISF_BATCH_MESSAGES array messages at a time (waiting at most
+ISF_BATCH_WITHIN seconds), does one Redis round trip for all of them, and publishes its output as
+arrays of up to CHUNK items.
 """
 
 from __future__ import annotations
@@ -59,11 +60,12 @@ def supervised(service: str):
     return wrap
 
 
-def batches(stream):
-    """Micro-batches of raw messages. faust acks a batch's input offsets only after the loop body
-    has finished with it, so everything `publish`ed for it is on the broker first (at-least-once)."""
+def batches(stream, arrays: bool = True):
+    """Micro-batches of raw messages: of ISF_BATCH events, or of ISF_BATCH_MESSAGES array messages (internal
+    topics, each up to CHUNK items). faust acks a batch's input offsets only after the loop body has
+    finished with it, so everything `publish`ed for it is on the broker first (at-least-once)."""
     s = settings()
-    return stream.take(s.isf_batch, within=s.isf_batch_within)
+    return stream.take(s.isf_batch_messages if arrays else s.isf_batch, within=s.isf_batch_within)
 
 
 def items(raw_messages: Iterable[bytes]) -> Iterable:

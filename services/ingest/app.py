@@ -14,7 +14,7 @@ from services.common.runtime import batches, dumps, processed, publish, store, s
 log = logging.getLogger("isf.ingest")
 KEY = pseudonym_key()  # refuses to start without a key outside the embedded default
 RETAIN = retain_years()
-app = make_app("isf-ingest")
+app = make_app("isf-ingest", array_input=False)
 inputs = app.topic(names.EPISODES, names.PRESCRIPTIONS, key_serializer="raw", value_serializer="raw")
 activity = app.topic(names.ACTIVITY, key_serializer="raw", value_serializer="raw")
 dead_letter = app.topic(names.DEAD_LETTER, key_serializer="raw", value_serializer="raw")
@@ -24,7 +24,7 @@ track(app, "ingest")
 @app.agent(inputs)
 @supervised("ingest")
 async def ingest(stream):
-    async for raws in batches(stream):
+    async for raws in batches(stream, arrays=False):
         processed("ingest", len(raws))
         raws = [raw if isinstance(raw, bytes) else bytes(raw or b"") for raw in raws]
         out = await stages.ingest(raws, KEY, store(), open_from=first_open_year(time.time(), RETAIN), retain=RETAIN)
