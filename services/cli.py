@@ -318,6 +318,12 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def _workers_option(parser) -> None:
+    parser.add_argument(
+        "--workers", type=int, help="processes to shard the replay over (default: one per core; 1: in this process)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="isf", description="ISF Stream: Norwegian activity-based financing as a stream")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -332,9 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     g.set_defaults(fn=cmd_group)
     rp = sub.add_parser("replay", help="the whole streaming logic in-process over an event file")
     rp.add_argument("file", nargs="?")
-    rp.add_argument(
-        "--workers", type=int, help="processes to shard the replay over (default: one per core; 1: in this process)"
-    )
+    _workers_option(rp)
     rp.set_defaults(fn=cmd_replay)
     rb = sub.add_parser("rbf", help="RBF distribution from achievements (JSON)")
     rb.add_argument("--year", type=int, help="budget year (default: the input's `year`)")
@@ -388,9 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         help="instead: each year's full rules (own logic, TFG, supplements) over the same events",
     )
     rd.add_argument("file", nargs="?")
-    rd.add_argument(
-        "--workers", type=int, help="processes to shard the replay over (default: one per core; 1: in this process)"
-    )
+    _workers_option(rd)
     rd.set_defaults(fn=cmd_redistribute)
     nk = sub.add_parser("nki", help="send external NKI values (indicator 9) to the settlement service")
     nk.add_argument("--kafka", required=True, help="bootstrap servers")
