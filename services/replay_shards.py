@@ -26,6 +26,7 @@ from typing import Callable, Iterator
 
 from isf import stages
 from isf.replay import BATCH, Pipeline, shard_of, source_key
+from isf.settlement.totals import Totals
 
 from .common.config import tune_gc
 
@@ -122,13 +123,10 @@ def run(path: str, make: Callable[[], Pipeline], workers: int | None = None) -> 
     for c in fronts:
         for k, v in c.items():
             counters[k] = counters.get(k, 0) + v
-    points: dict[str, list[int]] = {}
+    totals = Totals()
     for rows in backs:
-        for k, p, c in rows:
-            acc = points.setdefault(k, [0, 0])
-            acc[0] += p
-            acc[1] += c
-    return counters, [(k, p, c) for k, (p, c) in sorted(points.items()) if p or c]
+        totals.add_rows(rows)
+    return counters, list(totals.rows())
 
 
 @contextmanager

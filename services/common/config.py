@@ -267,11 +267,13 @@ def _short_fetch_wait() -> None:
     driver.AIOKafkaConsumerThread._isf_patched = True
 
 
+@functools.cache
 def tune_gc() -> None:
     """Collect the youngest objects every 50 000 allocations, not every 700: the hot path makes many
     short-lived records and no reference cycles of its own, and the default collections took about a
-    quarter of a replay's time (README, Performance). What is alive now (rules, definition tables) is
-    frozen out of every collection. Forked workers inherit both."""
+    quarter of a replay's time (README, Performance). What is alive at the first call (rules, definition
+    tables) is frozen out of every collection; later calls do nothing (a process that replays again does
+    not freeze what it has made since). Forked workers inherit both."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)
 

@@ -24,6 +24,12 @@ class Totals:
             self.counts[k] = self.counts.get(k, 0) + d.count
         return True
 
+    def add_rows(self, rows) -> None:
+        """Add another store's `rows` (a shard of a sharded replay) to these totals."""
+        for k, p, c in rows:
+            self.points[k] = self.points.get(k, 0) + p
+            self.counts[k] = self.counts.get(k, 0) + c
+
     async def settle(self, batches: list[DeltaBatch]) -> int:
         """`isf.stages.TotalsStore`: the in-memory twin of the settlement script."""
         return sum(self.apply(b) for b in batches)
