@@ -6,18 +6,25 @@ KEY = b"test-key"
 _n = [0]
 
 
-def episode(**kw) -> dict:
+def _envelope(schema: str, own_id: str, prefix: str) -> dict:
+    """The fields every input event carries (`isf.events._Input`), with a fresh event and source id."""
     _n[0] += 1
-    ev = {
-        "schema": "episode/v1",
+    return {
+        "schema": schema,
         "event_id": f"t-{_n[0]}",
-        "episode_id": f"e-{_n[0]}",
+        own_id: f"{prefix}-{_n[0]}",
         "version": 1,
         "action": "upsert",
         "hf": "ous",
         "patient_id": "SYN-1",
         "birth_date": "1950-05-01",
         "sex": "F",
+    }
+
+
+def episode(**kw) -> dict:
+    return {
+        **_envelope("episode/v1", "episode_id", "e"),
         "sector": "somatic",
         "care_level": "outpatient",
         "admitted_at": "2026-03-02T08:00:00",
@@ -31,30 +38,19 @@ def episode(**kw) -> dict:
         "urgency": "planned",
         "debtor": "11",
         "discharge_summary_sent_at": None,
+        **kw,
     }
-    ev.update(kw)
-    return ev
 
 
 def prescription(**kw) -> dict:
-    _n[0] += 1
-    ev = {
-        "schema": "prescription/v1",
-        "event_id": f"t-{_n[0]}",
-        "prescription_id": f"r-{_n[0]}",
-        "version": 1,
-        "action": "upsert",
-        "hf": "ous",
-        "patient_id": "SYN-1",
-        "birth_date": "1950-05-01",
-        "sex": "F",
+    return {
+        **_envelope("prescription/v1", "prescription_id", "r"),
         "dispensed_at": "2026-03-05T10:00:00",
         "drug_code": "L04AB02",
         "atc": "L04AB02",
         "indication": "G35",
+        **kw,
     }
-    ev.update(kw)
-    return ev
 
 
 def raw(ev: dict) -> bytes:
