@@ -361,30 +361,56 @@ return {'new', history(nrec)}
 # The digest is the first 16 bytes of the id's SHA-1 (ids `<ns>:<source>:<revision>` are some 40-180 bytes): for
 # two of n ids to share those 128 bits has probability under n^2 / 2^129, under 1e-20 for a billion ids a year
 # (the national year is some 25 million); a collision would leave one batch unsummed.
-TOTALS_LUA = (
+APPLIED_TABLE_LUA = (
     TABLE_LUA
     + """
-local ts = 'isf:{totals}:ts:' .. ARGV[1]
 local function bucket(y, n, h) return 'isf:{totals}:batches:' .. y .. ':' .. addr(h, nbuckets(n)) end
 local function digest_hash(d) return ((string.byte(d, 1) * 256 + string.byte(d, 2)) * 256 + string.byte(d, 3)) * 256
   + string.byte(d, 4) end
+"""
+)
+TOTALS_LUA = (
+    APPLIED_TABLE_LUA
+    + """
+-- Redis work is counted in commands: a call settles a few hundred batches, so a year's count is read once and
+-- written once, the sums of all its batches go as one HINCRBY per field, and the id sets of earlier releases
+-- (`isf:{totals}:applied`, `...:applied:<year>`), still consulted, are asked about only where they exist.
+local ts = 'isf:{totals}:ts:' .. ARGV[1]
+local HEX = {}
+for c = 0, 255 do HEX[string.format('%02x', c)] = string.char(c) end
+local count, fresh, close, legacy = {}, {}, {}, {}
+local function year(y)
+  if count[y] == nil then
+    local n = redis.call('GET', 'isf:{totals}:batches:' .. y)
+    count[y], fresh[y] = tonumber(n or '0'), n == false
+    legacy[y] = redis.call('EXISTS', 'isf:{totals}:applied:' .. y) == 1
+  end
+  return count[y]
+end
+local any_legacy = redis.call('EXISTS', 'isf:{totals}:applied') == 1
+local sums = {pts = {{}, {}}, cnt = {{}, {}}, ts = {{}, {}}}  -- per hash: field order, field -> sum
+local function add(hash, f, v)
+  local order, sum = sums[hash][1], sums[hash][2]
+  if sum[f] == nil then sum[f] = 0; table.insert(order, f) end
+  sum[f] = sum[f] + v
+end
 local applied = 0
 for i = 2, #ARGV, 3 do
   local years, hex = cjson.decode(ARGV[i + 2]), redis.sha1hex(ARGV[i])
-  local dg, h = bin(string.sub(hex, 1, 32)), tonumber(string.sub(hex, 1, 8), 16)
-  -- the id sets of earlier releases (`isf:{totals}:applied`, `...:applied:<year>`) are still consulted
-  local seen = redis.call('SISMEMBER', 'isf:{totals}:applied', ARGV[i]) == 1
+  local dg, h = string.gsub(string.sub(hex, 1, 32), '..', HEX), tonumber(string.sub(hex, 1, 8), 16)
+  local seen = any_legacy and redis.call('SISMEMBER', 'isf:{totals}:applied', ARGV[i]) == 1
   for _, y in ipairs(years) do
-    local n = tonumber(redis.call('GET', 'isf:{totals}:batches:' .. y[1]) or '0')
+    local n = year(y[1])
     if not seen and n > 0 and redis.call('HEXISTS', bucket(y[1], n, h), dg) == 1 then seen = true end
-    if not seen and redis.call('SISMEMBER', 'isf:{totals}:applied:' .. y[1], ARGV[i]) == 1 then seen = true end
+    if not seen and legacy[y[1]] and redis.call('SISMEMBER', 'isf:{totals}:applied:' .. y[1], ARGV[i]) == 1 then
+      seen = true
+    end
   end
   if not seen then
     for _, y in ipairs(years) do
-      local count = 'isf:{totals}:batches:' .. y[1]
-      local n = redis.call('INCR', count)
-      redis.call('EXPIREAT', count, y[2])
-      grow(count .. ':', n, y[2], digest_hash)
+      local n = count[y[1]] + 1
+      count[y[1]], close[y[1]] = n, y[2]
+      grow('isf:{totals}:batches:' .. y[1] .. ':', n, y[2], digest_hash)
       redis.call('HSET', bucket(y[1], n, h), dg, '')
       redis.call('EXPIREAT', bucket(y[1], n, h), y[2])
     end
@@ -392,16 +418,45 @@ for i = 2, #ARGV, 3 do
     for _, d in ipairs(cjson.decode(ARGV[i + 1])) do
       local f = d[1] .. '|' .. d[2]
       if d[3] ~= 0 then
-        redis.call('HINCRBY', 'isf:{totals}:pts', f, d[3])
+        add('pts', f, d[3])
         local hf = string.match(d[1], '^P|%d+|([^|]+)|')
-        if hf then redis.call('HINCRBY', ts, hf, d[3]) end
+        if hf then add('ts', hf, d[3]) end
       end
-      if d[4] ~= 0 then redis.call('HINCRBY', 'isf:{totals}:cnt', f, d[4]) end
+      if d[4] ~= 0 then add('cnt', f, d[4]) end
     end
   end
 end
+for y, c in pairs(close) do
+  local key = 'isf:{totals}:batches:' .. y
+  redis.call('SET', key, count[y], 'KEEPTTL')
+  if fresh[y] then redis.call('EXPIREAT', key, c) end
+end
+for hash, key in pairs({pts = 'isf:{totals}:pts', cnt = 'isf:{totals}:cnt', ts = ts}) do
+  for _, f in ipairs(sums[hash][1]) do redis.call('HINCRBY', key, f, sums[hash][2][f]) end
+end
 if applied > 0 then redis.call('EXPIRE', ts, 400 * 86400) end
 return applied
+"""
+)
+
+
+# KEYS[1]: the count of the first rule year (routes the call on a cluster: every key is in slot {totals}).
+# ARGV: JSON [year, ...], then 16-byte digests (`applied_digest`); per digest, 1 if it is in the table of any year.
+APPLIED_LUA = (
+    APPLIED_TABLE_LUA
+    + """
+local years, n = cjson.decode(ARGV[1]), {}
+for j, y in ipairs(years) do n[j] = tonumber(redis.call('GET', 'isf:{totals}:batches:' .. y) or '0') end
+local out = {}
+for i = 2, #ARGV do
+  local dg, hit = ARGV[i], 0
+  local h = digest_hash(dg)
+  for j, y in ipairs(years) do
+    if hit == 0 and n[j] > 0 and redis.call('HEXISTS', bucket(y, n[j], h), dg) == 1 then hit = 1 end
+  end
+  out[i - 1] = hit
+end
+return out
 """
 )
 
@@ -615,25 +670,23 @@ def read_totals(client) -> list[tuple[str, int, int]]:
     return [r for r in rows if r[1] or r[2]]
 
 
-def bucket_of(n: int, h: int) -> int:
-    """The bucket of an entry with 32-bit hash h in a table of n entries (TABLE_LUA's `addr`)."""
-    nb = max(1, -(-n // BUCKET_LOAD))
-    b = 1 << (nb.bit_length() - 1)
-    return h % (2 * b) if h % b < nb - b else h % b
+def applied_digest(batch_id: str) -> bytes:
+    """What the applied tables hold of a batch id: the first 16 bytes of its SHA-1 (TOTALS_LUA)."""
+    return hashlib.sha1(batch_id.encode()).digest()[:16]
 
 
-def read_applied(client, ids: list[str]) -> list[bool]:
-    """Whether each delta batch id has been summed into the totals (in the applied table of any rule year)."""
+def read_applied(client, ids: list[str], digests: list[bytes] | None = None) -> list[bool]:
+    """Whether each delta batch id has been summed into the totals (in the applied table of any rule year):
+    one script call however many ids (the latency bench asks about thousands a second). `digests`, if given,
+    are the ids' `applied_digest`s, computed once by a caller that asks about the same ids again."""
     from isf.rules import YEARS
 
-    counts = [int(c or 0) for c in client.mget([names.batches(y) for y in YEARS])] if ids else []
-    p = client.pipeline(transaction=False)
-    for i in ids:
-        digest = hashlib.sha1(i.encode()).digest()[:16]
-        for y, n in zip(YEARS, counts):
-            p.hexists(f"{names.batches(y)}:{bucket_of(n, int.from_bytes(digest[:4], 'big'))}", digest)
-    hits = p.execute()
-    return [any(hits[k * len(YEARS) : (k + 1) * len(YEARS)]) for k in range(len(ids))]
+    if not ids:
+        return []
+    digests = digests or [applied_digest(i) for i in ids]
+    script = client.register_script(APPLIED_LUA)  # EVALSHA, loading the script when Redis lacks it
+    hits = script(keys=[names.batches(YEARS[0])], args=[json.dumps(list(YEARS)), *digests])
+    return [bool(h) for h in hits]
 
 
 def read_nki(client) -> dict[int, dict[str, tuple[int, int]]]:

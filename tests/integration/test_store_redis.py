@@ -86,3 +86,32 @@ class TestRedisStores(StoreContract):
         assert decide("e2", 2, far, patient="B") == ("repeat_current", "p_" + "ab" * 16)
         assert decide("e0", 1, near) == ("superseded", "")
         assert decide("e0", 1, near) == ("repeat", "")
+
+    def test_a_batch_in_an_earlier_releases_applied_set_is_not_summed_again(self):
+        store, _, _ = self.fresh()
+        client = redis.Redis.from_url(self.url)
+
+        def batch(i):
+            return DeltaBatch(
+                id=f"pts:E:ous:s{i}:1", deltas=[Delta(stat="P|2026|ous|x", period="2026", points_micro=5, count=1)]
+            )
+
+        client.sadd("isf:{totals}:applied:2026", batch(1).id)
+        client.sadd("isf:{totals}:applied", batch(2).id)
+        assert self.drive(store.settle([batch(i) for i in range(4)])) == 2
+        assert self.rows() == [("P|2026|ous|x|2026", 10, 2)]
+
+    def test_a_years_batch_count_expires_when_the_year_closes_and_keeps_its_expiry_as_it_grows(self):
+        store, _, _ = self.fresh()
+        client = redis.Redis.from_url(self.url)
+        close = 4102444800  # 2100-01-01: the store takes a batch's years and closes from its stat keys
+        batches = [
+            DeltaBatch(id=f"pts:E:ous:s{i}:1", deltas=[Delta(stat="P|2026|ous|x", period="2026", points_micro=1)])
+            for i in range(100)
+        ]
+        assert self.drive(store.settle(batches[:50])) == 50
+        first = client.expiretime("isf:{totals}:batches:2026")
+        assert first > time.time() and client.get("isf:{totals}:batches:2026") == b"50"
+        assert self.drive(store.settle(batches[50:])) == 50
+        assert client.expiretime("isf:{totals}:batches:2026") == first < close
+        assert client.get("isf:{totals}:batches:2026") == b"100"
