@@ -114,3 +114,17 @@ def test_a_tfg_patient_year_moves_its_credit_when_the_first_activity_is_withdraw
     assert r["counts"]["2026"]["TFG"] == {"BT01": 1}
     assert "ous" not in r["points"]["2026"]["hf"] and "TFG" in r["points"]["2026"]["hf"]["hbe"]
     assert set(r["nok"]["2026"]["rhf_sorge_for"]) == {"sor-ost"}
+
+
+def test_the_dashboards_view_pays_each_hf_and_region_of_residence_what_the_replay_summary_pays():
+    """The view sums points per HF, sector, system, residence and period before pricing them; the summary
+    prices every DRG, STG and TFG code's total on its own: the two must give the same NOK to the øre."""
+    from isf.settlement.money import summary
+    from isf.settlement.views import summary_view
+
+    raws = [raw for _k, raw in Feed(FeedConfig(seed=7, year=2026)).events(3000)]
+    rows = list(Pipeline(KEY).run(raws).totals.rows())
+    money, view = summary(rows)["nok"]["2026"], summary_view(rows)["years"]["2026"]
+    assert len(money["rhf_sorge_for"]) == len(RHFS)
+    for scope in ("hf", "rhf", "rhf_sorge_for"):
+        assert {name: e["periods"]["2026"]["nok"] for name, e in view[scope].items()} == money[scope]

@@ -20,11 +20,18 @@ from .money import MICRO, ORE, nok, rhf_scopes
 def summary_view(rows: Iterable[tuple[str, int, int]]) -> dict:
     reg = hospitals()
     years: dict = {}
+    # Micro-points are summed as integers per (HF, sector, system, residence, period) before they fan out to
+    # the scopes with their NOK: one Decimal sum per group instead of per DRG code (the view is rebuilt every
+    # second from totals that hold thousands of codes). NOK is linear and exact in Decimal, so the sums are equal.
+    groups: dict[tuple, list] = {}  # (year, hf, sector, system, residence, period) -> [a stat of it, micro-points]
     for st, period, pts, cnt in point_totals(rows):
-        year, hf, sector, system = st.year, st.hf, st.sector, st.system
-        y = years.setdefault(str(year), {"hf": {}, "rhf": {}, "rhf_sorge_for": {}, "national": {}, "counts": {}})
-        c = y["counts"].setdefault(hf, {}).setdefault(system, {})
+        y = years.setdefault(str(st.year), {"hf": {}, "rhf": {}, "rhf_sorge_for": {}, "national": {}, "counts": {}})
+        c = y["counts"].setdefault(st.hf, {}).setdefault(st.system, {})
         c[st.code] = c.get(st.code, 0) + cnt
+        g = groups.setdefault((st.year, st.hf, st.sector, st.system, st.residence, period), [st, 0])
+        g[1] += pts
+    for (year, hf, sector, system, _residence, period), (st, pts) in groups.items():
+        y = years[str(year)]
         money = nok(year, sector, pts)
         for label in (tertial_of_label(period), str(year)):
             for scope, name in (("hf", hf), *rhf_scopes(st), ("national", "all")):
