@@ -192,31 +192,35 @@ LEDGER_LUA = (
 -- members are not stored apart: they are the records that name the unit, so its first member is found
 -- by scanning the document. The current revision's deltas are kept as tokens (0 = its own items,
 -- j = the credit of its own unit j, [s,p,m,n] = any other delta) and rebuilt the same on a repeat.
+-- Records are read in their packed form: only the one being replaced is unpacked into strings, and the
+-- others are written back as they were unless a record left the document (replaced or expired), when every
+-- string is interned afresh so that none is kept for a record that is gone.
 local key = KEYS[1]
 local ns, src, rev, newj, close = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local id = ns .. ':' .. src
 local now = tonumber(redis.call('TIME')[1])
-local recs = {}
+local t, live, gone = {}, {}, false
 local raw = redis.call('GET', key)
 if raw then
   local doc = cmsgpack.unpack(raw)
-  local t = doc.t
+  t = doc.t
   for rid, r in pairs(doc.s) do
-    if r[2] == 0 or r[2] > now then
-      local rec = {r = t[r[1]] or r[1], c = r[2], i = {}, u = {}, h = {}, o = r[6],
-                   src = string.sub(rid, string.find(rid, ':', 1, true) + 1)}
-      local I, U = r[3], r[4]
-      for j = 1, #I, 4 do table.insert(rec.i, {t[I[j]], t[I[j + 1]], I[j + 2], I[j + 3]}) end
-      for j = 1, #U, 6 do
-        table.insert(rec.u, {g = t[U[j]], p = t[U[j + 1]], s = t[U[j + 2]], m = U[j + 3], f = U[j + 4], d = U[j + 5]})
-      end
-      for _, tok in ipairs(r[5]) do
-        if type(tok) == 'table' then table.insert(rec.h, {t[tok[1]], t[tok[2]], tok[3], tok[4]})
-        else table.insert(rec.h, tok) end
-      end
-      recs[rid] = rec
-    end
+    if r[2] == 0 or r[2] > now then live[rid] = r else gone = true end
   end
+end
+local function src_of(rid) return string.sub(rid, string.find(rid, ':', 1, true) + 1) end
+local function unpack_rec(rid, r)
+  local rec = {r = t[r[1]] or r[1], c = r[2], i = {}, u = {}, h = {}, o = r[6], src = src_of(rid)}
+  local I, U = r[3], r[4]
+  for j = 1, #I, 4 do table.insert(rec.i, {t[I[j]], t[I[j + 1]], I[j + 2], I[j + 3]}) end
+  for j = 1, #U, 6 do
+    table.insert(rec.u, {g = t[U[j]], p = t[U[j + 1]], s = t[U[j + 2]], m = U[j + 3], f = U[j + 4], d = U[j + 5]})
+  end
+  for _, tok in ipairs(r[5]) do
+    if type(tok) == 'table' then table.insert(rec.h, {t[tok[1]], t[tok[2]], tok[3], tok[4]})
+    else table.insert(rec.h, tok) end
+  end
+  return rec
 end
 local function period_of(u, score)
   if tonumber(u.f) == 1 then
@@ -248,13 +252,12 @@ local function history(rec)
   if #merged == 0 then return '[]' end
   return cjson.encode(merged)
 end
-local rec = recs[id]
+local rec = live[id] and unpack_rec(id, live[id])
 if rec then
   if rec.r == rev then return {'again', history(rec)} end
   if rec.o and rec.o[rev] then return {'again', rec.o[rev]} end
   if cmp(rec.r, rev) > 0 then return {'old', ''} end
 end
-local function ukey(u) return u.g .. '|' .. u.p end
 local new = cjson.decode(newj)
 local nrec = {r = rev, c = close, i = {}, u = {}, h = {}, o = nil, src = src}
 for _, it in ipairs(new.i) do table.insert(nrec.i, {it.s, it.p, it.m, it.n}) end
@@ -266,27 +269,36 @@ if rec then
 end
 for _, it in ipairs(old.i) do table.insert(nrec.h, {it[1], it[2], -it[3], -it[4]}) end
 table.insert(nrec.h, 0)
-local touched, order = {}, {}
+-- the touched units (group|period), and by group then period, to find them in packed records without a key
+local touched, order, byg = {}, {}, {}
 for _, list in ipairs({old.u, nrec.u}) do
   for _, u in ipairs(list) do
-    local k = ukey(u)
+    local k = u.g .. '|' .. u.p
     if touched[k] == nil then table.insert(order, k) end
     touched[k] = u
+    byg[u.g] = byg[u.g] or {}
+    byg[u.g][u.p] = k
   end
 end
 -- the members of the touched units, from one pass over the document: (date, member text) and where it is
 local members = {}
-local function join(rid, r)
-  for j, u in ipairs(r.u) do
-    local k = ukey(u)
-    if touched[k] then
-      local list = members[k]
-      if list == nil then list = {}; members[k] = list end
-      table.insert(list, {d = u.d, text = r.src .. '\\31' .. tostring(u.m) .. '\\31' .. u.s, rid = rid, j = j, u = u})
+local function member(k, rid, j, u, name)
+  local list = members[k]
+  if list == nil then list = {}; members[k] = list end
+  table.insert(list, {d = u.d, text = name .. '\\31' .. tostring(u.m) .. '\\31' .. u.s, rid = rid, j = j, u = u})
+end
+for rid, r in pairs(live) do
+  local U, name = r[4], nil
+  for j = 1, #U / 6 do
+    local b = (j - 1) * 6
+    local g, p = t[U[b + 1]], t[U[b + 2]]
+    local k = byg[g] and byg[g][p]
+    if k then
+      name = name or src_of(rid)
+      member(k, rid, j, {g = g, p = p, s = t[U[b + 3]], m = U[b + 4], f = U[b + 5], d = U[b + 6]}, name)
     end
   end
 end
-for rid, r in pairs(recs) do join(rid, r) end
 -- a unit's first member: the least (date, member text) over the records naming it
 local function first(k)
   local best = nil
@@ -297,13 +309,12 @@ local function first(k)
 end
 local before = {}
 for _, k in ipairs(order) do before[k] = first(k) or false end
-recs[id] = nrec
 for _, k in ipairs(order) do
   local kept = {}
   for _, m in ipairs(members[k] or {}) do if m.rid ~= id then table.insert(kept, m) end end
   members[k] = kept
 end
-join(id, nrec)
+for j, u in ipairs(nrec.u) do member(u.g .. '|' .. u.p, id, j, u, src) end
 for _, k in ipairs(order) do
   local u = touched[k]
   local b, a = before[k], first(k)
@@ -321,33 +332,54 @@ for _, k in ipairs(order) do
     end
   end
 end
--- write the document back, strings interned, and expire it with the last rule year it holds
-local t, ix = {}, {}
+-- write the document back and expire it with the last rule year it holds
+local out_t, ix, out = t, {}, live
+if rec or gone then out_t, out = {}, {} end
 local function s(v)
   local i = ix[v]
-  if i == nil then table.insert(t, v); i = #t; ix[v] = i end
+  if i == nil then table.insert(out_t, v); i = #out_t; ix[v] = i end
   return i
 end
-local out, last = {}, 0
-for rid, r in pairs(recs) do
-  local I, U, H = {}, {}, {}
-  for _, it in ipairs(r.i) do
-    table.insert(I, s(it[1])); table.insert(I, s(it[2])); table.insert(I, it[3]); table.insert(I, it[4])
+if rec or gone then  -- intern afresh: the strings of records that are gone are not kept
+  for rid, r in pairs(live) do
+    if rid ~= id then
+      local I, U, H = {}, {}, {}
+      for j = 1, #r[3], 4 do
+        table.insert(I, s(t[r[3][j]])); table.insert(I, s(t[r[3][j + 1]]))
+        table.insert(I, r[3][j + 2]); table.insert(I, r[3][j + 3])
+      end
+      for j = 1, #r[4], 6 do
+        table.insert(U, s(t[r[4][j]])); table.insert(U, s(t[r[4][j + 1]])); table.insert(U, s(t[r[4][j + 2]]))
+        table.insert(U, r[4][j + 3]); table.insert(U, r[4][j + 4]); table.insert(U, r[4][j + 5])
+      end
+      for _, tok in ipairs(r[5]) do
+        if type(tok) == 'table' then table.insert(H, {s(t[tok[1]]), s(t[tok[2]]), tok[3], tok[4]})
+        else table.insert(H, tok) end
+      end
+      out[rid] = {s(t[r[1]] or r[1]), r[2], I, U, H, r[6]}
+    end
   end
-  for _, u in ipairs(r.u) do
-    table.insert(U, s(u.g)); table.insert(U, s(u.p)); table.insert(U, s(u.s))
-    table.insert(U, u.m); table.insert(U, u.f); table.insert(U, u.d)
-  end
-  for _, tok in ipairs(r.h) do
-    if type(tok) == 'table' then table.insert(H, {s(tok[1]), s(tok[2]), tok[3], tok[4]})
-    else table.insert(H, tok) end
-  end
-  out[rid] = {s(r.r), r.c, I, U, H, r.o}
-  if last ~= -1 then
-    if r.c == 0 then last = -1 elseif r.c > last then last = r.c end
-  end
+else
+  for i, v in ipairs(t) do ix[v] = i end
 end
-redis.call('SET', key, cmsgpack.pack({t = t, s = out}))
+local I, U, H = {}, {}, {}
+for _, it in ipairs(nrec.i) do
+  table.insert(I, s(it[1])); table.insert(I, s(it[2])); table.insert(I, it[3]); table.insert(I, it[4])
+end
+for _, u in ipairs(nrec.u) do
+  table.insert(U, s(u.g)); table.insert(U, s(u.p)); table.insert(U, s(u.s))
+  table.insert(U, u.m); table.insert(U, u.f); table.insert(U, u.d)
+end
+for _, tok in ipairs(nrec.h) do
+  if type(tok) == 'table' then table.insert(H, {s(tok[1]), s(tok[2]), tok[3], tok[4]})
+  else table.insert(H, tok) end
+end
+out[id] = {s(rev), close, I, U, H, nrec.o}
+local last = 0
+for _, r in pairs(out) do
+  if r[2] == 0 then last = -1; break elseif r[2] > last then last = r[2] end
+end
+redis.call('SET', key, cmsgpack.pack({t = out_t, s = out}))
 if last > 0 then redis.call('EXPIREAT', key, last) end
 return {'new', history(nrec)}
 """

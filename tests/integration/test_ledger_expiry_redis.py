@@ -40,3 +40,25 @@ def test_a_patients_ledger_document_expires_with_its_last_rule_year_and_drops_cl
             assert again is not None and [d.points_micro for d in again.deltas] == [5]
         finally:
             loop.close()
+
+
+def test_a_new_source_written_beside_a_closed_record_drops_the_record_and_its_strings():
+    now = int(time.time())
+    with LocalInfra() as infra:
+        client = redis.Redis.from_url(infra.redis_url)
+        loop = asyncio.new_event_loop()
+        store = RedisStore(aredis.from_url(infra.redis_url))
+
+        def apply(src: str, close: int):
+            return loop.run_until_complete(store.apply([("pts", "p1", src, "1", item(f"P|2026|{src}"), close)]))[0]
+
+        try:
+            apply("closing", now + 2)
+            apply("open", now + 3600)
+            assert b"P|2026|closing" in client.get("isf:{p1}:L:pts")
+            time.sleep(3)
+            apply("new", now + 3600)  # not a replacement: the document is otherwise written back as it was read
+            doc = client.get("isf:{p1}:L:pts")
+            assert b"closing" not in doc and b"P|2026|open" in doc and b"P|2026|new" in doc
+        finally:
+            loop.close()
