@@ -18,6 +18,7 @@ Absolute numbers vary between machines and runs; compare the ratios.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -32,7 +33,7 @@ from services.common import names
 
 NATIONAL_YEAR_EVENTS = 12_000_000
 DASHBOARD_POLL_S = 1.0
-POLL_AT_MOST = 1000  # pending batch ids the latency poller asks Redis about per round (every 50 ms)
+POLL_AT_MOST = 500  # pending batch ids the latency poller asks Redis about per round (every 50 ms)
 STUCK_S = 30.0  # pending longer than this: asked about once a second
 
 
@@ -578,7 +579,8 @@ def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) 
             stuck_round = now - last_stuck > 1.0
             last_stuck = now if stuck_round else last_stuck
             with lock:
-                ids = [b for b, (t, _i, _d) in pending.items() if stuck_round or now - t < STUCK_S][:POLL_AT_MOST]
+                due = (b for b, (t, _i, _d) in pending.items() if stuck_round or now - t < STUCK_S)
+                ids = list(itertools.islice(due, POLL_AT_MOST))
                 digests = [pending[b][2] for b in ids]
             if ids:
                 found = read_applied(client, ids, digests)
