@@ -7,11 +7,9 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from ..events import Activity
-from ..rules import DrgDeduction, RuleYear, StgRule, rule_year
+from ..rules import MICRO, DrgDeduction, RuleYear, StgRule, rule_year
 from .engine import group_case
 from .mapping import length_of_stay, to_case
-
-MICRO = Decimal("0.000001")
 
 
 class Grouped(BaseModel):
@@ -50,13 +48,17 @@ def drg_points(rules: RuleYear, a: Activity, drg: str | None) -> Decimal:
     w = rules.weights.get(drg)
     if w is None:
         return Decimal(0)
+    acute = a.urgency == "acute"
+    extra_days = length_of_stay(a) - w.trim_days if w.trim_days else 0
+    deductions = rules.deductions_by_drg.get(drg, ())
+    if extra_days <= 0 and not deductions:
+        return rules.base_points[drg][acute]  # the common case, worked out once per rule year
     points = w.weight
-    los = length_of_stay(a)
-    if w.trim_days and los > w.trim_days:
-        points += (los - w.trim_days) * w.per_day_weight
-    if a.urgency == "acute":
+    if extra_days > 0:
+        points += extra_days * w.per_day_weight
+    if acute:
         points *= w.acute_factor
-    for d in rules.drg_deductions:
+    for d in deductions:
         if deduction_holds(d, a, drg):
             points *= d.factor
     return points.quantize(MICRO)

@@ -20,6 +20,7 @@ from ..grouping.tables import Definitions, load_definitions
 
 DATA = Path(__file__).with_name("data")
 YEARS = (2025, 2026)
+MICRO = Decimal("0.000001")  # DRG points are rounded to a millionth (`grouping.activity.drg_points`)
 
 
 class RuleError(ValueError):
@@ -171,6 +172,24 @@ class RuleYear:
         for c in special_codes:
             found.update(idx.get((source, f"s:{c}"), ()))
         return [self.stg_rules[i] for i in sorted(found)]
+
+    @cached_property
+    def deductions_by_drg(self) -> dict[str, tuple[DrgDeduction, ...]]:
+        """DRG -> the point deductions that name it, in params.json order (most DRGs have none)."""
+        out: dict[str, list[DrgDeduction]] = {}
+        for d in self.drg_deductions:
+            for drg in d.drgs:
+                out.setdefault(drg, []).append(d)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def base_points(self) -> dict[str, tuple[Decimal, Decimal]]:
+        """DRG -> its points (planned, acute) rounded to a millionth: a stay within the trim point and
+        without deductions earns exactly these."""
+        return {
+            drg: (w.weight.quantize(MICRO), (w.weight * w.acute_factor).quantize(MICRO))
+            for drg, w in self.weights.items()
+        }
 
     @cached_property
     def stgs(self) -> dict[str, StgRule]:
