@@ -44,23 +44,28 @@ class Features:
 
 def derive(defs: Definitions, case: GroupingCase, explain: bool = False) -> Features:
     sex = SEX_INDEX.get(case.sex, 2)
-    c1, c2 = case.pairs[0]
-    principal = defs.pair_props(c1, c2)
+    pairs = case.pairs
+    c1, c2 = pairs[0]
     diagnoses = defs.diagnoses
-    secondary = [diagnoses.get(a, NO_PROPS) if not b else defs.pair_props(a, b) for a, b in case.pairs[1:] if a]
-    procedures = [p for p in map(defs.procedures.get, case.procedures) if p is not None]
+    principal = diagnoses.get(c1, NO_PROPS) if not c2 else defs.pair_props(c1, c2)
 
     facts = set(principal.as_principal[sex])
     facts.add(_SEX_FACTS.get(case.sex) or TAG["sex"] + case.sex)
     facts.add(_DISCH_FACTS.get(case.discharge, _OTHER_DISCH))
     f = Features(facts, principal.dgcat[sex])
     cc = 0
-    for p in procedures:
-        facts |= p.facts[sex]
-        if p.cc > cc:
-            cc = p.cc
+    procedures = defs.procedures
+    for code in case.procedures:
+        p = procedures.get(code)
+        if p is not None:
+            facts |= p.facts[sex]
+            if p.cc > cc:
+                cc = p.cc
     comps: dict[str, list] = {}
-    for s in secondary:
+    for a, b in pairs[1:]:
+        if not a:
+            continue
+        s = diagnoses.get(a, NO_PROPS) if not b else defs.pair_props(a, b)
         facts |= s.facts[sex]
         for c in s.complications:
             if c.category not in principal.categories and c.value not in comps:
@@ -72,7 +77,10 @@ def derive(defs: Definitions, case: GroupingCase, explain: bool = False) -> Feat
         for compl, inclprop in defs.inclusions:
             if compl in comps and TAG["DGPROP"] + inclprop in facts:
                 # a property first given by the principal pair does not switch a category on
-                if not (inclprop in principal.dgprop and not any(inclprop in p.dgprop for p in procedures)):
+                if not (
+                    inclprop in principal.dgprop
+                    and not any(inclprop in p.dgprop for p in map(procedures.get, case.procedures) if p is not None)
+                ):
                     comps[compl][0] = True
                 break
         f.complications = {v: (a, lvl) for v, (a, lvl) in comps.items()}
