@@ -164,6 +164,29 @@ def test_every_activity_groups_with_non_negative_points_and_errors_explain_thems
         assert g.drg_points == 0
 
 
+def test_every_grouped_activity_is_what_validating_its_fields_makes():
+    """`Grouped.of_drg` does not validate the values the grouper made itself: the result must be the very model
+    that validation makes of them, on the wire too."""
+    from isf.feed import Feed, FeedConfig
+    from isf.grouping.activity import Grouped, group_activity
+    from isf.ingest import Rejected, parse, to_activity
+
+    drgs = 0
+    for _key, raw in Feed(FeedConfig(seed=3, invalid=0)).events(400):
+        e = parse(raw, b"test")
+        if isinstance(e, Rejected):
+            continue
+        for explain in (False, True):
+            g = group_activity(to_activity(e, b"test"), explain=explain)
+            validated = Grouped(**{k: getattr(g, k) for k in g.model_fields_set})
+            assert g == validated and vars(g) == vars(validated) and list(vars(g)) == list(vars(validated))
+            assert g.model_fields_set == validated.model_fields_set
+            assert g.model_dump_json() == validated.model_dump_json()
+            assert Grouped.model_validate_json(g.model_dump_json()).model_dump_json() == g.model_dump_json()
+            drgs += g.drg is not None
+    assert drgs > 200
+
+
 # --- the compiled engine against a literal scan of every row (tests/unit/norddrg_oracle.py) ---
 
 

@@ -30,37 +30,44 @@ class GroupingCase(NamedTuple):
     procedures: tuple[str, ...]
 
 
-class Features:
-    __slots__ = ("facts", "dgcat", "mdc", "cc_level", "complications", "sources")
+class Features(NamedTuple):
+    """What the tables say about one case: the facts the logic rows test, and what an explanation shows."""
 
-    def __init__(self, facts: set[str], dgcat: str | None):
-        self.facts = facts
-        self.dgcat = dgcat
-        self.mdc = dgcat[:2] if dgcat is not None else None
-        self.cc_level = 0
-        self.complications: dict[str, tuple[bool, int]] = {}  # value -> (active, level)
-        self.sources: dict[str, str] = {}  # "kind:value" -> code that gave it (explain only)
+    facts: set[str]
+    dgcat: str | None
+    mdc: str | None
+    cc_level: int
+    complications: dict[str, tuple[bool, int]]  # value -> (active, level)
+    sources: dict[str, str]  # "kind:value" -> code that gave it (explain only)
+
+
+_tuple = tuple.__new__  # a NamedTuple built positionally, without its Python-level constructor
 
 
 def derive(defs: Definitions, case: GroupingCase, explain: bool = False) -> Features:
     sex = SEX_INDEX.get(case.sex, 2)
-    c1, c2 = case.pairs[0]
-    principal = defs.pair_props(c1, c2)
+    pairs = case.pairs
+    c1, c2 = pairs[0]
     diagnoses = defs.diagnoses
-    secondary = [diagnoses.get(a, NO_PROPS) if not b else defs.pair_props(a, b) for a, b in case.pairs[1:] if a]
-    procedures = [p for p in map(defs.procedures.get, case.procedures) if p is not None]
+    principal = diagnoses.get(c1, NO_PROPS) if not c2 else defs.pair_props(c1, c2)
 
     facts = set(principal.as_principal[sex])
     facts.add(_SEX_FACTS.get(case.sex) or TAG["sex"] + case.sex)
     facts.add(_DISCH_FACTS.get(case.discharge, _OTHER_DISCH))
-    f = Features(facts, principal.dgcat[sex])
     cc = 0
-    for p in procedures:
-        facts |= p.facts[sex]
-        if p.cc > cc:
-            cc = p.cc
+    procedures = defs.procedures
+    for code in case.procedures:
+        p = procedures.get(code)
+        if p is not None:
+            facts |= p.facts[sex]
+            if p.cc > cc:
+                cc = p.cc
     comps: dict[str, list] = {}
-    for s in secondary:
+    complications: dict[str, tuple[bool, int]] = {}
+    for a, b in pairs[1:]:
+        if not a:
+            continue
+        s = diagnoses.get(a, NO_PROPS) if not b else defs.pair_props(a, b)
         facts |= s.facts[sex]
         for c in s.complications:
             if c.category not in principal.categories and c.value not in comps:
@@ -72,26 +79,30 @@ def derive(defs: Definitions, case: GroupingCase, explain: bool = False) -> Feat
         for compl, inclprop in defs.inclusions:
             if compl in comps and TAG["DGPROP"] + inclprop in facts:
                 # a property first given by the principal pair does not switch a category on
-                if not (inclprop in principal.dgprop and not any(inclprop in p.dgprop for p in procedures)):
+                if not (
+                    inclprop in principal.dgprop
+                    and not any(inclprop in p.dgprop for p in map(procedures.get, case.procedures) if p is not None)
+                ):
                     comps[compl][0] = True
                 break
-        f.complications = {v: (a, lvl) for v, (a, lvl) in comps.items()}
+        complications = {v: (a, lvl) for v, (a, lvl) in comps.items()}
         cc = max([cc] + [lvl for a, lvl in comps.values() if a])
-    f.cc_level = cc
     facts.add(_CC_FACTS[cc] if cc < len(_CC_FACTS) else TAG["cc"] + str(cc))
-    if explain:
-        f.sources = _sources(defs, case, principal, f)
-    return f
+    dgcat = principal.dgcat[sex]
+    sources = _sources(defs, case, principal, dgcat, complications) if explain else {}
+    return _tuple(Features, (facts, dgcat, dgcat[:2] if dgcat is not None else None, cc, complications, sources))
 
 
-def _sources(defs: Definitions, case: GroupingCase, principal: CodeProps, f: Features) -> dict[str, str]:
+def _sources(
+    defs: Definitions, case: GroupingCase, principal: CodeProps, dgcat: str | None, complications: dict
+) -> dict[str, str]:
     """Which code gave each property of the case: the first one, in the reference grouper's order."""
     c1 = case.pairs[0][0]
     pairs = [defs.pair_values(a, b) for a, b in case.pairs]
     procedures = [defs.procedure_values(p) for p in case.procedures]
     src: dict[str, str] = {}
-    if f.dgcat is not None:
-        src[f"DGCAT:{f.dgcat}"] = principal.dgcat_source or c1
+    if dgcat is not None:
+        src[f"DGCAT:{dgcat}"] = principal.dgcat_source or c1
     for value, code in pairs[0].get("PDGPRO", ()):
         src.setdefault(f"PDGPROP:{value}", code)
     for kind in ("PROCPR", "OR"):
@@ -106,6 +117,6 @@ def _sources(defs: Definitions, case: GroupingCase, principal: CodeProps, f: Fea
         src.setdefault(f"DGPROP:{recode98(value, case.sex)}", origin)
     for values in pairs[1:]:
         for value, code in values.get("COMPL", ()):
-            if value in f.complications:
+            if value in complications:
                 src.setdefault(f"COMPL:{value}", code)
     return src

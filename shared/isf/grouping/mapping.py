@@ -15,6 +15,7 @@ from .features import GroupingCase
 CARE_MARKERS = {"day": "ZZCD", "outpatient": "ZZCO"}
 SECTOR_MARKERS = {"phv": "ZZSP", "tsb": "ZZST"}
 ACUTE_MARKER = "ZZHA"
+_case = tuple.__new__
 
 
 def length_of_stay(a: Activity) -> int:
@@ -25,24 +26,21 @@ def length_of_stay(a: Activity) -> int:
 
 
 def to_case(a: Activity) -> GroupingCase:
-    markers = [
-        m
-        for m in (
-            CARE_MARKERS.get(a.care_level),
-            SECTOR_MARKERS.get(a.sector),
-            ACUTE_MARKER if a.urgency == "acute" else None,
-        )
-        if m
-    ]
+    """The activity as the engine sees it: sex, age, discharge mode, stay, diagnosis pairs, procedures and markers."""
+    procedures = tuple(a.procedures)  # the markers are appended to a copy, never to the activity
+    for marker in (CARE_MARKERS.get(a.care_level), SECTOR_MARKERS.get(a.sector)):
+        if marker:
+            procedures += (marker,)
+    if a.urgency == "acute":
+        procedures += (ACUTE_MARKER,)
     # ICD-10 codes as the tables write them: no dot, upper case; pair 2 is kept even when empty
-    pairs = [(c.replace(".", "").upper(), "") for c in (a.main_condition, *a.secondary_conditions)]
-    if len(pairs) == 1:
-        pairs.append(("", ""))
-    return GroupingCase(
-        sex=a.sex if a.sex in ("M", "F") else "U",
-        age_days=a.age_days or 0,
-        discharge="H",
-        los_days=length_of_stay(a),
-        pairs=tuple(pairs),
-        procedures=(*a.procedures, *markers),
+    main = (a.main_condition.replace(".", "").upper(), "")
+    if a.secondary_conditions:
+        pairs = (main, *[(c.replace(".", "").upper(), "") for c in a.secondary_conditions])
+    else:
+        pairs = (main, ("", ""))
+    # positional construction: a NamedTuple's keyword constructor costs a Python-level call per case
+    return _case(
+        GroupingCase,
+        (a.sex if a.sex in ("M", "F") else "U", a.age_days or 0, "H", length_of_stay(a), pairs, procedures),
     )

@@ -15,11 +15,13 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from ..grouping.tables import Definitions, load_definitions
 
 DATA = Path(__file__).with_name("data")
 YEARS = (2025, 2026)
+MICRO = Decimal("0.000001")  # DRG points are rounded to a millionth (`grouping.activity.drg_points`)
 
 
 class RuleError(ValueError):
@@ -56,13 +58,13 @@ class StgRule:
     def in_force(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
 
-    @property
-    def keys(self) -> tuple[str, ...]:
-        """What the row is indexed under (`RuleYear.stg_candidates`): its procedure or special code, if any;
-        rows triggered by a prefix only (ATC, indication) sit under "" and are tried for every activity."""
-        return tuple(
-            k for k in (self.procedure and f"p:{self.procedure}", self.special_code and f"s:{self.special_code}") if k
-        ) or ("",)
+
+class StgIndex(NamedTuple):
+    """The STG rows of one source by what triggers them: positions in `RuleYear.stg_rules`, in file order."""
+
+    always: list[int]  # rows with neither a procedure nor a special code (an ATC or indication prefix only)
+    by_procedure: dict[str, list[int]]
+    by_special_code: dict[str, list[int]]
 
 
 @dataclass(frozen=True)
@@ -153,24 +155,51 @@ class RuleYear:
     supplements: tuple[Supplement, ...] = ()
 
     @cached_property
-    def stg_index(self) -> dict[tuple[str, str], tuple[int, ...]]:
-        """(source, key) -> positions of the STG rows filed under it, in file order (see `StgRule.keys`)."""
-        out: dict[tuple[str, str], list[int]] = {}
+    def stg_index(self) -> dict[str, StgIndex]:
+        """Source ("episode" or "prescription") -> its STG rows by what triggers them (`stg_candidates`)."""
+        out: dict[str, StgIndex] = {}
         for i, r in enumerate(self.stg_rules):
-            for k in r.keys:
-                out.setdefault((r.source, k), []).append(i)
-        return {k: tuple(v) for k, v in out.items()}
+            ix = out.setdefault(r.source, StgIndex([], {}, {}))
+            if r.procedure:
+                ix.by_procedure.setdefault(r.procedure, []).append(i)
+            if r.special_code:
+                ix.by_special_code.setdefault(r.special_code, []).append(i)
+            if not (r.procedure or r.special_code):
+                ix.always.append(i)
+        return out
 
     def stg_candidates(self, source: str, procedures, special_codes) -> list[StgRule]:
         """The STG rows an activity with these codes can match, in file order: the same rows a scan of
         `stg_rules` would test successfully, without testing the rest."""
-        idx = self.stg_index
-        found = set(idx.get((source, ""), ()))
+        ix = self.stg_index.get(source)
+        if ix is None:
+            return []
+        found = list(ix.always)
         for p in procedures:
-            found.update(idx.get((source, f"p:{p}"), ()))
+            found += ix.by_procedure.get(p, ())
         for c in special_codes:
-            found.update(idx.get((source, f"s:{c}"), ()))
-        return [self.stg_rules[i] for i in sorted(found)]
+            found += ix.by_special_code.get(c, ())
+        if not found:
+            return []
+        return [self.stg_rules[i] for i in sorted(set(found))]
+
+    @cached_property
+    def deductions_by_drg(self) -> dict[str, tuple[DrgDeduction, ...]]:
+        """DRG -> the point deductions that name it, in params.json order (most DRGs have none)."""
+        out: dict[str, list[DrgDeduction]] = {}
+        for d in self.drg_deductions:
+            for drg in d.drgs:
+                out.setdefault(drg, []).append(d)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def base_points(self) -> dict[str, tuple[Decimal, Decimal]]:
+        """DRG -> its points (planned, acute) rounded to a millionth: a stay within the trim point and
+        without deductions earns exactly these."""
+        return {
+            drg: (w.weight.quantize(MICRO), (w.weight * w.acute_factor).quantize(MICRO))
+            for drg, w in self.weights.items()
+        }
 
     @cached_property
     def stgs(self) -> dict[str, StgRule]:
