@@ -340,41 +340,35 @@ local function s(v)
   if i == nil then table.insert(out_t, v); i = #out_t; ix[v] = i end
   return i
 end
+-- a record in its stored shape (items flat as s,p,m,n; units as g,p,s,m,f,d), its strings given by str
+local function repack(r, str)
+  local I, U, H = {}, {}, {}
+  for j = 1, #r[3], 4 do
+    table.insert(I, s(str(r[3][j]))); table.insert(I, s(str(r[3][j + 1])))
+    table.insert(I, r[3][j + 2]); table.insert(I, r[3][j + 3])
+  end
+  for j = 1, #r[4], 6 do
+    table.insert(U, s(str(r[4][j]))); table.insert(U, s(str(r[4][j + 1]))); table.insert(U, s(str(r[4][j + 2])))
+    table.insert(U, r[4][j + 3]); table.insert(U, r[4][j + 4]); table.insert(U, r[4][j + 5])
+  end
+  for _, tok in ipairs(r[5]) do
+    if type(tok) == 'table' then table.insert(H, {s(str(tok[1])), s(str(tok[2])), tok[3], tok[4]})
+    else table.insert(H, tok) end
+  end
+  return {s(str(r[1])), r[2], I, U, H, r[6]}
+end
 if rec or gone then  -- intern afresh: the strings of records that are gone are not kept
+  local function stored(i) return t[i] or i end
   for rid, r in pairs(live) do
-    if rid ~= id then
-      local I, U, H = {}, {}, {}
-      for j = 1, #r[3], 4 do
-        table.insert(I, s(t[r[3][j]])); table.insert(I, s(t[r[3][j + 1]]))
-        table.insert(I, r[3][j + 2]); table.insert(I, r[3][j + 3])
-      end
-      for j = 1, #r[4], 6 do
-        table.insert(U, s(t[r[4][j]])); table.insert(U, s(t[r[4][j + 1]])); table.insert(U, s(t[r[4][j + 2]]))
-        table.insert(U, r[4][j + 3]); table.insert(U, r[4][j + 4]); table.insert(U, r[4][j + 5])
-      end
-      for _, tok in ipairs(r[5]) do
-        if type(tok) == 'table' then table.insert(H, {s(t[tok[1]]), s(t[tok[2]]), tok[3], tok[4]})
-        else table.insert(H, tok) end
-      end
-      out[rid] = {s(t[r[1]] or r[1]), r[2], I, U, H, r[6]}
-    end
+    if rid ~= id then out[rid] = repack(r, stored) end
   end
 else
   for i, v in ipairs(t) do ix[v] = i end
 end
-local I, U, H = {}, {}, {}
-for _, it in ipairs(nrec.i) do
-  table.insert(I, s(it[1])); table.insert(I, s(it[2])); table.insert(I, it[3]); table.insert(I, it[4])
-end
-for _, u in ipairs(nrec.u) do
-  table.insert(U, s(u.g)); table.insert(U, s(u.p)); table.insert(U, s(u.s))
-  table.insert(U, u.m); table.insert(U, u.f); table.insert(U, u.d)
-end
-for _, tok in ipairs(nrec.h) do
-  if type(tok) == 'table' then table.insert(H, {s(tok[1]), s(tok[2]), tok[3], tok[4]})
-  else table.insert(H, tok) end
-end
-out[id] = {s(rev), close, I, U, H, nrec.o}
+local flat = {rev, close, {}, {}, nrec.h, nrec.o}
+for _, it in ipairs(nrec.i) do for k = 1, 4 do table.insert(flat[3], it[k]) end end
+for _, u in ipairs(nrec.u) do for _, k in ipairs({'g', 'p', 's', 'm', 'f', 'd'}) do table.insert(flat[4], u[k]) end end
+out[id] = repack(flat, function(v) return v end)
 local last = 0
 for _, r in pairs(out) do
   if r[2] == 0 then last = -1; break elseif r[2] > last then last = r[2] end
@@ -399,6 +393,8 @@ APPLIED_TABLE_LUA = (
 local function bucket(y, n, h) return 'isf:{totals}:batches:' .. y .. ':' .. addr(h, nbuckets(n)) end
 local function digest_hash(d) return ((string.byte(d, 1) * 256 + string.byte(d, 2)) * 256 + string.byte(d, 3)) * 256
   + string.byte(d, 4) end
+-- whether digest dg is in the table of year y, which holds n entries
+local function known(y, n, dg) return n > 0 and redis.call('HEXISTS', bucket(y, n, digest_hash(dg)), dg) == 1 end
 """
 )
 TOTALS_LUA = (
@@ -408,8 +404,6 @@ TOTALS_LUA = (
 -- written once, the sums of all its batches go as one HINCRBY per field, and the id sets of earlier releases
 -- (`isf:{totals}:applied`, `...:applied:<year>`), still consulted, are asked about only where they exist.
 local ts = 'isf:{totals}:ts:' .. ARGV[1]
-local HEX = {}
-for c = 0, 255 do HEX[string.format('%02x', c)] = string.char(c) end
 local count, fresh, close, legacy = {}, {}, {}, {}
 local function year(y)
   if count[y] == nil then
@@ -428,12 +422,12 @@ local function add(hash, f, v)
 end
 local applied = 0
 for i = 2, #ARGV, 3 do
-  local years, hex = cjson.decode(ARGV[i + 2]), redis.sha1hex(ARGV[i])
-  local dg, h = string.gsub(string.sub(hex, 1, 32), '..', HEX), tonumber(string.sub(hex, 1, 8), 16)
+  local years = cjson.decode(ARGV[i + 2])
+  local dg = bin(string.sub(redis.sha1hex(ARGV[i]), 1, 32))
+  local h = digest_hash(dg)
   local seen = any_legacy and redis.call('SISMEMBER', 'isf:{totals}:applied', ARGV[i]) == 1
   for _, y in ipairs(years) do
-    local n = year(y[1])
-    if not seen and n > 0 and redis.call('HEXISTS', bucket(y[1], n, h), dg) == 1 then seen = true end
+    if not seen and known(y[1], year(y[1]), dg) then seen = true end
     if not seen and legacy[y[1]] and redis.call('SISMEMBER', 'isf:{totals}:applied:' .. y[1], ARGV[i]) == 1 then
       seen = true
     end
@@ -481,10 +475,9 @@ local years, n = cjson.decode(ARGV[1]), {}
 for j, y in ipairs(years) do n[j] = tonumber(redis.call('GET', 'isf:{totals}:batches:' .. y) or '0') end
 local out = {}
 for i = 2, #ARGV do
-  local dg, hit = ARGV[i], 0
-  local h = digest_hash(dg)
+  local hit = 0
   for j, y in ipairs(years) do
-    if hit == 0 and n[j] > 0 and redis.call('HEXISTS', bucket(y, n[j], h), dg) == 1 then hit = 1 end
+    if hit == 0 and known(y, n[j], ARGV[i]) then hit = 1 end
   end
   out[i - 1] = hit
 end
