@@ -196,6 +196,16 @@ def kafka_client_kwargs() -> dict:
     return out
 
 
+def aiokafka_client_kwargs() -> dict:
+    """The same settings for a plain aiokafka client (it takes an SSL context, not a CA file)."""
+    kw = kafka_client_kwargs()
+    if "ssl_cafile" in kw or "SSL" in kw["security_protocol"]:
+        from aiokafka.helpers import create_ssl_context
+
+        kw["ssl_context"] = create_ssl_context(cafile=kw.pop("ssl_cafile", None))
+    return kw
+
+
 def faust_credentials():
     """The same settings as faust broker credentials (None for plaintext)."""
     kw = kafka_client_kwargs()
@@ -278,9 +288,10 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 10)
 
 
-def make_app(name: str, web_port: int | None = None, array_input: bool = True):
+def make_app(name: str, web_port: int | None = None, producer_only: bool = False):
     """A faust app with the project's settings, our logging, and /metrics, /healthz and /ready on its web port;
-    faust's own debug pages (router, tables, graph, stats) are off."""
+    faust's own debug pages (router, tables, graph, stats) are off. A `producer_only` app consumes nothing
+    through faust and joins no consumer group (ingest reads its input with `plain_input`)."""
     import faust
 
     from . import logs, observability
@@ -316,10 +327,11 @@ def make_app(name: str, web_port: int | None = None, array_input: bool = True):
         stream_wait_empty=False,
         # faust buffers up to this many unprocessed messages per stream (its default 4 096): of array messages
         # that is millions of items (a worker grew to 1.4 GB behind a million-event backlog)
-        stream_buffer_maxsize=4 * s.isf_batch_messages if array_input else 4096,
+        stream_buffer_maxsize=4 * s.isf_batch_messages,
         broker_credentials=faust_credentials(),
         logging_config=logs.logging_config(service, s.isf_log_format),
         Worker=logs.quiet_worker(),
     )
+    app.producer_only = producer_only
     observability.serve_operations(app, service)
     return app

@@ -52,28 +52,51 @@ def redis_round_trip(script: str, seconds: float) -> None:
     REDIS.labels(SERVICE, script).observe(seconds)
 
 
-def measure_lag(app, service: str) -> None:
+class FaustInput:
+    """What lag and readiness need of a worker whose agents consume through faust."""
+
+    def __init__(self, app):
+        self.app = app
+
+    @property
+    def consumes(self) -> bool:
+        return bool(self.app.agents)
+
+    def assignment(self) -> set:
+        # faust's leader election topic carries no work
+        return {tp for tp in self.app.consumer.assignment() if "__assignor" not in tp.topic}
+
+    def positions(self):
+        consumer = self.app.consumer
+        for tp in self.assignment():
+            end = consumer.highwater(tp)
+            if end is not None:
+                committed = consumer._committed_offset.get(tp)  # faust keeps the last processed offset per partition
+                yield tp, end, committed + 1 if committed is not None else 0
+
+
+INPUT = None  # the worker's input (FaustInput, or ingest's PlainInput), set by `serve_operations` or `consuming`
+
+
+def consuming(source):
+    """Make `source` (with `consumes`, `assignment()` and `positions()`) the input that lag and readiness report on."""
+    global INPUT
+    INPUT = source
+    return source
+
+
+def measure_lag(service: str) -> None:
     """Per assigned partition: its end offset (highwater) minus the next offset this worker will commit."""
-    consumer = app.consumer
-    assigned = consumer.assignment()
     LAG.clear()
-    for tp in assigned:
-        if "__assignor" in tp.topic:  # faust's leader election topic carries no work
-            continue
-        end = consumer.highwater(tp)
-        if end is None:
-            continue
-        committed = consumer._committed_offset.get(tp)  # faust keeps the last processed offset per partition
-        LAG.labels(service, tp.topic, str(tp.partition)).set(
-            max(0, end - (committed + 1 if committed is not None else 0))
-        )
+    for tp, end, next_offset in INPUT.positions():
+        LAG.labels(service, tp.topic, str(tp.partition)).set(max(0, end - next_offset))
 
 
 async def readiness(app, store) -> tuple[bool, dict]:
     """Ready when this worker has partitions (if it consumes anything), Redis answers a PING and the
     broker answers a metadata request, each within CHECK_TIMEOUT seconds."""
     reasons = {}
-    if app.agents and not app.consumer.assignment():
+    if INPUT.consumes and not INPUT.assignment():
         reasons["partitions"] = "no partitions assigned yet"
     try:
         await asyncio.wait_for(store.r.ping(), CHECK_TIMEOUT)
@@ -96,6 +119,7 @@ def serve_operations(app, service: str) -> None:
     from .runtime import store
 
     SERVICE = service
+    consuming(FaustInput(app))
     registry = CollectorRegistry()
     for metric in OURS:
         registry.register(metric)
@@ -115,6 +139,6 @@ def serve_operations(app, service: str) -> None:
     @app.timer(5.0)
     async def sample_lag():
         try:
-            measure_lag(app, service)
+            measure_lag(service)
         except Exception:  # lag is information: never a reason to stop a worker
             LAG.clear()

@@ -2,9 +2,9 @@
 
 Internal topics carry JSON arrays (micro-batches): per-message overhead in faust and round trips
 to Redis, not the domain logic, bound a service's rate (STACK.md), so each agent takes up to
-ISF_BATCH input messages or ISF_BATCH_MESSAGES array messages at a time (waiting at most
-ISF_BATCH_WITHIN seconds), does one Redis round trip for all of them, and publishes its output as
-arrays of up to CHUNK items.
+ISF_BATCH_MESSAGES array messages at a time (waiting at most ISF_BATCH_WITHIN seconds; ingest takes
+ISF_BATCH input messages through `plain_input`), does one Redis round trip for all of them, and
+publishes its output as arrays of up to CHUNK items.
 """
 
 from __future__ import annotations
@@ -39,15 +39,15 @@ def dumps(obj) -> bytes:
 
 
 def supervised(service: str):
-    """Wrap an agent so an unexpected error ends the worker process instead of leaving a live worker
-    whose agent has silently stopped: the supervisor (`isf run`, compose, k8s) starts it again and
-    the unacknowledged batch is delivered again."""
+    """Wrap an agent (or ingest's input task) so an unexpected error ends the worker process instead of
+    leaving a live worker whose consuming has silently stopped: the supervisor (`isf run`, compose, k8s)
+    starts it again and the uncommitted batch is delivered again."""
 
     def wrap(fn):
         @functools.wraps(fn)
-        async def agent(stream):
+        async def agent(*args):
             try:
-                await fn(stream)
+                await fn(*args)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -60,12 +60,12 @@ def supervised(service: str):
     return wrap
 
 
-def batches(stream, arrays: bool = True):
-    """Micro-batches of raw messages: of ISF_BATCH events, or of ISF_BATCH_MESSAGES array messages (internal
-    topics, each up to CHUNK items). faust acks a batch's input offsets only after the loop body has
-    finished with it, so everything `publish`ed for it is on the broker first (at-least-once)."""
+def batches(stream):
+    """Micro-batches of ISF_BATCH_MESSAGES array messages (internal topics, each up to CHUNK items). faust
+    acks a batch's input offsets only after the loop body has finished with it, so everything `publish`ed
+    for it is on the broker first (at-least-once)."""
     s = settings()
-    return stream.take(s.isf_batch_messages if arrays else s.isf_batch, within=s.isf_batch_within)
+    return stream.take(s.isf_batch_messages, within=s.isf_batch_within)
 
 
 def items(raw_messages: Iterable[bytes]) -> Iterable:

@@ -93,7 +93,9 @@ def test_metrics_count_events_by_outcome_batches_redis_round_trips_and_lag(syste
     assert re.search(r'^isf_batch_size_count\{service="ingest"\} [1-9]', text, re.M)
     assert re.search(r'^isf_redis_seconds_count\{script="ingest",service="ingest"\} [1-9]', text, re.M)
     assert re.search(r'^isf_consumer_lag\{partition="\d",service="ingest",topic="isf.episodes"\} \d', text, re.M)
-    assert "isf_ingest_messages_received_total" in text  # faust's own Prometheus sensor
+    grouped = get(system.web_ports["grouper"][0], "/metrics")[1]
+    assert "isf_grouper_messages_received_total" in grouped  # faust's own Prometheus sensor (ingest reads its
+    # input with a plain consumer, so its faust sensor sees only what it sends)
     settled = get(system.web_ports["settlement"][0], "/metrics")[1]
     assert 'isf_events_total{outcome="settled",service="settlement"}' in settled
 

@@ -2,6 +2,7 @@
 (Redis password, Kafka TLS/SASL, pseudonym key, monitor tokens) come from it."""
 
 import os
+import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,9 @@ def test_kafka_sasl_ssl_settings(tmp_path, monkeypatch):
     }
     creds = config.faust_credentials()
     assert type(creds).__name__ == "SASLCredentials" and creds.username == "isf"
+    plain = config.aiokafka_client_kwargs()  # ingest's input consumer: the same settings, TLS as a context
+    assert plain.pop("ssl_context").verify_mode == ssl.CERT_REQUIRED
+    assert plain == config.kafka_client_kwargs()
     monkeypatch.delenv("KAFKA_SASL_USERNAME")
     config.settings.cache_clear()
     with pytest.raises(config.ConfigError, match="SASL needs"):

@@ -1,0 +1,110 @@
+"""Hospitals' input topics read with a plain aiokafka consumer, in micro-batches, committed after the output.
+
+Input carries one event per Kafka message (CONTRACTS.md). Through faust each message became an event object
+with its own acknowledgement, sensor calls and queue hops: about 250 µs of ingest's ~400 µs per event in a
+flood, more than validating and pseudonymising it (STACK.md: one faust worker tops out near 5k msg/s). This
+consumer hands the fetched values over as they are. The guarantee is the one the faust agents give: a
+batch's offsets are committed only after its handler has returned, i.e. after everything it published was
+acknowledged by the broker (at-least-once; the ingest script makes a redelivered event count once).
+
+The consumer group is the service's own name (`isf-ingest`, as under faust, so committed offsets and the
+monitor's lag view carry over); the faust app around it runs producer-only, so faust joins no group of it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from .config import aiokafka_client_kwargs, settings
+
+log = logging.getLogger("isf")
+
+
+def values_as_sent(batch: dict) -> list[bytes]:
+    """The values of a batch (records by partition), partitions interleaved by the time each record was sent,
+    each partition's own order kept: a correction that moves a source to another patient's partition must not
+    overtake the version it corrects."""
+    return [r.value or b"" for r in heapq.merge(*batch.values(), key=lambda r: r.timestamp)]
+
+
+class PlainInput:
+    """One consumer of the group `group` over `topics`; `run(handle)` calls `handle(values)` per micro-batch
+    of up to ISF_BATCH messages (waiting at most ISF_BATCH_WITHIN seconds to fill one) and commits what it
+    took after the last of them."""
+
+    def __init__(self, group: str, *topics: str):
+        self.group = group
+        self.topics = topics
+        self.consumer = None
+        self.committed: dict = {}  # partition -> next offset to read, as committed by this worker
+
+    consumes = True
+
+    def assignment(self) -> set:
+        return set(self.consumer.assignment()) if self.consumer is not None else set()
+
+    def positions(self):
+        """(partition, end offset, next offset to commit) per assigned partition whose end is known."""
+        for tp in self.assignment():
+            end = self.consumer.highwater(tp)
+            if end is not None:
+                yield tp, end, self.committed.get(tp, 0)
+
+    async def run(self, handle: Callable[[list[bytes]], Awaitable[None]]) -> None:
+        from aiokafka import AIOKafkaConsumer
+
+        s = settings()
+        self.consumer = consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=s.kafka_bootstrap,
+            group_id=self.group,
+            client_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            # as the faust services: Tansu joins a group in about half the rebalance timeout (STACK.md)
+            session_timeout_ms=10_000,
+            rebalance_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+            fetch_max_wait_ms=s.isf_fetch_max_wait_ms,
+            **aiokafka_client_kwargs(),
+        )
+        await consumer.start()
+        try:
+            while True:
+                batch = await self._take(s.isf_batch, s.isf_batch_within)
+                values = values_as_sent(batch)
+                for i in range(0, len(values), s.isf_batch):
+                    await handle(values[i : i + s.isf_batch])
+                await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+        finally:
+            await consumer.stop()  # leaves the group, so the others take over at once
+
+    async def _take(self, least: int, within: float) -> dict:
+        """Records by partition: all that is fetched (as faust takes them: a limit would drain one partition
+        before the next and hand a correction over before the version it corrects), topped up for at most
+        `within` seconds after the first arrives while fewer than `least` are in hand."""
+        batch = await self.consumer.getmany(timeout_ms=1000)
+        while not batch:
+            batch = await self.consumer.getmany(timeout_ms=1000)
+        count = sum(map(len, batch.values()))
+        deadline = time.monotonic() + within
+        while count < least and (left := deadline - time.monotonic()) > 0:
+            more = await self.consumer.getmany(timeout_ms=int(left * 1000) or 1)
+            for tp, records in more.items():
+                batch.setdefault(tp, []).extend(records)
+                count += len(records)
+        return batch
+
+    async def _commit(self, offsets: dict) -> None:
+        from aiokafka.errors import KafkaError
+
+        try:
+            await self.consumer.commit(offsets)
+            self.committed.update(offsets)
+        except KafkaError as exc:
+            # partitions moved to another worker during the batch (or the broker is away): whoever reads them
+            # next starts at the last commit and delivers this batch again, which the ingest script dedups
+            log.warning("input offsets not committed (%s): the batch will be delivered again", type(exc).__name__)
