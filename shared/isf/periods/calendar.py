@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 
@@ -29,6 +30,7 @@ def tertial_of_score(s: int) -> str:
     return f"{y}-T{(m - 1) // 4 + 1}"
 
 
+@functools.cache  # asked once per item on the hot path, for a handful of years
 def closes_at(year: int, retain_years: int = 1) -> int:
     """Unix time when a rule year's patient-period state may be dropped: 1 January `retain_years`
     after the year that follows it (final settlement of year Y is made during Y+1)."""
