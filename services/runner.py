@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -137,28 +138,35 @@ class Stack:
 
 def produce(bootstrap: str, events, rate: float | None = None, on_progress=None) -> int:
     """Send (key, raw) pairs to isf.episodes / isf.prescriptions, at `rate` per second if given.
-    Messages up to 4 MB are sent, so that oversized input reaches ingest and is dead-lettered there."""
-    from kafka import KafkaProducer
+    Messages up to 4 MB are sent, so that oversized input reaches ingest and is dead-lettered there.
+    aiokafka's producer: a third of kafka-python's CPU per message (42 against 113 us here), and the feed
+    shares the machine with the services it loads."""
+    return asyncio.run(_produce(bootstrap, events, rate, on_progress))
 
-    from .common.config import kafka_client_kwargs
 
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap, linger_ms=10, acks=1, max_request_size=4_000_000, **kafka_client_kwargs()
+async def _produce(bootstrap: str, events, rate: float | None, on_progress) -> int:
+    from aiokafka import AIOKafkaProducer
+
+    from .common.config import aiokafka_client_kwargs
+
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=10, acks=1, max_request_size=4_000_000, **aiokafka_client_kwargs()
     )
+    await producer.start()
     n = 0
     start = time.monotonic()
     try:
         for key, raw in events:
             topic = names.PRESCRIPTIONS if b'"prescription/v1"' in raw[:4096] else names.EPISODES
-            producer.send(topic, key=key.encode(), value=raw)
+            await producer.send(topic, key=key.encode(), value=raw)
             n += 1
             if rate:
                 ahead = n / rate - (time.monotonic() - start)
                 if ahead > 0:
-                    time.sleep(ahead)
+                    await asyncio.sleep(ahead)
             if on_progress and n % 500 == 0:
                 on_progress(n)
-        producer.flush()
+        await producer.flush()
     finally:
-        producer.close()
+        await producer.stop()
     return n
