@@ -18,6 +18,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+
 from .config import aiokafka_client_kwargs, settings
 
 log = logging.getLogger("isf")
@@ -39,7 +42,7 @@ class PlainInput:
         self.group = group
         self.topics = topics
         self.consumer = None
-        self.committed: dict = {}  # partition -> next offset to read, as committed by this worker
+        self.committed: dict = {}  # partition -> next offset to read, as committed for the group
 
     consumes = True
 
@@ -54,11 +57,8 @@ class PlainInput:
                 yield tp, end, self.committed.get(tp, 0)
 
     async def run(self, handle: Callable[[list[bytes]], Awaitable[None]]) -> None:
-        from aiokafka import AIOKafkaConsumer
-
         s = settings()
         self.consumer = consumer = AIOKafkaConsumer(
-            *self.topics,
             bootstrap_servers=s.kafka_bootstrap,
             group_id=self.group,
             client_id=self.group,
@@ -71,6 +71,7 @@ class PlainInput:
             fetch_max_wait_ms=s.isf_fetch_max_wait_ms,
             **aiokafka_client_kwargs(),
         )
+        consumer.subscribe(self.topics, listener=_Committed(self))
         await consumer.start()
         try:
             while True:
@@ -99,8 +100,6 @@ class PlainInput:
         return batch
 
     async def _commit(self, offsets: dict) -> None:
-        from aiokafka.errors import KafkaError
-
         try:
             await self.consumer.commit(offsets)
             self.committed.update(offsets)
@@ -108,3 +107,19 @@ class PlainInput:
             # partitions moved to another worker during the batch (or the broker is away): whoever reads them
             # next starts at the last commit and delivers this batch again, which the ingest script dedups
             log.warning("input offsets not committed (%s): the batch will be delivered again", type(exc).__name__)
+
+
+class _Committed(ConsumerRebalanceListener):
+    """On each assignment, the group's committed offset of every partition this worker was given: its lag
+    is measured from there until its own first commit (an idle partition would show its whole length)."""
+
+    def __init__(self, plain: PlainInput):
+        self.plain = plain
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        for tp in revoked:
+            self.plain.committed.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        for tp in assigned:
+            self.plain.committed[tp] = await self.plain.consumer.committed(tp) or 0

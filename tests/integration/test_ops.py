@@ -1,6 +1,7 @@
 """What an operator sees of the running system: every worker's /metrics, /healthz and /ready, JSON log lines,
 the monitor's access log, and faust's debug pages closed."""
 
+import functools
 import json
 import re
 import time
@@ -93,6 +94,16 @@ def test_metrics_count_events_by_outcome_batches_redis_round_trips_and_lag(syste
     assert re.search(r'^isf_batch_size_count\{service="ingest"\} [1-9]', text, re.M)
     assert re.search(r'^isf_redis_seconds_count\{script="ingest",service="ingest"\} [1-9]', text, re.M)
     assert re.search(r'^isf_consumer_lag\{partition="\d",service="ingest",topic="isf.episodes"\} \d', text, re.M)
+
+    def caught_up(port=port):
+        """ingest's lag is 0 on every partition of both input topics once it has handled all input"""
+        text = get(port, "/metrics")[1]
+        lags = re.findall(r'^isf_consumer_lag\{partition="\d",service="ingest",topic="\S+"\} (\S+)', text, re.M)
+        return len(lags) == 8 and all(float(v) == 0 for v in lags)
+
+    wait_for(caught_up, 90)
+    system.restart_worker("ingest")  # a new worker with nothing to read measures from the group's commits
+    wait_for(functools.partial(caught_up, system.web_ports["ingest"][-1]), 90)
     grouped = get(system.web_ports["grouper"][0], "/metrics")[1]
     assert "isf_grouper_messages_received_total" in grouped  # faust's own Prometheus sensor (ingest reads its
     # input with a plain consumer, so its faust sensor sees only what it sends)
