@@ -38,13 +38,13 @@ class PlainInput:
     of up to ISF_BATCH messages (waiting at most ISF_BATCH_WITHIN seconds to fill one) and commits what it
     took after the last of them."""
 
+    consumes = True
+
     def __init__(self, group: str, *topics: str):
         self.group = group
         self.topics = topics
         self.consumer = None
         self.committed: dict = {}  # partition -> next offset to read, as committed for the group
-
-    consumes = True
 
     def assignment(self) -> set:
         return set(self.consumer.assignment()) if self.consumer is not None else set()
