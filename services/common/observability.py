@@ -66,20 +66,20 @@ class FaustInput:
         # faust's leader election topic carries no work
         return {tp for tp in self.app.consumer.assignment() if "__assignor" not in tp.topic}
 
-    def positions(self):
-        consumer = self.app.consumer
-        for tp in self.assignment():
-            end = consumer.highwater(tp)
-            if end is not None:
-                committed = consumer._committed_offset.get(tp)  # faust keeps the last processed offset per partition
-                yield tp, end, committed + 1 if committed is not None else 0
+    def end(self, tp) -> int | None:
+        return self.app.consumer.highwater(tp)
+
+    def next_offset(self, tp) -> int:
+        committed = self.app.consumer._committed_offset.get(tp)  # faust keeps the last processed offset per partition
+        return committed + 1 if committed is not None else 0
 
 
 INPUT = None  # the worker's input (FaustInput, or ingest's PlainInput), set by `serve_operations` or `consuming`
 
 
 def consuming(source):
-    """Make `source` (with `consumes`, `assignment()` and `positions()`) the input that lag and readiness report on."""
+    """Make `source` (with `consumes`, `assignment()`, `end(tp)` and `next_offset(tp)`) the input that lag and
+    readiness report on."""
     global INPUT
     INPUT = source
     return source
@@ -88,8 +88,10 @@ def consuming(source):
 def measure_lag(service: str) -> None:
     """Per assigned partition: its end offset (highwater) minus the next offset this worker will commit."""
     LAG.clear()
-    for tp, end, next_offset in INPUT.positions():
-        LAG.labels(service, tp.topic, str(tp.partition)).set(max(0, end - next_offset))
+    for tp in INPUT.assignment():
+        end = INPUT.end(tp)
+        if end is not None:
+            LAG.labels(service, tp.topic, str(tp.partition)).set(max(0, end - INPUT.next_offset(tp)))
 
 
 async def readiness(app, store) -> tuple[bool, dict]:

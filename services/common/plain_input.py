@@ -49,12 +49,11 @@ class PlainInput:
     def assignment(self) -> set:
         return set(self.consumer.assignment()) if self.consumer is not None else set()
 
-    def positions(self):
-        """(partition, end offset, next offset to commit) per assigned partition whose end is known."""
-        for tp in self.assignment():
-            end = self.consumer.highwater(tp)
-            if end is not None:
-                yield tp, end, self.committed.get(tp, 0)
+    def end(self, tp) -> int | None:
+        return self.consumer.highwater(tp)
+
+    def next_offset(self, tp) -> int:
+        return self.committed.get(tp, 0)
 
     async def run(self, handle: Callable[[list[bytes]], Awaitable[None]]) -> None:
         s = settings()
