@@ -86,7 +86,7 @@ class PlainInput:
         """Records by partition: all that is fetched (as faust takes them: a limit would drain one partition
         before the next and hand a correction over before the version it corrects), topped up for at most
         `within` seconds after the first arrives while fewer than `least` are in hand."""
-        batch = await self.consumer.getmany(timeout_ms=1000)
+        batch: dict = {}
         while not batch:
             batch = await self.consumer.getmany(timeout_ms=1000)
         count = sum(map(len, batch.values()))
