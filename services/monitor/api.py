@@ -39,7 +39,7 @@ def guard(fn, *args, **kw):
 
 
 def _view(r) -> dict:
-    raw = r.hget(names.VIEWS, "summary")
+    raw = r.hget(names.VIEWS, names.VIEW_SUMMARY)
     return json.loads(raw) if raw else {"years": {}, "generated_at": None}
 
 

@@ -8,13 +8,16 @@ a resource outside the role: 403; unknown HF: 404; a bad parameter: 400.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from pathlib import Path
 
 import redis
+from aiohttp import web as aioweb
 
 from isf.access import parse_tokens, role_of
+from services.common import names
 from services.common.config import ConfigError, kafka_bootstrap, make_app, monitor_tokens_text, redis_client
 
 from . import api
@@ -121,6 +124,73 @@ async def chart_js(web, request):
 @app.page("/api/openapi.json")
 async def openapi(web, request):
     return web.json(SPEC)
+
+
+class ViewStamps:
+    """The stamp of the materialised view (when its totals were read), watched by one timer per monitor and
+    handed to every open event stream as it changes: the dashboards fetch their answers on it instead of
+    polling, so a page trails the settled totals by the view's age, not by a poll period on top."""
+
+    def __init__(self) -> None:
+        self.stamp: str | None = None
+        self.changed = asyncio.Event()
+
+    def see(self, stamp: str | None) -> None:
+        if stamp is not None and stamp != self.stamp:
+            self.stamp = stamp
+            self.changed.set()
+            self.changed = asyncio.Event()  # the next change wakes whoever waits from now on
+
+    async def next(self, timeout: float) -> str | None:
+        """The stamp after the next change, or None when `timeout` passes without one."""
+        try:
+            await asyncio.wait_for(self.changed.wait(), timeout)
+        except asyncio.TimeoutError:
+            return None
+        return self.stamp
+
+
+stamps = ViewStamps()
+KEEPALIVE_S = 15.0  # a comment line on an idle stream, so proxies keep it open and a closed page is noticed
+
+
+def _view_event(stamp: str) -> bytes:
+    return f"event: view\ndata: {json.dumps({'generated_at': float(stamp)})}\n\n".encode()
+
+
+@app.page("/api/events")
+async def events(web, request):
+    """Server-sent events: `view` with the new view's `generated_at` each time the view changes (once on
+    connecting). The event says only that something changed; the page then reads its own, role-scoped answers."""
+    role = _role(request)
+    access.info(
+        "access role=%s method=GET resource=%s status=%s", role or "-", request.path, 401 if role is None else 200
+    )
+    if role is None:
+        return web.json(
+            {"error": "missing or unknown token", "status": 401}, status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    resp = aioweb.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )
+    await resp.prepare(request)
+    try:
+        await resp.write(b"retry: 2000\n\n" + (_view_event(stamps.stamp) if stamps.stamp else b""))
+        while True:
+            stamp = await stamps.next(KEEPALIVE_S)
+            await resp.write(_view_event(stamp) if stamp else b": keep-alive\n\n")
+    except ConnectionResetError:  # the page went away
+        pass
+    return resp
+
+
+@app.timer(0.1)
+async def watch_view():
+    try:
+        raw = _r.hget(names.VIEWS, names.VIEW_STAMP)  # a few bytes, ten times a second, one read per monitor
+    except redis.RedisError:
+        return
+    stamps.see(raw.decode() if raw else None)
 
 
 @endpoint("/api/me")

@@ -83,16 +83,20 @@ async def publish_statements():
             await publish(statements_out, key, [body.encode()])
 
 
-def compute_view(client) -> str:
-    return json.dumps({**summary_view(read_totals(client)), "generated_at": time.time()}, separators=(",", ":"))
+def compute_view(client) -> dict[str, str]:
+    """The view and its stamp: `generated_at` is when the totals were read, so a view shows every batch
+    settled before it (the monitor pushes the stamp to the dashboards, which then fetch their answers)."""
+    at = time.time()
+    body = json.dumps({**summary_view(read_totals(client)), "generated_at": at}, separators=(",", ":"))
+    return {names.VIEW_SUMMARY: body, names.VIEW_STAMP: repr(at)}
 
 
 @app.timer(VIEW_INTERVAL, on_leader=True)
 async def publish_view():
     client = redis_client()
     try:
-        body = await app.loop.run_in_executor(None, compute_view, client)
-        await store().r.hset(names.VIEWS, "summary", body)
+        fields = await app.loop.run_in_executor(None, compute_view, client)
+        await store().r.hset(names.VIEWS, mapping=fields)
         observability.timer_ran("view")
     except redis.RedisError as exc:
         log.warning("view not refreshed: %s", type(exc).__name__)

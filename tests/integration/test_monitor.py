@@ -84,16 +84,52 @@ ENDPOINTS = [
 ]
 
 
+STREAMS = ["/api/events"]  # never ends: read by its own test
+
+
 def test_every_described_endpoint_answers_and_none_without_a_known_token(system):
     stack, base, _ = system
     described = {p.split("{")[0] for p in SPEC["paths"]}
-    assert all(any(e.startswith(d) for e in ENDPOINTS) for d in described if d != "/api/openapi.json")
+    assert all(any(e.startswith(d) for e in ENDPOINTS + STREAMS) for d in described if d != "/api/openapi.json")
     assert call(base, "/api/openapi.json")[0] == 200
     for path in ENDPOINTS:
         assert call(base, path, stack.tokens["national"])[0] == 200, path
         status, body = call(base, path)
         assert status == 401 and body["error"] == "missing or unknown token", path
         assert call(base, path, "not-a-token-at-all-0123456789")[0] == 401, path
+
+
+def pushed_views(base, token, count, timeout=20.0):
+    """The `generated_at` of the first `count` view events on the monitor's event stream."""
+    got = []
+    with urllib.request.urlopen(f"{base}/api/events?token={token}", timeout=timeout) as resp:
+        assert resp.headers.get_content_type() == "text/event-stream"
+        event = None
+        for line in resp:
+            line = line.decode().rstrip("\n")
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "view":
+                got.append(json.loads(line[6:])["generated_at"])
+                if len(got) == count:
+                    return got
+    return got
+
+
+def test_the_monitor_pushes_each_new_view_of_the_settled_totals(system):
+    stack, base, _ = system
+    tok = stack.tokens["rhf:nord"]  # every role is told; what it then reads is scoped as ever
+    t0 = time.time()
+    stamps = pushed_views(base, tok, 3)
+    assert len(stamps) == 3 and stamps == sorted(stamps) and len(set(stamps)) == 3
+    assert stamps[-1] > t0 - 1  # new views arrive while the stream is open (the feed trickles, views each second)
+    _, s = call(base, "/api/summary?period=year", tok)
+    assert s["generated_at"] >= stamps[-1]  # the answer read on the push shows that view or a newer one
+    try:
+        urllib.request.urlopen(f"{base}/api/events", timeout=5)
+        raise AssertionError("an event stream without a token")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 401
 
 
 def test_national_sees_every_region_and_the_numbers_move(system):
@@ -221,6 +257,7 @@ def test_dashboard_in_headless_chromium(system):
                 f"document.getElementById('total-points').textContent !== {json.dumps(shown)}", timeout=30000
             )  # live: the feed is still running
             assert page.text_content("#role") == "national"
+            assert "direkte" in page.text_content("#live")  # refreshed by the monitor's push, not a poll
             assert len(page.query_selector_all("#rhf-table tbody tr")) == 4
             page.screenshot(path=str(ARTIFACTS / "dashboard-national.png"), full_page=True)
 
