@@ -3,7 +3,8 @@ Lua scripts on a real Redis inherit it (tests/unit/test_store_memory.py, tests/i
 as eventsourcing runs one test case against every storage backend.
 
 A subclass provides `fresh()` -> (ingest store, ledger store, totals store), `drive(coro)` -> its result,
-and `rows()` -> the settled totals as (`stat|period`, micro-points, count) rows.
+`rows()` -> the settled totals as (`stat|period`, micro-points, count) rows, and `sums()` -> the view's sums
+as kept beside them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from isf import stages
 from isf.ingest import revision
 from isf.periods import LEDGERS
 from isf.replay import Pipeline
+from isf.settlement.views import view_sums
 from tests.unit.helpers import KEY, episode, raw
 
 # --- delivery histories: versions, deletes, patient corrections, duplicates, in any order
@@ -68,6 +70,10 @@ class StoreContract:
     def rows(self) -> list:
         raise NotImplementedError
 
+    def sums(self) -> tuple:
+        """The view's sums as the backend keeps them (`isf.settlement.views.view_sums` of its rows in memory)."""
+        raise NotImplementedError
+
     def decide(self, store, event_id: str, version: int, patient: str = "p", deleted: bool = False):
         item = ("E:ous:s", event_id, revision(version, deleted, event_id), "grouped", 0, patient)
         return self.drive(store.decide([item]))[0]
@@ -115,7 +121,9 @@ class StoreContract:
 
     def test_a_delta_batch_is_settled_once_however_often_it_arrives(self):
         events = [raw(episode(main_condition="H353", procedures=["CKD05"]))]
-        assert self.run_events(events, deliveries=3) == list(Pipeline(KEY).run(events).totals.rows())
+        expected = list(Pipeline(KEY).run(events).totals.rows())
+        assert self.run_events(events, deliveries=3) == expected
+        assert self.sums() == view_sums(expected) and self.sums()[0]
 
     # Each backend's subclass runs this one function (differing executors): every example starts from fresh()
     # stores, so nothing carries between examples or backends.
@@ -129,3 +137,4 @@ class StoreContract:
         history, final = h
         expected = list(Pipeline(KEY).run([raw({**e, "version": 1}) for e in final]).totals.rows())
         assert self.run_events([raw(e) for e in history], batch=batch, deliveries=2) == expected
+        assert self.sums() == view_sums(expected)  # the view's sums, kept beside the totals, end the same

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     isf_batch_messages: PositiveInt = 8
     isf_fetch_max_wait_ms: NonNegativeInt = 100
     isf_statement_interval: PositiveFloat = 5.0
-    isf_view_interval: PositiveFloat = 1.0
+    isf_view_interval: PositiveFloat = 0.25
     isf_web_port: int = Field(0, ge=0, le=65535)
     isf_web_bind: str = "127.0.0.1"
     isf_log_format: Literal["text", "json"] = "text"

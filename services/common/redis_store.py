@@ -20,6 +20,7 @@ import json
 import logging
 import time
 
+import redis
 import redis.asyncio as aredis
 from redis.exceptions import AskError, BusyLoadingError, ClusterDownError, MovedError, NoScriptError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -28,6 +29,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from isf.events import Delta, DeltaBatch
 from isf.periods.calendar import closes_at
 from isf.periods.ledger import Contributions
+from isf.settlement.views import ViewSums, view_fields, view_sums
 
 from . import names, observability
 from .config import retain_years, settings
@@ -414,7 +416,8 @@ local function year(y)
   return count[y]
 end
 local any_legacy = redis.call('EXISTS', 'isf:{totals}:applied') == 1
-local sums = {pts = {{}, {}}, cnt = {{}, {}}, ts = {{}, {}}}  -- per hash: field order, field -> sum
+-- per hash: field order, field -> sum
+local sums = {pts = {{}, {}}, cnt = {{}, {}}, ts = {{}, {}}, vpts = {{}, {}}, vcnt = {{}, {}}}
 local function add(hash, f, v)
   local order, sum = sums[hash][1], sums[hash][2]
   if sum[f] == nil then sum[f] = 0; table.insert(order, f) end
@@ -449,6 +452,10 @@ for i = 2, #ARGV, 3 do
         if hf then add('ts', hf, d[3]) end
       end
       if d[4] ~= 0 then add('cnt', f, d[4]) end
+      if d[5] then  -- the view's sums (isf.settlement.views.view_fields), kept with the totals they sum
+        if d[3] ~= 0 then add('vpts', d[5], d[3]) end
+        if d[4] ~= 0 then add('vcnt', d[6], d[4]) end
+      end
     end
   end
 end
@@ -457,10 +464,15 @@ for y, c in pairs(close) do
   redis.call('SET', key, count[y], 'KEEPTTL')
   if fresh[y] then redis.call('EXPIREAT', key, c) end
 end
-for hash, key in pairs({pts = 'isf:{totals}:pts', cnt = 'isf:{totals}:cnt', ts = ts}) do
+local hashes = {pts = 'isf:{totals}:pts', cnt = 'isf:{totals}:cnt', ts = ts, vpts = 'isf:{totals}:vpts',
+  vcnt = 'isf:{totals}:vcnt'}
+for hash, key in pairs(hashes) do
   for _, f in ipairs(sums[hash][1]) do redis.call('HINCRBY', key, f, sums[hash][2][f]) end
 end
-if applied > 0 then redis.call('EXPIRE', ts, 400 * 86400) end
+if applied > 0 then
+  redis.call('EXPIRE', ts, 400 * 86400)
+  redis.call('INCR', 'isf:{totals}:seq')  -- the totals moved: the view is due for a rebuild
+end
 return applied
 """
 )
@@ -665,7 +677,9 @@ class RedisStore:
         retain = retain_years()
         args: list[str] = [time.strftime("%Y%m%d%H", time.gmtime(now))]
         for b in batches:
-            rows = [[d.stat, d.period, d.points_micro, d.count] for d in b.deltas]
+            rows = [
+                [d.stat, d.period, d.points_micro, d.count, *(view_fields(d.stat, d.period) or ())] for d in b.deltas
+            ]
             args += [
                 b.id,
                 json.dumps(rows) if rows else "[]",
@@ -693,6 +707,36 @@ def read_totals(client) -> list[tuple[str, int, int]]:
     cnt = {k.decode(): int(v) for k, v in client.hgetall(names.COUNT_TOTALS).items()}
     rows = [(k, pts.get(k, 0), cnt.get(k, 0)) for k in sorted(set(pts) | set(cnt))]
     return [r for r in rows if r[1] or r[2]]
+
+
+def read_view_sums(client) -> ViewSums:
+    """The view's sums the settlement script keeps (`isf.settlement.views`), zeros left out; synchronous."""
+    return tuple(  # type: ignore[return-value]
+        {k.decode(): int(v) for k, v in client.hgetall(key).items() if v != b"0"}
+        for key in (names.VIEW_POINT_SUMS, names.VIEW_COUNT_SUMS)
+    )
+
+
+def rebuild_view_sums(client) -> bool:
+    """Sum the view's sums from the totals when the totals have none (kept by releases before the sums were):
+    in one transaction that is retried if a settlement call lands meanwhile, so no batch is summed twice or
+    left out. Returns whether it rebuilt them."""
+    with client.pipeline() as p:
+        while True:
+            try:
+                p.watch(names.POINTS_TOTALS, names.COUNT_TOTALS, names.VIEW_POINT_SUMS, names.VIEW_COUNT_SUMS)
+                if p.exists(names.VIEW_POINT_SUMS, names.VIEW_COUNT_SUMS) or not p.exists(names.POINTS_TOTALS):
+                    return False
+                points, counts = view_sums(read_totals(p))
+                p.multi()
+                for key, sums in ((names.VIEW_POINT_SUMS, points), (names.VIEW_COUNT_SUMS, counts)):
+                    if sums:
+                        p.hset(key, mapping=sums)
+                p.incr(names.SETTLE_SEQ)
+                p.execute()
+                return True
+            except redis.WatchError:
+                continue
 
 
 def applied_digest(batch_id: str) -> bytes:

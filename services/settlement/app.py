@@ -1,6 +1,7 @@
 """Settlement service: sums point and indicator deltas into totals (each batch once), keeps external NKI
 values, publishes provisional, final and difference statements whenever they change, and keeps the
-monitor's materialised view current (every ISF_VIEW_INTERVAL seconds)."""
+monitor's materialised view current (every ISF_VIEW_INTERVAL seconds when something was settled, built from the
+view's sums that the settlement script keeps beside the totals)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ import redis
 
 from isf import stages
 from isf.events import DELTA_BATCHES, NkiV1
-from isf.settlement.views import summary_view
+from isf.settlement.views import summary_view_of_sums
 from services.common import names, observability
 from services.common.config import make_app, redis_client, settings
-from services.common.redis_store import read_totals
+from services.common.redis_store import read_view_sums, rebuild_view_sums
 from services.common.runtime import batches, items, processed, publish, store, supervised, track
 from services.settlement.statements import compute_statements
 
@@ -83,11 +84,27 @@ async def publish_statements():
             await publish(statements_out, key, [body.encode()])
 
 
-def compute_view(client) -> dict[str, str]:
-    """The view and its stamp: `generated_at` is when the totals were read, so a view shows every batch
-    settled before it (the monitor pushes the stamp to the dashboards, which then fetch their answers)."""
+VIEW_SHARE = 0.25  # of one core at most for the view: a build waits 3 x the last one's time after it
+_last_view: dict = {"seq": None, "ended": 0.0, "took": 0.0}  # settle sequence number built at, when, how long
+
+
+def compute_view(client) -> dict[str, str] | None:
+    """The view and its stamp, or None when nothing was settled since the last one (or the last build is too
+    recent for its cost). `generated_at` is when the sums were read, so a view shows every batch settled before
+    it (the monitor pushes the stamp to the dashboards, which then fetch their answers)."""
+    last = _last_view
+    if last["seq"] is None and rebuild_view_sums(client):  # totals of a release that kept no view sums
+        log.warning("view sums rebuilt from the settled totals")
+    t0 = time.monotonic()
+    if t0 < last["ended"] + last["took"] * (1 / VIEW_SHARE - 1):
+        return None
     at = time.time()
-    body = json.dumps({**summary_view(read_totals(client)), "generated_at": at}, separators=(",", ":"))
+    seq = client.get(names.SETTLE_SEQ) or b"0"
+    if seq == last["seq"]:
+        return None
+    body = json.dumps({**summary_view_of_sums(read_view_sums(client)), "generated_at": at}, separators=(",", ":"))
+    ended = time.monotonic()
+    last.update(seq=seq, ended=ended, took=ended - t0)
     return {names.VIEW_SUMMARY: body, names.VIEW_STAMP: repr(at)}
 
 
@@ -96,7 +113,8 @@ async def publish_view():
     client = redis_client()
     try:
         fields = await app.loop.run_in_executor(None, compute_view, client)
-        await store().r.hset(names.VIEWS, mapping=fields)
+        if fields:
+            await store().r.hset(names.VIEWS, mapping=fields)
         observability.timer_ran("view")
     except redis.RedisError as exc:
         log.warning("view not refreshed: %s", type(exc).__name__)

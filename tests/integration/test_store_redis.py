@@ -9,9 +9,12 @@ import redis.asyncio as aredis
 
 from isf.events import Delta, DeltaBatch
 from isf.ingest import revision
+from isf.settlement.views import view_sums
+from services.common import names
 from services.common.infra import LocalInfra
-from services.common.redis_store import RedisStore, read_applied, read_totals
+from services.common.redis_store import RedisStore, read_applied, read_totals, read_view_sums, rebuild_view_sums
 from tests.store_contract import StoreContract
+from tests.unit.helpers import episode, raw
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +39,9 @@ class TestRedisStores(StoreContract):
 
     def rows(self) -> list:
         return read_totals(redis.Redis.from_url(self.url))
+
+    def sums(self) -> tuple:
+        return read_view_sums(redis.Redis.from_url(self.url))
 
     def test_the_tables_grow_in_listpack_buckets_and_lose_no_entry(self):
         store, _, _ = self.fresh()
@@ -86,6 +92,18 @@ class TestRedisStores(StoreContract):
         assert decide("e2", 2, far, patient="B") == ("repeat_current", "p_" + "ab" * 16)
         assert decide("e0", 1, near) == ("superseded", "")
         assert decide("e0", 1, near) == ("repeat", "")
+
+    def test_the_view_sums_of_an_earlier_releases_totals_are_rebuilt_once_from_them(self):
+        events = [raw(episode(main_condition=m, procedures=p)) for m, p in (("H353", ["CKD05"]), ("N185", ["KAS00"]))]
+        self.run_events(events)
+        client = redis.Redis.from_url(self.url)
+        kept = self.sums()
+        assert kept[0] and kept[1] and kept == view_sums(self.rows())
+        client.delete(names.VIEW_POINT_SUMS, names.VIEW_COUNT_SUMS)  # as an earlier release left the totals
+        seq = int(client.get(names.SETTLE_SEQ))
+        assert rebuild_view_sums(client) and self.sums() == kept
+        assert int(client.get(names.SETTLE_SEQ)) == seq + 1  # the view is due again
+        assert not rebuild_view_sums(client) and self.sums() == kept  # sums that are kept are left alone
 
     def test_a_batch_in_an_earlier_releases_applied_set_is_not_summed_again(self):
         store, _, _ = self.fresh()

@@ -4,6 +4,7 @@ from isf import stages
 from isf.ingest import MemoryIngestLedger
 from isf.periods.ledger import MemoryLedger
 from isf.settlement.totals import Totals
+from isf.settlement.views import view_sums
 from tests.store_contract import StoreContract
 
 
@@ -17,3 +18,6 @@ class TestMemoryStores(StoreContract):
 
     def rows(self) -> list:
         return list(self.totals.rows())
+
+    def sums(self) -> tuple:
+        return view_sums(self.totals.rows())

@@ -1,9 +1,13 @@
 """The monitor's materialised view: points and NOK per HF, RHF (by owner and by residence) and nation,
 by system, sector and period.
 
-Built from settled totals by the settlement service (once a second) so a request reads one hash
-field instead of summing totals. Periods are the tertials and the whole year; counts are DRG
-episodes and STG/TFG patient-periods per HF.
+The view is built from its *sums*: micro-points per (year, HF, sector, system, residence, period) and counts per
+(year, HF, system, code), the totals with the one dimension each part of the view does not show summed out. The
+settlement script keeps the sums beside the totals, in the same call (`view_fields` names the two a delta adds
+to), so building the view reads a few thousand sums however many totals a year holds, instead of summing every
+total each time; `view_sums` is the same sums taken from totals rows (replay, tests, a rebuild after an upgrade).
+Periods are the tertials and the whole year; counts are DRG episodes and STG/TFG patient-periods per HF. A part
+whose sums are all zero is not shown (a total that came and went is the same as none).
 """
 
 from __future__ import annotations
@@ -13,26 +17,61 @@ from typing import Iterable
 
 from ..periods.calendar import tertial_of_label
 from ..registry import hospitals
-from ..stats import point_totals
+from ..stats import PointStat
 from .money import MICRO, ORE, nok, rhf_scopes
 
 
+ViewSums = tuple[dict[str, int], dict[str, int]]  # (micro-points by points field, count by count field)
+
+
+def view_fields(stat: str, period: str) -> tuple[str, str] | None:
+    """The view sums a delta of `stat|period` adds to: its micro-points to `year|hf|sector|system|residence|period`
+    and its count to `year|hf|system|code`; None for what the view does not show (indicators, suppressed points)."""
+    parts = stat.split("|")
+    if parts[0] != "P" or len(parts) != 7:
+        return None
+    _p, year, hf, sector, system, code, residence = parts
+    return f"{year}|{hf}|{sector}|{system}|{residence}|{period}", f"{year}|{hf}|{system}|{code}"
+
+
+def view_sums(rows: Iterable[tuple[str, int, int]]) -> ViewSums:
+    """The view sums of totals rows, zeros left out (as `read_view_sums` leaves them out of the kept sums)."""
+    points: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    for key, pts, cnt in rows:
+        stat, _, period = key.rpartition("|")
+        fields = view_fields(stat, period)
+        if fields is not None:
+            points[fields[0]] = points.get(fields[0], 0) + pts
+            counts[fields[1]] = counts.get(fields[1], 0) + cnt
+    return {f: v for f, v in points.items() if v}, {f: v for f, v in counts.items() if v}
+
+
 def summary_view(rows: Iterable[tuple[str, int, int]]) -> dict:
+    """The view of totals rows (replay, tests): the view of their sums."""
+    return summary_view_of_sums(view_sums(rows))
+
+
+def summary_view_of_sums(sums: ViewSums) -> dict:
+    """Micro-points are summed as integers per (HF, sector, system, residence, period) before they fan out to
+    the scopes with their NOK: one Decimal sum per group instead of per DRG code. NOK is linear and exact in
+    Decimal, so that is what pricing every code on its own pays."""
+    points, counts = sums
     reg = hospitals()
     years: dict = {}
-    # Micro-points are summed as integers per (HF, sector, system, residence, period) before they fan out to
-    # the scopes with their NOK: one Decimal sum per group instead of per DRG code (the view is rebuilt every
-    # second from totals that hold thousands of codes). NOK is linear and exact in Decimal, so the sums are equal.
-    groups: dict[tuple, list] = {}  # (year, hf, sector, system, residence, period) -> [a stat of it, micro-points]
-    for st, period, pts, cnt in point_totals(rows):
-        y = years.setdefault(str(st.year), {"hf": {}, "rhf": {}, "rhf_sorge_for": {}, "national": {}, "counts": {}})
-        c = y["counts"].setdefault(st.hf, {}).setdefault(st.system, {})
-        c[st.code] = c.get(st.code, 0) + cnt
-        g = groups.setdefault((st.year, st.hf, st.sector, st.system, st.residence, period), [st, 0])
-        g[1] += pts
-    for (year, hf, sector, system, _residence, period), (st, pts) in groups.items():
-        y = years[str(year)]
-        money = nok(year, sector, pts)
+
+    def year_doc(year: str) -> dict:
+        return years.setdefault(year, {"hf": {}, "rhf": {}, "rhf_sorge_for": {}, "national": {}, "counts": {}})
+
+    for field, cnt in counts.items():
+        year, hf, system, code = field.split("|")
+        c = year_doc(year)["counts"].setdefault(hf, {}).setdefault(system, {})
+        c[code] = c.get(code, 0) + cnt
+    for field, pts in points.items():
+        year, hf, sector, system, residence, period = field.split("|")
+        y = year_doc(year)
+        st = PointStat("P", int(year), hf, sector, system, "", residence)
+        money = nok(st.year, sector, pts)
         for label in (tertial_of_label(period), str(year)):
             for scope, name in (("hf", hf), *rhf_scopes(st), ("national", "all")):
                 entry = y[scope].setdefault(name, {}).setdefault(label, {"points": {}, "micro": 0, "nok": Decimal(0)})
