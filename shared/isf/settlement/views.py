@@ -20,7 +20,6 @@ from ..registry import hospitals
 from ..stats import PointStat
 from .money import MICRO, ORE, nok, rhf_scopes
 
-
 ViewSums = tuple[dict[str, int], dict[str, int]]  # (micro-points by points field, count by count field)
 
 
