@@ -28,8 +28,10 @@ log = logging.getLogger("isf")
 
 def values_as_sent(batch: dict) -> list[bytes]:
     """The values of a batch (records by partition), partitions interleaved by the time each record was sent,
-    each partition's own order kept: a correction that moves a source to another patient's partition must not
-    overtake the version it corrects."""
+    each partition's own order kept. Hospitals key their input by source (CONTRACTS.md), so a source's versions
+    share a partition and keep their order anyway; input keyed otherwise (the privacy test sends copies of
+    events under keys of their own) would let a later version overtake the one it corrects across partitions:
+    the totals still converge (revisions are ordered), ingest's accepted/superseded counters would not."""
     return [r.value or b"" for r in heapq.merge(*batch.values(), key=lambda r: r.timestamp)]
 
 
@@ -84,7 +86,8 @@ class PlainInput:
 
     async def _take(self, least: int, within: float) -> dict:
         """Records by partition: all that is fetched (as faust takes them: a limit would drain one partition
-        before the next and hand a correction over before the version it corrects), topped up for at most
+        before the next, and input keyed other than by source could hand a correction over before the version it
+        corrects), topped up for at most
         `within` seconds after the first arrives while fewer than `least` are in hand."""
         batch: dict = {}
         while not batch:

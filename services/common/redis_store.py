@@ -720,8 +720,9 @@ def read_view_sums(client) -> ViewSums:
 def rebuild_view_sums(client) -> bool:
     """Sum the view's sums from the totals when the totals have none (kept by releases before the sums were):
     in one transaction that is retried if a settlement call lands meanwhile, so no batch is summed twice or
-    left out. Returns whether it rebuilt them."""
-    with client.pipeline() as p:
+    left out (every key is in the slot `{totals}`, so this runs on Redis Cluster too). Returns whether it rebuilt
+    them."""
+    with client.pipeline(transaction=True) as p:
         while True:
             try:
                 p.watch(names.POINTS_TOTALS, names.COUNT_TOTALS, names.VIEW_POINT_SUMS, names.VIEW_COUNT_SUMS)

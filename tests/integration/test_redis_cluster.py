@@ -18,8 +18,10 @@ from isf.feed import Feed, FeedConfig
 from isf.periods.calendar import closes_at
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
+from isf.settlement.views import view_sums
+from services.common import names
 from services.common.infra import DURABLE_REDIS, free_port, wait_port
-from services.common.redis_store import RedisStore, read_applied, read_totals
+from services.common.redis_store import RedisStore, read_applied, read_totals, read_view_sums, rebuild_view_sums
 from services.common.scripted import apply_events
 from services.run import expected_state, wait_converged
 from services.runner import Stack, produce
@@ -151,6 +153,10 @@ def test_the_scripts_through_a_cluster_client_equal_replay_and_a_redelivery_chan
     expected = Pipeline(b"k").run(events)
     asyncio.run(apply_events(RedisStore(aredis.RedisCluster.from_url(cluster)), events, b"k", batch=100, deliveries=2))
     assert read_totals(client) == list(expected.totals.rows())
+    sums = view_sums(expected.totals.rows())
+    assert read_view_sums(client) == sums
+    client.delete(names.VIEW_POINT_SUMS, names.VIEW_COUNT_SUMS)  # totals of a release without view sums
+    assert rebuild_view_sums(client) and read_view_sums(client) == sums
 
 
 def test_a_batch_spanning_two_rule_years_is_summed_once_and_its_ids_expire_with_each_year(cluster):
