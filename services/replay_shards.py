@@ -4,7 +4,7 @@ Two phases, because ingest's state is per source and the ledgers' per patient (a
 moves a source from one patient to another):
 1. every worker reads the whole input and takes the lines whose source falls in its shard
    (`isf.replay.source_key`), ingests and groups them, and spools each ledger item to the file of the
-   item's patient shard;
+   item's patient shard (its contributions as plain tuples: `Contributions.packed`);
 2. every worker applies the items of one patient shard, from every spool, and settles them.
 The ledgers end in the same state in any order of arrival (tests/unit/test_any_order.py), so the
 totals are the single process's; the parent sums the workers' counters and totals. Workers are forked,
@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from isf import stages
+from isf.periods.ledger import Contributions
 from isf.replay import BATCH, Pipeline, shard_of, source_key
 from isf.settlement.totals import Totals
 
-from .common.config import tune_gc
+from .common.config import freeze_survivors, tune_gc
 
 PROGRESS_EVERY = 1_000_000  # lines, per worker, on stderr
 
@@ -41,8 +42,8 @@ def _front(i: int, n: int, path: str, spool: Path, make: Callable[[], Pipeline],
         grouped = pipe.front(chunk)
         for ns, contributions in pipe.ledgers:
             parts: list[list] = [[] for _ in range(n)]
-            for item in stages.ledger_items(grouped, ns, contributions):
-                parts[shard_of(item[1], n)].append(item)
+            for ns_, patient, source, rev, c, close in stages.ledger_items(grouped, ns, contributions):
+                parts[shard_of(patient, n)].append((ns_, patient, source, rev, c.packed(), close))
             for f, part in zip(files, parts):
                 if part:
                     pickle.dump(part, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -58,6 +59,7 @@ def _front(i: int, n: int, path: str, spool: Path, make: Callable[[], Pipeline],
                 if len(chunk) >= BATCH:
                     flush(chunk)
                     chunk = []
+                    freeze_survivors()
     if chunk:
         flush(chunk)
     for f in files:
@@ -71,10 +73,11 @@ def _back(j: int, n: int, spool: Path, make: Callable[[], Pipeline], out) -> Non
         with open(spool / f"{i}-{j}", "rb") as fh:
             while True:
                 try:
-                    items = pickle.load(fh)
+                    packed = pickle.load(fh)
                 except EOFError:
                     break
-                pipe.back(items)
+                pipe.back([(ns, p, src, rev, Contributions.unpacked(c), close) for ns, p, src, rev, c, close in packed])
+                freeze_survivors()
     out.put((j, list(pipe.totals.rows())))
 
 
@@ -111,7 +114,7 @@ def run(path: str, make: Callable[[], Pipeline], workers: int | None = None) -> 
     tune_gc()
     if n == 1:
         with open(path, "rb") as fh:
-            pipe = make().run(fh)
+            pipe = make().run(fh, after_batch=freeze_survivors)
         return pipe.counters, list(pipe.totals.rows())
     spool = Path(tempfile.mkdtemp(prefix="isf-replay-"))
     try:

@@ -75,7 +75,10 @@ class Pipeline:
         for b in fresh.values():
             self.on_batch(b)  # type: ignore[misc]
 
-    def run(self, lines: Iterable[bytes], batch: int = BATCH) -> "Pipeline":
+    def run(
+        self, lines: Iterable[bytes], batch: int = BATCH, after_batch: Callable[[], None] | None = None
+    ) -> "Pipeline":
+        """Handle `lines` in batches of `batch`; `after_batch` (if given) is called after each."""
         chunk: list[bytes] = []
         for raw in lines:
             raw = raw.rstrip(b"\r\n")
@@ -84,6 +87,8 @@ class Pipeline:
                 if len(chunk) >= batch:
                     self.handle_batch(chunk)
                     chunk = []
+                    if after_batch is not None:
+                        after_batch()
         if chunk:
             self.handle_batch(chunk)
         return self

@@ -59,3 +59,19 @@ def test_a_source_is_keyed_the_same_whether_its_line_is_read_by_pattern_or_parse
     escaped = b'{"hf": "o\\u0075s", "episode_id": "e1", "main_condition": "K\\u0032 91"}'
     assert source_key(plain) == source_key(escaped) == source_key(b'{"episode_id":"e1","hf":"ous"}')
     assert source_key(b"not json") != source_key(b"not json either")
+
+
+def test_contributions_come_back_from_the_spool_form_equal(events):
+    """The spools carry contributions as plain tuples (`Contributions.packed`): every item of both ledgers,
+    DRG/STG/TFG units and indicator units alike, is rebuilt equal."""
+    import pickle
+
+    from isf import stages
+    from isf.periods.ledger import Contributions
+
+    pipe = Pipeline(KEY)
+    with open(events, "rb") as fh:
+        grouped = pipe.front([line.rstrip(b"\n") for line in fh][:1500])
+    seen = [c for ns, make in pipe.ledgers for *_, c, _close in stages.ledger_items(grouped, ns, make)]
+    assert any(c.units for c in seen) and any(c.items for c in seen)
+    assert [Contributions.unpacked(pickle.loads(pickle.dumps(c.packed()))) for c in seen] == seen

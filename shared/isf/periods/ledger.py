@@ -67,6 +67,19 @@ class Contributions:
             "u": [u.to_json(s) for u, s in self.units],
         }
 
+    def packed(self) -> tuple:
+        """Plain tuples of strings and numbers (the sharded replay's spools): pickled without a Python call per
+        record, a third of the time of pickling the records themselves."""
+        return (
+            tuple((d.stat, d.period, d.points_micro, d.count) for d in self.items),
+            tuple((u.group, u.patient, u.period, u.stat, u.points_micro, u.by_first, s) for u, s in self.units),
+        )
+
+    @staticmethod
+    def unpacked(t: tuple) -> "Contributions":
+        items, units = t
+        return Contributions(tuple(Delta(*d) for d in items), tuple((Unit(*u[:6]), u[6]) for u in units))
+
 
 EMPTY = Contributions()
 
