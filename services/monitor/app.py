@@ -134,6 +134,12 @@ class ViewStamps:
     def __init__(self) -> None:
         self.stamp: str | None = None
         self.changed = asyncio.Event()
+        self.closing = False
+
+    def close(self) -> None:
+        """End every open stream (the monitor is stopping: a stream left open would hold its shutdown)."""
+        self.closing = True
+        self.changed.set()
 
     def see(self, stamp: str | None) -> None:
         if stamp is not None and stamp != self.stamp:
@@ -178,10 +184,17 @@ async def events(web, request):
         await resp.write(b"retry: 2000\n\n" + (_view_event(stamps.stamp) if stamps.stamp else b""))
         while True:
             stamp = await stamps.next(KEEPALIVE_S)
+            if stamps.closing:
+                break
             await resp.write(_view_event(stamp) if stamp else b": keep-alive\n\n")
     except ConnectionResetError:  # the page went away
         pass
     return resp
+
+
+@app.on_before_shutdown.connect
+async def end_streams(app, **kwargs):
+    stamps.close()
 
 
 @app.timer(0.1)

@@ -277,3 +277,32 @@ def test_dashboard_in_headless_chromium(system):
             denied.wait_for_selector("#login:not([hidden])", timeout=10000)
         finally:
             browser.close()
+
+
+def test_the_monitor_stops_promptly_with_a_dashboard_following_it(system):
+    """An open event stream never ends by itself: the monitor ends every stream as it stops (without that it
+    had not stopped 70 s after SIGTERM). Runs last: it stops this module's monitor."""
+    import signal
+
+    stack, base, _ = system
+    lines: list[bytes] = []
+
+    def follow():
+        try:
+            with urllib.request.urlopen(f"{base}/api/events?token={stack.tokens['national']}", timeout=60) as resp:
+                lines.extend(resp)
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            lines.append(repr(exc).encode())
+        lines.append(b"END")
+
+    t = threading.Thread(target=follow, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 10
+    while not lines and time.monotonic() < deadline:
+        time.sleep(0.1)
+    monitor = stack.workers["monitor"][0]
+    t0 = time.monotonic()
+    monitor.send_signal(signal.SIGTERM)
+    assert monitor.wait(30) == 0 and time.monotonic() - t0 < 20
+    t.join(5)
+    assert lines[0].startswith(b"retry:") and lines[-1] == b"END"
