@@ -17,7 +17,7 @@ from typing import Iterable
 
 from ..periods.calendar import tertial_of_label
 from ..registry import hospitals
-from ..stats import PointStat
+from ..stats import PointStat, StatError, parse_stat
 from .money import MICRO, ORE, nok, rhf_scopes
 
 ViewSums = tuple[dict[str, int], dict[str, int]]  # (micro-points by points field, count by count field)
@@ -26,11 +26,16 @@ ViewSums = tuple[dict[str, int], dict[str, int]]  # (micro-points by points fiel
 def view_fields(stat: str, period: str) -> tuple[str, str] | None:
     """The view sums a delta of `stat|period` adds to: its micro-points to `year|hf|sector|system|residence|period`
     and its count to `year|hf|system|code`; None for what the view does not show (indicators, suppressed points)."""
-    parts = stat.split("|")
-    if parts[0] != "P" or len(parts) != 7:
+    try:
+        st = parse_stat(stat)
+    except StatError:
         return None
-    _p, year, hf, sector, system, code, residence = parts
-    return f"{year}|{hf}|{sector}|{system}|{residence}|{period}", f"{year}|{hf}|{system}|{code}"
+    if not isinstance(st, PointStat) or st.kind != "P":
+        return None
+    return (
+        f"{st.year}|{st.hf}|{st.sector}|{st.system}|{st.residence}|{period}",
+        f"{st.year}|{st.hf}|{st.system}|{st.code}",
+    )
 
 
 def view_sums(rows: Iterable[tuple[str, int, int]]) -> ViewSums:
