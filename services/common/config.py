@@ -282,8 +282,8 @@ def tune_gc() -> None:
     """Collect the youngest objects every 50 000 allocations, not every 700: the hot path makes many
     short-lived records and no reference cycles of its own, and the default collections took about a
     quarter of a replay's time (README, Performance). What is alive at the first call (rules, definition
-    tables) is frozen out of every collection; later calls do nothing (a process that replays again does
-    not freeze what it has made since). Forked workers inherit both."""
+    tables) is frozen out of every collection; later calls do nothing (a replay freezes its own state as it
+    goes: `freeze_survivors`). Forked workers inherit both."""
     gc.freeze()
     gc.set_threshold(50_000, 20, 10)
 
