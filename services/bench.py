@@ -574,7 +574,6 @@ def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) 
     pending: dict[str, tuple[float, int, bytes]] = {}  # batch id -> (sent at, event index, its applied digest)
     remaining: dict[int, int] = {}
     sent_at: dict[int, float] = {}
-    lat: list[float] = []
     lock = threading.Lock()
     count = int(rate * seconds)
     stop = threading.Event()
@@ -627,9 +626,7 @@ def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) 
                             _t, i, _d = pending.pop(b)
                             remaining[i] -= 1
                             if remaining[i] == 0:
-                                t = sent_at.pop(i)
-                                lat.append(now - t)
-                                settled.append((t, now))
+                                settled.append((sent_at.pop(i), now))
                     if any(found):
                         progress[0] = now
             time.sleep(0.05)
@@ -654,13 +651,10 @@ def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) 
         time.sleep(0.1)
     page.stop.set()
     trail = sorted(t for t in (page.trail(a + wall, b + wall) for a, b in settled) if t is not None)
-    lat.sort()
+    lat = sorted(b - a for a, b in settled)
 
     def quantile(xs: list[float], p: float) -> float | None:
         return round(xs[min(len(xs) - 1, int(p * len(xs)))], 3) if xs else None
-
-    def q(p: float) -> float | None:
-        return quantile(lat, p)
 
     ages = [done - at for at, done in page.shown if at >= page.since]
     return {
@@ -670,8 +664,8 @@ def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) 
         "events": count,
         "measured": len(lat),
         "never_settled": {"batches": len(pending), "why": "versions overtaken by a newer one in flight"},
-        "p50": q(0.50),
-        "p99": q(0.99),
+        "p50": quantile(lat, 0.50),
+        "p99": quantile(lat, 0.99),
         "max": lat[-1] if lat else None,
         "mean": round(statistics.fmean(lat), 3) if lat else None,
         "view_age_when_shown_s": {

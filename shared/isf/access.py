@@ -128,7 +128,7 @@ _WITH_LAST_YEAR = (*_TOTAL, *(f"same_period_last_year.{f}" for f in _TOTAL))
 _RBF_LINE = ("nok", "normalised_points")
 
 GRANTS: dict[str, dict[str, str]] = {
-    # the settlement service's materialised view (isf.settlement.views.summary_view)
+    # the settlement service's materialised view (isf.settlement.views.summary_view_of_sums)
     "view": {
         "generated_at": PUBLIC,
         **_at("years.*.hf.<hf>", ("rhf", *(f"periods.*.{f}" for f in _TOTAL))),
