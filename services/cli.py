@@ -1,4 +1,4 @@
-"""The `isf` command: run, group, replay, rbf, statement, redistribute, nki, feed, calibrate, weights,
+"""The `isf` command: run, group, replay, rbf, statement, redistribute, nki, redrive, feed, calibrate, weights,
 conformance, bench.
 
 JSON (lines) in and out unless a format is asked for."""
@@ -270,6 +270,17 @@ def cmd_nki(args) -> int:
     return 0
 
 
+def cmd_redrive(args) -> int:
+    import redis
+
+    from .common.config import redis_client
+    from .redrive import redrive
+
+    client = redis.Redis.from_url(args.redis) if args.redis else redis_client()
+    _print(redrive(args.kafka, client, dry_run=args.dry_run, stage=args.stage))
+    return 0
+
+
 def cmd_calibrate(args) -> int:
     from isf.calibration import calibrate, money
     from isf.feed import Feed, FeedConfig
@@ -398,6 +409,12 @@ def main(argv: list[str] | None = None) -> int:
     nk.add_argument("--kafka", required=True, help="bootstrap servers")
     nk.add_argument("file", nargs="?")
     nk.set_defaults(fn=cmd_nki)
+    rv = sub.add_parser("redrive", help="send the items stages set aside (dead letters) back, once the fix is deployed")
+    rv.add_argument("--kafka", required=True, help="bootstrap servers")
+    rv.add_argument("--redis", help="Redis URL (default: REDIS_URL); remembers what was redriven")
+    rv.add_argument("--stage", choices=("grouper", "aggregator", "indicators", "settlement"), help="only this stage's")
+    rv.add_argument("--dry-run", action="store_true", help="say what would be sent where, send nothing")
+    rv.set_defaults(fn=cmd_redrive)
     ca = sub.add_parser("calibrate", help="the feed's points per HF and RBF achievements against seed 000")
     ca.add_argument("--count", type=int, default=100_000)
     ca.add_argument("--seed", type=int, default=1)

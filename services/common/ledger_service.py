@@ -11,7 +11,7 @@ from isf.periods.ledger import Contributions
 
 from . import names
 from .config import make_app, retain_years
-from .runtime import batches, items, processed, publish, store, supervised, track
+from .runtime import SetAside, batches, processed, publish, store, supervised, track
 
 
 def ledger_app(name: str, output: str, namespace: str, contributions: Callable[[Grouped], Contributions]):
@@ -20,16 +20,19 @@ def ledger_app(name: str, output: str, namespace: str, contributions: Callable[[
     out = app.topic(output, key_serializer="raw", value_serializer="raw")
     retain = retain_years()
     service = name.removeprefix("isf-")
+    set_aside = SetAside(app, service, names.GROUPED)
     track(app, service)
 
     @app.agent(grouped, name=f"{name}.apply")
     @supervised(service)
     async def apply(stream):
         async for raws in batches(stream):
-            gs = [Grouped.model_validate(g) for g in items(raws)]
-            processed(service, len(gs))
-            changed = await stages.apply_ledger(gs, namespace, contributions, store(), retain)
+            gs, unfit = stages.read(raws, stages.parse_grouped)
+            ok, applying, failed = stages.contribute(gs, namespace, contributions, retain)
+            processed(service, len(ok))
+            changed = await stages.apply_items(applying, store(), [g.rules for g in ok])
             if changed:
                 await publish(out, changed[0].id, [DELTA_BATCHES.dump_json(b) for b in changed])
+            await set_aside(unfit + failed)
 
     return app

@@ -36,6 +36,8 @@ NKI_VALUES = "isf:{totals}:nki"
 STATS_PROCESSED = "isf:{stats}:processed"
 STATS_WORKERS = "isf:{stats}:workers"
 STATS_BEAT = "isf:{stats}:beat"
+SET_ASIDE = "isf:{stats}:aside"  # items each stage set aside (dead-lettered after ingest), each counted once
+REDRIVEN = "isf:{stats}:redriven"  # dead letters `isf redrive` has sent back (partition:offset)
 
 
 def batches(year: int) -> str:

@@ -184,6 +184,15 @@ end
 return 0
 """
 
+# KEYS[1]: the hash of set-aside counts per stage; ARGV: stage, digest of (stage, item), seconds to remember it.
+ASIDE_LUA = """
+if redis.call('SET', 'isf:{stats}:aside:' .. ARGV[2], '1', 'NX', 'EX', ARGV[3]) then
+  redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+  return 1
+end
+return 0
+"""
+
 LEDGER_LUA = (
     BYTEWISE_LUA
     + """
@@ -520,7 +529,7 @@ class RedisStore:
     node that owns their KEYS[1] and each group goes as one plain pipeline to its node, all nodes at once:
     still one round trip. A moved slot (resharding, failover) refreshes the slot map and sends again."""
 
-    SCRIPTS = {"ingest": INGEST_LUA, "dead": DEAD_LUA, "ledger": LEDGER_LUA, "totals": TOTALS_LUA}
+    SCRIPTS = {"ingest": INGEST_LUA, "dead": DEAD_LUA, "aside": ASIDE_LUA, "ledger": LEDGER_LUA, "totals": TOTALS_LUA}
 
     def __init__(self, client):
         self.r = client
@@ -642,6 +651,13 @@ class RedisStore:
         ]
         observability.count("dead_lettered", sum(out))
         return out
+
+    async def set_aside(self, stage: str, digests: list[str]) -> int:
+        """Count items a stage set aside, each (stage, item) once however often it is met again (a redelivery,
+        or a redrive before the fix): returns how many were new."""
+        ttl = settings().isf_event_ttl
+        out = await self._run("aside", [([names.SET_ASIDE], [stage, d, ttl]) for d in digests])
+        return sum(int(o) for o in out)
 
     async def apply(self, items: list[tuple[str, str, str, str, Contributions, int]]) -> list[DeltaBatch | None]:
         """(namespace, patient, source, revision, contributions, closes-at) -> the deltas it caused, None if
@@ -793,3 +809,8 @@ def read_errors(client, hfs: list[str]) -> dict[str, list[list[str]]]:
     for hf in hfs:
         p.lrange(names.errors(hf), 0, 19)
     return {hf: [json.loads(e) for e in got] for hf, got in zip(hfs, p.execute()) if got}
+
+
+def read_set_aside(client) -> dict[str, int]:
+    """Items set aside per stage (each counted once)."""
+    return {k.decode(): int(v) for k, v in client.hgetall(names.SET_ASIDE).items()}

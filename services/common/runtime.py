@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 import logging
 import os
 import time
-from typing import Iterable
 
-from . import observability
+from isf.rules import data_versions
+from isf.stages import Aside
+
+from . import names, observability
 from .config import async_redis_client, settings
 from .redis_store import RedisStore
 
@@ -68,12 +71,6 @@ def batches(stream):
     return stream.take(s.isf_batch_messages, within=s.isf_batch_within)
 
 
-def items(raw_messages: Iterable[bytes]) -> Iterable:
-    """The items of array messages, flattened."""
-    for raw in raw_messages:
-        yield from json.loads(raw)
-
-
 async def publish(topic, key: str, values: list[bytes]) -> None:
     """Send JSON values as array messages and wait for the broker's acknowledgement of each.
     `force` bypasses faust's attachments: those belong to one input event, a batch spans many."""
@@ -102,3 +99,41 @@ def track(app, service: str) -> None:
         except Exception as exc:  # Redis away: keep the count for the next flush
             _processed[service] = _processed.get(service, 0) + n
             log.warning("stats not flushed: %s", type(exc).__name__)
+
+
+class SetAside:
+    """What a stage after ingest does with the items it cannot process (`isf.stages.read` and friends): each
+    goes to the dead-letter topic with the stage, its input topic (where `isf redrive` sends it back once the
+    fix is deployed), the reason, the stage's rule data versions and the item, and is counted once per stage
+    (Redis, the monitor's ops view, /metrics); the rest of the batch goes on."""
+
+    def __init__(self, app, stage: str, input_topic: str):
+        self.stage, self.input = stage, input_topic
+        self.topic = app.topic(names.DEAD_LETTER, key_serializer="raw", value_serializer="raw")
+
+    async def __call__(self, aside: list[Aside]) -> None:
+        if not aside:
+            return
+        versions = data_versions()
+        await publish(
+            self.topic,
+            self.stage,
+            [
+                dumps(
+                    {
+                        "stage": self.stage,
+                        "input": self.input,
+                        "reason": a.reason,
+                        "rules": versions,
+                        "payload": a.payload,
+                        "message": a.message,
+                    }
+                )
+                for a in aside
+            ],
+        )
+        digests = [hashlib.sha1(f"{self.stage}\0{a.payload}".encode()).hexdigest() for a in aside]
+        await store().set_aside(self.stage, digests)
+        observability.count("set_aside", len(aside))
+        for a in aside:
+            log.warning("%s: set aside: %s", self.stage, a.reason)

@@ -16,7 +16,7 @@ from isf.registry import RHFS, hospitals
 from isf.settlement.export import to_csv, to_xlsx
 from services.common import names
 
-from ..common.redis_store import read_errors, read_hf_counters
+from ..common.redis_store import read_errors, read_hf_counters, read_set_aside
 
 PERIODS = ("year", "tertial", "T1", "T2", "T3", "today")
 SERVICES = ("ingest", "grouper", "aggregator", "indicators", "settlement")
@@ -273,6 +273,7 @@ class Ops:
 
     def doc(self, r, role: Role) -> dict:
         beats = {k.decode(): float(v) for k, v in r.hgetall(names.STATS_BEAT).items()}
+        aside = read_set_aside(r)
         now = time.time()
         services = {}
         for s in SERVICES:
@@ -281,6 +282,7 @@ class Ops:
                 "events_per_s": self.rates.get(s),
                 "workers_alive": sum(now - t < 10 for t in mine.values()),
                 "consumer_lag": self.lag.get(s),
+                "set_aside": aside.get(s, 0),  # items dead-lettered after ingest (ingest's own: `dead_lettered`)
             }
         return scope({"services": services, "sampled_at": self.last[0] if self.last else None}, "ops", role)
 

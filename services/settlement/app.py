@@ -13,12 +13,12 @@ import time
 import redis
 
 from isf import stages
-from isf.events import DELTA_BATCHES, NkiV1
+from isf.events import NkiV1
 from isf.settlement.views import summary_view_of_sums
 from services.common import names, observability
 from services.common.config import make_app, redis_client, settings
 from services.common.redis_store import read_view_sums, rebuild_view_sums
-from services.common.runtime import batches, items, processed, publish, store, supervised, track
+from services.common.runtime import SetAside, batches, processed, publish, store, supervised, track
 from services.settlement.statements import compute_statements
 
 log = logging.getLogger("isf.settlement")
@@ -28,6 +28,7 @@ nki_in = app.topic(names.NKI, key_serializer="raw", value_serializer="raw")
 statements_out = app.topic(names.STATEMENTS, key_serializer="raw", value_serializer="raw")
 INTERVAL = settings().isf_statement_interval
 VIEW_INTERVAL = settings().isf_view_interval
+set_aside = SetAside(app, "settlement", names.POINTS)  # either delta topic takes a set-aside batch back
 track(app, "settlement")
 _published: dict[str, str] = {}
 
@@ -36,9 +37,10 @@ _published: dict[str, str] = {}
 @supervised("settlement")
 async def settle(stream):
     async for raws in batches(stream):
-        bs = [DELTA_BATCHES.validate_python(b) for b in items(raws)]
+        bs, unfit = stages.read(raws, stages.parse_delta_batch)
         processed("settlement", len(bs))
         await stages.settle(bs, store())
+        await set_aside(unfit)
 
 
 @app.agent(nki_in)

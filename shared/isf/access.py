@@ -212,6 +212,7 @@ GRANTS: dict[str, dict[str, str]] = {
         "services.*.events_per_s": PUBLIC,
         "services.*.workers_alive": PUBLIC,
         "services.*.consumer_lag": PUBLIC,
+        "services.*.set_aside": PUBLIC,
         "sampled_at": PUBLIC,
     },
     # /api/me

@@ -187,6 +187,7 @@ class DeltaBatch:
 
     id: str
     deltas: list[Delta]
+    rules: str = ""  # the version of the rule data the ledger computed it under (`rules.data_version`)
 
 
 # The wire form of a delta batch (the points and indicators topics): validates what a service reads,

@@ -13,11 +13,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable, Coroutine, Iterable, Protocol, TypeVar
 
-from .events import Activity, DeltaBatch
+from pydantic import ValidationError
+
+from .events import DELTA_BATCHES, Activity, DeltaBatch
 from .grouping.activity import Grouped, group_activity
 from .ingest import PASS_ON, Rejected, category, parse, state_year, to_activity, withdrawal
 from .periods.calendar import closes_at
 from .periods.ledger import Contributions
+from .registry import hospitals
+from .rules import YEARS, data_version, rule_year
+from .stats import StatError, parse_stat
 
 T = TypeVar("T")
 # (source, event id, revision, category, closes-at or 0, patient)
@@ -123,9 +128,16 @@ def ledger_items(
     ]
 
 
-async def apply_items(items: list[ApplyItem], store: LedgerStore) -> list[DeltaBatch]:
-    """The delta batches that changed anything."""
-    return [b for b in await store.apply(items) if b is not None and b.deltas]
+async def apply_items(
+    items: list[ApplyItem], store: LedgerStore, versions: list[str] | None = None
+) -> list[DeltaBatch]:
+    """The delta batches that changed anything, each named with the rule data version of its item (`versions`)."""
+    out = await store.apply(items)
+    if versions is not None:
+        for b, v in zip(out, versions):
+            if b is not None:
+                b.rules = v
+    return [b for b in out if b is not None and b.deltas]
 
 
 async def apply_ledger(
@@ -136,8 +148,147 @@ async def apply_ledger(
     retain: int | None = None,
 ) -> list[DeltaBatch]:
     """One contribution ledger over a batch of grouped activity: the delta batches that changed anything."""
-    return await apply_items(ledger_items(grouped, namespace, contributions, retain), store)
+    return await apply_items(ledger_items(grouped, namespace, contributions, retain), store, [g.rules for g in grouped])
 
 
 async def settle(batches: list[DeltaBatch], store: TotalsStore) -> int:
     return await store.settle(batches) if batches else 0
+
+
+# What a stage after ingest does with an item it cannot process: it sets the item aside (the dead-letter topic)
+# with a reason and goes on with the rest of its batch. A reason is fixed text naming fields, error kinds, rule
+# years and data versions, never a value of the item: no patient data leaks through it.
+
+
+@dataclass
+class Aside:
+    reason: str
+    payload: str  # the item's JSON text, or the whole message's text when it was no JSON array (`message`)
+    message: bool = False
+
+
+class Unfit(ValueError):
+    """An item a stage cannot process; its text is the reason (fixed text, no value of the item)."""
+
+
+_FIELDS = frozenset(Activity.model_fields) | frozenset(Grouped.model_fields) | {"id", "deltas", "rules"}
+_FIELDS |= {"stat", "period", "points_micro", "count"}
+
+
+def shape_reason(what: str, exc: ValidationError) -> str:
+    """Which fields of the item are wrong and how (pydantic's error kinds), without their values."""
+    wrong = []
+    for e in exc.errors(include_url=False, include_input=False, include_context=False)[:5]:
+        loc = ".".join(str(p) if isinstance(p, int) or p in _FIELDS else "?" for p in e["loc"]) or "item"
+        wrong.append(f"{loc} ({e['type']})")
+    return f"not {what}: " + ", ".join(wrong)
+
+
+def read(raws: Iterable[bytes | None], parse_item: Callable[[object], T]) -> tuple[list[T], list[Aside]]:
+    """The items of a batch of array messages (internal topics) that `parse_item` accepts, and the rest set
+    aside: a message that is no JSON array as a whole, an item `parse_item` refuses (`Unfit`) on its own."""
+    good: list[T] = []
+    aside: list[Aside] = []
+    for raw in raws:
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
+        try:
+            msg = json.loads(raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError, RecursionError):
+            aside.append(Aside("message is not JSON", text, message=True))
+            continue
+        if not isinstance(msg, list):
+            aside.append(Aside(f"message is a JSON {type(msg).__name__}, not an array of items", text, message=True))
+            continue
+        for item in msg:
+            try:
+                good.append(parse_item(item))
+            except Unfit as exc:
+                aside.append(Aside(str(exc), json.dumps(item, ensure_ascii=False, separators=(",", ":"))))
+    return good, aside
+
+
+def parse_activity(item: object) -> Activity:
+    """An activity the grouper can group: its shape, and an HF of the registry."""
+    try:
+        a = Activity.model_validate(item)
+    except ValidationError as exc:
+        raise Unfit(shape_reason("an activity", exc)) from None
+    if a.hf not in hospitals():
+        raise Unfit("activity of an HF not in the registry")
+    return a
+
+
+def group_each(activities: Iterable[Activity], year: int | None = None) -> tuple[list[Grouped], list[Aside]]:
+    """`group`, one activity at a time: one the rules fail on is set aside, the others are grouped."""
+    out: list[Grouped] = []
+    aside: list[Aside] = []
+    for a in activities:
+        try:
+            out.append(group_activity(a, year=year))
+        except Exception as exc:  # a rule error on one activity stops neither the batch nor the stage
+            aside.append(Aside(f"rule error while grouping ({type(exc).__name__})", a.model_dump_json()))
+    return out, aside
+
+
+def parse_grouped(item: object) -> Grouped:
+    """A grouped activity a ledger can apply: its shape, a rule year and rule data version held here, and
+    DRG and STG codes of that data."""
+    try:
+        g = Grouped.model_validate(item)
+    except ValidationError as exc:
+        raise Unfit(shape_reason("a grouped activity", exc)) from None
+    if g.activity.hf not in hospitals():
+        raise Unfit("grouped activity of an HF not in the registry")
+    y = g.rule_year
+    if y is None:
+        return g
+    if y not in YEARS:
+        raise Unfit(f"grouped under rule year {y}, which has no rule data here")
+    have = data_version(y)
+    if g.rules != have:
+        raise Unfit(f"grouped under rule data {g.rules or '(unnamed)'} of {y}; this stage has {have}")
+    rules = rule_year(y)
+    if g.drg is not None and g.drg not in rules.definitions.drg_mdc and g.drg not in rules.weights:
+        raise Unfit(f"DRG unknown to the rule data of {y}")
+    if g.stg is not None and g.stg not in rules.stgs:
+        raise Unfit(f"STG unknown to the rule data of {y}")
+    return g
+
+
+def contribute(
+    grouped: list[Grouped],
+    namespace: str,
+    contributions: Callable[[Grouped], Contributions],
+    retain: int | None = None,
+) -> tuple[list[Grouped], list[ApplyItem], list[Aside]]:
+    """`ledger_items`, one activity at a time: the activities applied with their items, and those the rules
+    fail on set aside."""
+    ok: list[Grouped] = []
+    out: list[ApplyItem] = []
+    aside: list[Aside] = []
+    for g in grouped:
+        try:
+            out += ledger_items([g], namespace, contributions, retain)
+        except Exception as exc:  # a rule error on one activity stops neither the batch nor the stage
+            aside.append(Aside(f"rule error in the {namespace} ledger ({type(exc).__name__})", g.model_dump_json()))
+            continue
+        ok.append(g)
+    return ok, out, aside
+
+
+def parse_delta_batch(item: object) -> DeltaBatch:
+    """A delta batch settlement can sum: its shape, and stat keys of rule years known here."""
+    try:
+        b = DELTA_BATCHES.validate_python(item)
+    except ValidationError as exc:
+        raise Unfit(shape_reason("a delta batch", exc)) from None
+    if not b.id:
+        raise Unfit("delta batch without an id")
+    for d in b.deltas:
+        try:
+            year = parse_stat(d.stat).year
+        except StatError:
+            raise Unfit("delta batch with a malformed stat key") from None
+        if year not in YEARS:
+            raise Unfit(f"delta batch names rule year {year}, which is not known here")
+    return b

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from ..events import Activity
-from ..rules import MICRO, DrgDeduction, RuleYear, StgRule, rule_year
+from ..rules import MICRO, DrgDeduction, RuleYear, StgRule, data_version, rule_year
 from .engine import DrgResult, group_case
 from .mapping import length_of_stay, to_case
 
@@ -26,6 +26,7 @@ class Grouped(BaseModel):
     drg_points: Decimal = Decimal(0)
     stg: str | None = None
     explanation: dict | None = None
+    rules: str = ""  # the version of the rule year's data it was grouped under (`rules.data_version`)
 
     @classmethod
     def of_drg(
@@ -48,6 +49,7 @@ class Grouped(BaseModel):
                 "drg_points": points,
                 "stg": stg,
                 "explanation": explanation,
+                "rules": data_version(year),
             },
         )
         _set(g, "__pydantic_fields_set__", set(_ALL_FIELDS))
@@ -173,6 +175,6 @@ def group_activity(a: Activity, year: int | None = None, explain: bool = False) 
     rules = rule_year(y)
     stg = stg_of(rules, a)
     if a.kind == "prescription" or a.care_level == "indirect":
-        return Grouped(activity=a, rule_year=y, stg=stg)
+        return Grouped(activity=a, rule_year=y, stg=stg, rules=data_version(y))
     r = group_case(rules.definitions, to_case(a), explain=explain)
     return Grouped.of_drg(a, y, r, drg_points(rules, a, r.drg), stg, r.explanation if explain else None)

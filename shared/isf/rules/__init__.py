@@ -8,6 +8,7 @@ environment.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -339,6 +340,7 @@ def use_sources(weights: Mapping[int, Path] | None = None, definitions: Mapping[
     _DEFINITIONS.clear()
     _DEFINITIONS.update(definitions or {})
     rule_year.cache_clear()
+    data_version.cache_clear()
 
 
 def weights_path(year: int) -> Path:
@@ -391,3 +393,26 @@ def rule_year(year: int) -> RuleYear:
         drg_deductions=_deductions(params),
         supplements=_supplements(params),
     )
+
+
+@lru_cache(maxsize=None)
+def data_version(year: int) -> str:
+    """The version of a rule year's data as loaded here: the first 16 hex digits of a SHA-256 over the content
+    of every file it is read from (definitions, weights, params, STG, TFG, service types). Every item a stage
+    emits names the version it was produced under; a stage that has other data sets such an item aside."""
+    from ..grouping.tables import _content_digest
+
+    if year not in YEARS:
+        raise RuleError(f"no rules for year {year}; known rule years: {', '.join(map(str, YEARS))}")
+    folder = DATA / str(year)
+    h = hashlib.sha256()
+    for part in (definitions_path(year), weights_path(year)):
+        h.update(_content_digest(Path(part).resolve()).encode())
+    for name in ("params.json", "stg.csv", "tfg.csv", "service_types.csv"):
+        h.update(name.encode() + b"\0" + (folder / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def data_versions() -> dict[str, str]:
+    """Rule year -> `data_version`, for every rule year known here."""
+    return {str(y): data_version(y) for y in YEARS}
