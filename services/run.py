@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
 from isf.settlement.money import points_by_hf, summary
 
+from .common.config import redis_client
 from .common.redis_store import read_counters, read_totals
 from .runner import Stack, produce
 
@@ -55,12 +57,16 @@ def wait_converged(client, expected: dict, timeout: float, stack=None) -> tuple[
 
 
 def run(duration: float | None, rate: float, seed: int) -> int:
+    """Ctrl-C (or SIGTERM) stops the feed first, then the services, then the broker and Redis this started, so
+    nothing is left talking to a broker or Redis that is gone."""
     stack = Stack()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    feeder: threading.Thread | None = None
     try:
         stack.start()
-        client = redis.Redis.from_url(stack.infra.redis_url)
+        # the operator's Redis (REDIS_URL, a cluster on REDIS_CLUSTER=1) as the services see it, or the one started here
+        client = redis_client() if os.environ.get("REDIS_URL") else redis.Redis.from_url(stack.infra.redis_url)
         print(f"broker {stack.infra.bootstrap}  redis {stack.infra.redis_url}", file=sys.stderr)
         token = stack.tokens.get("national", "<your national token>")
         print(
@@ -112,7 +118,12 @@ def run(duration: float | None, rate: float, seed: int) -> int:
         print(json.dumps(out, ensure_ascii=False))
         return 0 if ok else 1
     except KeyboardInterrupt:
-        print("\nstopping", file=sys.stderr)
+        print("\nstopping: the feed, then the services, then the broker and Redis", file=sys.stderr)
         return 130
     finally:
+        interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        stop.set()
+        if feeder is not None:
+            feeder.join(30)
         stack.stop()
+        signal.signal(signal.SIGINT, interrupt)

@@ -3,11 +3,14 @@ as replay, the scripts are routed by their hash tag, and a delta batch is summed
 its rule years, including a batch that spans two years."""
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 import redis
@@ -27,6 +30,7 @@ from services.run import expected_state, wait_converged
 from services.runner import Stack, produce
 
 pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cluster_ports(n: int) -> list[int]:
@@ -208,3 +212,20 @@ def test_the_services_on_redis_cluster_settle_exactly_as_replay(cluster, monkeyp
         assert ok
         assert client.hget("isf:{totals}:views", "summary")  # settlement's leader timer ran through the cluster
         assert all(n == 1 for n in stack.alive().values())
+
+
+def test_isf_run_on_redis_cluster_reads_through_a_cluster_client_and_converges_with_replay(cluster, tmp_path):
+    flush(cluster)
+    env = {**os.environ, "REDIS_URL": cluster, "REDIS_CLUSTER": "1", "ISF_LOG_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", "run", "--duration", "15", "--rate", "100", "--seed", "3"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "MovedError" not in done.stderr and "Traceback" not in done.stderr, done.stderr[-2000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert done.returncode == 0 and summary["converged_with_replay"], summary
+    assert summary["events"]["accepted"] > 0
