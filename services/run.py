@@ -20,7 +20,7 @@ from .common.config import redis_client
 from .common.redis_store import read_counters, read_totals
 from .runner import Stack, produce
 
-COUNTED = ("accepted", "duplicate", "superseded", "dead_lettered", "grouped", "deleted", "ongoing")
+COUNTED = ("accepted", "superseded", "dead_lettered", "grouped", "deleted", "ongoing")
 
 
 def streamed_state(client) -> dict:
@@ -106,7 +106,7 @@ def run(duration: float | None, rate: float, seed: int) -> int:
         print(file=sys.stderr)
         ok, got, waited = wait_converged(client, expected_state(expected), timeout=60)
         s = summary(got["rows"])
-        # events_in = accepted + duplicate + superseded + dead_lettered + repeated (an event id sent again)
+        # events_in = accepted + superseded + dead_lettered + repeated (an event id sent again)
         out = {
             "events_in": sent[0],
             "events": {**got["events"], "repeated": expected.counters["repeat"]},

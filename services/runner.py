@@ -31,6 +31,7 @@ class Stack:
     web_ports: dict[str, list[int]] = field(default_factory=dict)  # service -> web port of each worker started
     logdir: Path | None = None
     tokens: dict[str, str] = field(default_factory=dict)  # role -> token, for the embedded default
+    restarts: dict[str, tuple[float, float]] = field(default_factory=dict)  # service -> (last restart, back-off s)
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -99,16 +100,25 @@ class Stack:
         self.workers[name].pop(index)
         self.start_worker(name)
 
-    def supervise(self) -> list[str]:
+    def supervise(self, now: float | None = None) -> list[str]:
         """Start again every worker that has exited (a crash, or a service ending itself on an
-        unexpected error); returns the names restarted."""
+        unexpected error); returns the names restarted. A service that exits again within a minute of its
+        last restart waits 1 s before the next, then twice as long each time up to 30 s (back-off)."""
+        now = time.monotonic() if now is None else now
         restarted = []
         for name, procs in self.workers.items():
             for p in list(procs):
-                if p.poll() is not None:
-                    procs.remove(p)
-                    self.start_worker(name)
-                    restarted.append(name)
+                if p.poll() is None:
+                    continue
+                last, wait = self.restarts.get(name, (float("-inf"), 0.0))
+                if now - last > 60:
+                    wait = 0.0
+                if now < last + wait:
+                    continue
+                procs.remove(p)
+                self.start_worker(name)
+                self.restarts[name] = (now, min(30.0, max(1.0, 2 * wait)))
+                restarted.append(name)
         return restarted
 
     def alive(self) -> dict[str, int]:

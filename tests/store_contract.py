@@ -2,19 +2,24 @@
 Lua scripts on a real Redis inherit it (tests/unit/test_store_memory.py, tests/integration/test_store_redis.py),
 as eventsourcing runs one test case against every storage backend.
 
-A subclass provides `fresh()` -> (ingest store, ledger store, totals store), `drive(coro)` -> its result,
-`rows()` -> the settled totals as (`stat|period`, micro-points, count) rows, and `sums()` -> the view's sums
-as kept beside them.
+A subclass provides `fresh(clock=None)` -> (ingest store, ledger store, totals store), whose ingest and ledger
+stores judge rule-year closes and dead-letter retention (`DEAD_TTL`) by `clock` when given, `drive(coro)` -> its
+result, `rows()` -> the settled totals as (`stat|period`, micro-points, count) rows, and `sums()` -> the view's
+sums as kept beside them.
 """
 
 from __future__ import annotations
+
+import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from isf import stages
+from isf.events import Delta
 from isf.ingest import revision
 from isf.periods import LEDGERS
+from isf.periods.ledger import Contributions, Unit
 from isf.replay import Pipeline
 from isf.settlement.views import view_sums
 from tests.unit.helpers import KEY, episode, raw
@@ -60,8 +65,21 @@ def histories(draw):
     return order, [e for e in final.values() if e["action"] == "upsert"]
 
 
+DEAD_TTL = 14 * 24 * 3600  # ISF_EVENT_TTL's default: how long a dead-lettered payload is remembered
+
+
+class Clock:
+    """A clock the test sets: Unix seconds, starting now (the Redis keys' own expiry stays in the future)."""
+
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class StoreContract:
-    def fresh(self):
+    def fresh(self, clock=None):
         raise NotImplementedError
 
     def drive(self, coro):
@@ -74,9 +92,71 @@ class StoreContract:
         """The view's sums as the backend keeps them (`isf.settlement.views.view_sums` of its rows in memory)."""
         raise NotImplementedError
 
-    def decide(self, store, event_id: str, version: int, patient: str = "p", deleted: bool = False):
-        item = ("E:ous:s", event_id, revision(version, deleted, event_id), "grouped", 0, patient)
+    def decide(self, store, event_id: str, version: int, patient: str = "p", deleted: bool = False, close: int = 0):
+        item = ("E:ous:s", event_id, revision(version, deleted, event_id), "grouped", close, patient)
         return self.drive(store.decide([item]))[0]
+
+    def apply(self, ledger, source: str, rev: str, close: int, units=(), points: int = 5):
+        new = Contributions(items=(Delta(stat=f"P|2026|{source}", period="2026", points_micro=points, count=1),))
+        if units:
+            new = Contributions(items=new.items, units=units)
+        got = self.drive(ledger.apply([("pts", "p1", source, rev, new, close)]))[0]
+        return None if got is None else sorted((d.stat, d.period, d.points_micro, d.count) for d in got.deltas)
+
+    def test_every_ingest_outcome_and_the_current_event_again_is_a_repeat_of_it(self):
+        ingest, _, _ = self.fresh()
+        outcomes = [
+            self.decide(ingest, eid, v)[0] for eid, v in (("e2", 2), ("e1", 1), ("e2", 2), ("e1", 1), ("e3", 3))
+        ]
+        assert outcomes == ["accepted", "superseded", "repeat_current", "repeat", "accepted"]
+
+    def test_a_source_is_forgotten_with_its_event_ids_once_its_rule_year_closes(self):
+        clock = Clock()
+        ingest, _, _ = self.fresh(clock)
+        close, later = int(clock.now) + 100, int(clock.now) + 10_000
+        assert self.decide(ingest, "e2", 2, close=close) == ("accepted", "")
+        assert self.decide(ingest, "e1", 1, close=close) == ("superseded", "")
+        clock.now = close - 1
+        assert self.decide(ingest, "e1", 1, close=close) == ("repeat", "")
+        clock.now = close
+        assert self.decide(ingest, "e1", 1, close=later) == ("accepted", "")  # nothing of the closed year is left
+        assert self.decide(ingest, "e2", 2, close=later) == ("accepted", "")
+
+    def test_a_dead_lettered_payload_is_counted_again_only_after_its_retention(self):
+        clock = Clock()
+        ingest, _, _ = self.fresh(clock)
+        assert self.drive(ingest.dead_letter([("ous", "d1", "[]")])) == [True]
+        clock.now += DEAD_TTL - 1
+        assert self.drive(ingest.dead_letter([("ous", "d1", "[]")])) == [False]
+        clock.now += 1
+        assert self.drive(ingest.dead_letter([("ous", "d1", "[]")])) == [True]
+
+    def test_a_ledger_record_of_a_closed_rule_year_is_dropped_and_an_older_revision_then_applies(self):
+        clock = Clock()
+        _, ledger, _ = self.fresh(clock)
+        close, later = int(clock.now) + 100, int(clock.now) + 10_000
+        assert self.apply(ledger, "a", "2", close) == [("P|2026|a", "2026", 5, 1)]
+        assert self.apply(ledger, "a", "1", close) is None  # older
+        clock.now = close
+        assert self.apply(ledger, "a", "1", later) == [("P|2026|a", "2026", 5, 1)]  # as if new
+
+    def test_a_closed_first_member_leaves_its_unit_without_deltas_and_the_next_member_is_credited(self):
+        clock = Clock()
+        _, ledger, _ = self.fresh(clock)
+        close, later = int(clock.now) + 100, int(clock.now) + 10_000
+
+        def unit(points):
+            return ((Unit("TFG|2026|X", "p1", "2026", "P|2026|TFG", points), 20260105 if points == 7 else 20260301),)
+
+        credited = [("P|2026|TFG", "2026", 7, 1), ("P|2026|first", "2026", 5, 1)]
+        assert self.apply(ledger, "first", "1", close, unit(7)) == credited
+        assert self.apply(ledger, "second", "1", later, unit(9)) == [("P|2026|second", "2026", 5, 1)]
+        clock.now = close
+        # the first member's record went without deltas, so the second member's change now moves the credit
+        assert self.apply(ledger, "second", "2", later, unit(11), points=6) == [
+            ("P|2026|TFG", "2026", 2, 0),
+            ("P|2026|second", "2026", 1, 0),
+        ]
 
     def run_events(self, events: list[bytes], batch: int = 3, deliveries: int = 1) -> list:
         ingest, ledger, totals = self.fresh()

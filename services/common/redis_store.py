@@ -101,6 +101,7 @@ INGEST_LUA = (
 -- revision) for as long as the source is, and its repeat is told from a first sight.
 local tag, source, event_id, rev, category = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local close, patient = ARGV[6], ARGV[7]
+local now = tonumber(ARGV[8]) or tonumber(redis.call('TIME')[1])  -- the store contract's clock, or Redis'
 local meta = 'isf:{' .. tag .. '}:cur'
 local function src_hash(field) return hash32(string.match(field, '^[^%z]*')) end
 local function pack_cur(r, pt)
@@ -119,7 +120,6 @@ local function unpack_cur(raw)
   else pt = 'p_' .. string.gsub(pt, '.', function(c) return string.format('%02x', string.byte(c)) end) end
   return {r, pt}
 end
-local now = tonumber(redis.call('TIME')[1])
 local h = hash32(source)
 local at, at_close, cur, more = nil, nil, nil, {''}
 local tables = redis.call('HGETALL', meta)
@@ -173,9 +173,15 @@ return {outcome, moved}
 """
 )
 
+# The key of a counted payload holds when it is forgotten: logically at that time by the script's clock (the
+# store contract's, or Redis' own), and physically by Redis after ISF_EVENT_TTL ('1', written by earlier
+# releases, is remembered until Redis expires it).
 DEAD_LUA = """
 local p = 'isf:{' .. ARGV[1] .. '}:'
-if redis.call('SET', p .. 'dead:' .. ARGV[2], '1', 'NX', 'EX', ARGV[3]) then
+local now = tonumber(ARGV[5]) or tonumber(redis.call('TIME')[1])
+local held = redis.call('GET', p .. 'dead:' .. ARGV[2])
+if not held or (held ~= '1' and tonumber(held) <= now) then
+  redis.call('SET', p .. 'dead:' .. ARGV[2], now + tonumber(ARGV[3]), 'EX', ARGV[3])
   redis.call('HINCRBY', p .. 'counters', 'dead_lettered', 1)
   redis.call('LPUSH', p .. 'errors', ARGV[4])
   redis.call('LTRIM', p .. 'errors', 0, 19)
@@ -209,7 +215,7 @@ LEDGER_LUA = (
 local key = KEYS[1]
 local ns, src, rev, newj, close = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local id = ns .. ':' .. src
-local now = tonumber(redis.call('TIME')[1])
+local now = tonumber(ARGV[6]) or tonumber(redis.call('TIME')[1])
 local t, live, gone = {}, {}, false
 local raw = redis.call('GET', key)
 if raw then
@@ -531,11 +537,18 @@ class RedisStore:
 
     SCRIPTS = {"ingest": INGEST_LUA, "dead": DEAD_LUA, "aside": ASIDE_LUA, "ledger": LEDGER_LUA, "totals": TOTALS_LUA}
 
-    def __init__(self, client):
+    def __init__(self, client, clock=None):
+        """`clock` (Unix seconds), if given, is the time the scripts judge rule-year closes and dead-letter
+        retention by instead of Redis' own (the store contract's controlled clock)."""
         self.r = client
+        self.clock = clock
         self.cluster = isinstance(client, aredis.RedisCluster)
         self._nodes: dict[str, object] = {}  # node name -> a plain client on that node (cluster only)
         self._sha = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in self.SCRIPTS.items()}
+
+    def _now(self) -> str:
+        """The scripts' clock: "" for Redis' own time."""
+        return str(int(self.clock())) if self.clock is not None else ""
 
     async def _load_scripts(self) -> None:
         """Load every script (a cluster client loads it on every primary); again after a restart or failover."""
@@ -626,7 +639,7 @@ class RedisStore:
                 [
                     (
                         [names.counters(tag_of(src))],
-                        [tag_of(src), src, eid, rev, cat, close, patient],
+                        [tag_of(src), src, eid, rev, cat, close, patient, self._now()],
                     )
                     for src, eid, rev, cat, close, patient in items
                 ],
@@ -644,7 +657,7 @@ class RedisStore:
             for o in await self._run(
                 "dead",
                 [
-                    ([names.counters(hf)], [hf or "none", digest, settings().isf_event_ttl, errors])
+                    ([names.counters(hf)], [hf or "none", digest, settings().isf_event_ttl, errors, self._now()])
                     for hf, digest, errors in items
                 ],
             )
@@ -667,7 +680,7 @@ class RedisStore:
             [
                 (
                     [names.ledger(patient, ns)],
-                    [ns, src, rev, json.dumps(new.to_json(), separators=(",", ":")), close],
+                    [ns, src, rev, json.dumps(new.to_json(), separators=(",", ":")), close, self._now()],
                 )
                 for ns, patient, src, rev, new, close in items
             ],

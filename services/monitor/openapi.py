@@ -95,7 +95,7 @@ SPEC = {
             }
         },
         "/api/errors": _get("dead-lettered input per HF with the latest readable errors"),
-        "/api/ops": _get("events per second, live workers and consumer lag per service"),
+        "/api/ops": _get("events per second, live workers, consumer lag and items set aside per service"),
         "/api/events": _get(
             "server-sent events: `view` with the view's generated_at whenever the settled totals' view changes "
             "(once on connecting); the token may be given as ?token= (EventSource sends no headers)",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Callable, Literal
 
 from pydantic import ValidationError
 
@@ -26,11 +26,11 @@ SCHEMAS: dict[str, type[EpisodeV1] | type[PrescriptionV1]] = {
     "episode/v1": EpisodeV1,
     "prescription/v1": PrescriptionV1,
 }
-# First sight of an event id: accepted (a newer version), duplicate (this version is already
-# current), superseded (a newer one is). A repeated event id: "repeat", or "repeat_current"
-# when the version it carried is still current (then it is passed on again, harmlessly).
-Decision = Literal["accepted", "duplicate", "superseded", "repeat", "repeat_current"]
-FIRST_SIGHT = ("accepted", "duplicate", "superseded")
+# First sight of an event id: accepted (a newer revision), superseded (a newer one is current). A repeated
+# event id: "repeat", or "repeat_current" when the revision it carried is still current (then it is passed on
+# again, harmlessly). A revision ends in its event id, so two events never share one.
+Decision = Literal["accepted", "superseded", "repeat", "repeat_current"]
+FIRST_SIGHT = ("accepted", "superseded")
 PASS_ON = ("accepted", "repeat_current")
 _ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{11}(?!\d)")
 # a patient_id in text that is not (or no longer, once truncated) valid JSON: up to its closing quote or the end
@@ -228,52 +228,59 @@ def to_activity(e: InputEvent, key: bytes) -> Activity:
 
 
 class MemoryIngestLedger:
-    """Current revision per source, the outcome per event id of each source and the ingest counters: the
-    same rules as the Redis scripts (ingest and dead letters), the in-memory twin behind
-    `isf.stages.IngestStore`. Event ids are remembered with their source, as the script does."""
+    """Current revision per source, the event ids seen of each source and the ingest counters: the same rules
+    as the Redis scripts (ingest and dead letters), the in-memory twin behind `isf.stages.IngestStore`. Event
+    ids are remembered with their source, as the script does. With a `clock` (Unix seconds), a source is
+    forgotten once its rule year's close has passed and a dead-lettered payload after `dead_ttl` seconds, as
+    the scripts forget them; without one (replay), nothing is forgotten."""
 
-    def __init__(self) -> None:
-        # source -> (revision, event id, patient, patient it moved from or "")
-        self.current: dict[str, tuple[str, str, str, str]] = {}
-        self.outcomes: dict[tuple[str, str], str] = {}  # (source, event id) -> outcome
-        self.dead: set[str] = set()
+    def __init__(self, clock: Callable[[], float] | None = None, dead_ttl: int | None = None) -> None:
+        # source -> (revision, event id, patient, patient it moved from or "", closes-at or 0)
+        self.current: dict[str, tuple[str, str, str, str, int]] = {}
+        self.seen: set[tuple[str, str]] = set()  # (source, event id) of every event seen
+        self.dead: dict[str, float] = {}  # payload digest -> when it is forgotten
         self.counters: dict[str, int] = {}
+        self.clock = clock
+        self.dead_ttl = dead_ttl
 
     def _count(self, name: str) -> None:
         self.counters[name] = self.counters.get(name, 0) + 1
 
     def decide_one(
-        self, source: str, event_id: str, rev: str, patient: str, category: str = "grouped"
+        self, source: str, event_id: str, rev: str, patient: str, category: str = "grouped", close: int = 0
     ) -> tuple[Decision, str]:
         """The decision, and the patient this revision withdrew the source from ("" if none): passed on
         again with every repeat of a current event, so a lost withdrawal is re-sent too."""
         cur = self.current.get(source)
-        if (source, event_id) in self.outcomes:
-            if cur is not None and cur[0] == rev:  # a revision ends in its event id: the same event
-                return "repeat_current", cur[3]
+        if cur is not None and self.clock is not None and 0 < cur[4] <= self.clock():  # its rule year closed
+            del self.current[source]
+            self.seen = {k for k in self.seen if k[0] != source}  # a scan: only the store contract sets a clock
+            cur = None
+        if cur is not None and cur[0] == rev:  # a revision ends in its event id: the same event
+            return "repeat_current", cur[3]
+        if (source, event_id) in self.seen:
             return "repeat", ""
+        self.seen.add((source, event_id))
         if cur is None or rev > cur[0]:
             moved = cur[2] if cur is not None and cur[2] != patient else ""
-            self.current[source] = (rev, event_id, patient, moved)
-            outcome: Decision = "accepted"
+            self.current[source] = (rev, event_id, patient, moved, close)
             self._count(category)
-        elif rev == cur[0]:
-            outcome = "duplicate"
-        else:
-            outcome = "superseded"
-        self.outcomes[(source, event_id)] = outcome
-        self._count(outcome)
-        return outcome, (self.current[source][3] if outcome == "accepted" else "")
+            self._count("accepted")
+            return "accepted", moved
+        self._count("superseded")
+        return "superseded", ""
 
     async def decide(self, items: list) -> list[tuple[str, str]]:
-        return [self.decide_one(src, eid, rev, patient, cat) for src, eid, rev, cat, _close, patient in items]
+        return [self.decide_one(src, eid, rev, patient, cat, close) for src, eid, rev, cat, close, patient in items]
 
     async def dead_letter(self, items: list) -> list[bool]:
+        now = self.clock() if self.clock is not None else 0.0
+        keep = float(self.dead_ttl) if self.clock is not None and self.dead_ttl is not None else float("inf")
         out = []
         for _hf, digest, _errors in items:
-            first = digest not in self.dead
+            first = self.dead.get(digest, -1.0) <= now
             if first:
-                self.dead.add(digest)
+                self.dead[digest] = now + keep
                 self._count("dead_lettered")
             out.append(first)
         return out

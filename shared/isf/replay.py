@@ -21,7 +21,7 @@ from .settlement.money import points_by_hf, summary
 from .settlement.totals import Totals
 
 BATCH = 500
-COUNTERS = ("accepted", "duplicate", "superseded", "dead_lettered", "grouped", "deleted", "ongoing")
+COUNTERS = ("accepted", "superseded", "dead_lettered", "grouped", "deleted", "ongoing")
 
 
 class Pipeline:

@@ -29,9 +29,9 @@ class TestRedisStores(StoreContract):
             yield
         loop.close()
 
-    def fresh(self):
+    def fresh(self, clock=None):
         redis.Redis.from_url(self.url).flushdb()
-        store = RedisStore(aredis.from_url(self.url))
+        store = RedisStore(aredis.from_url(self.url), clock)
         return store, store, store
 
     def drive(self, coro):

@@ -40,7 +40,7 @@ def with_conflicts(events: list[bytes], rng: random.Random) -> list[bytes]:
 
 def state(events: list[bytes]) -> dict:
     r = Pipeline(KEY).run(events).result()
-    r.pop("events")  # delivery counters (accepted vs duplicate vs superseded) depend on the order by design
+    r.pop("events")  # delivery counters (accepted vs superseded) depend on the order by design
     return r
 
 

@@ -45,8 +45,7 @@ def test_a_higher_version_replaces_and_a_repeat_or_older_one_changes_nothing():
     assert decide("e2", 2) == "accepted"
     assert decide("e1", 1) == "repeat"
     assert decide("e0", 1) == "superseded"
-    led.outcomes.pop(("s", "e2"))  # its id forgotten (expired): the same event again is a duplicate
-    assert decide("e2", 2) == "duplicate"
+    assert decide("e2", 2) == "repeat_current"  # the current event again, however long ago it came
 
 
 def test_at_one_version_a_delete_wins_over_an_upsert_in_either_order():

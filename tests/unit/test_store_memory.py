@@ -5,13 +5,13 @@ from isf.ingest import MemoryIngestLedger
 from isf.periods.ledger import MemoryLedger
 from isf.settlement.totals import Totals
 from isf.settlement.views import view_sums
-from tests.store_contract import StoreContract
+from tests.store_contract import DEAD_TTL, StoreContract
 
 
 class TestMemoryStores(StoreContract):
-    def fresh(self):
+    def fresh(self, clock=None):
         self.totals = Totals()
-        return MemoryIngestLedger(), MemoryLedger(), self.totals
+        return MemoryIngestLedger(clock, DEAD_TTL), MemoryLedger(clock), self.totals
 
     def drive(self, coro):
         return stages.run_now(coro)

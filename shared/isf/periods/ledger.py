@@ -20,6 +20,7 @@ delivery order ends in the same state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..events import Delta, DeltaBatch
 from .calendar import tertial_of_score
@@ -151,14 +152,41 @@ class _Source:
 
 
 class MemoryLedger:
-    """In-process ledger store with the same semantics as the Redis one (`isf.stages.LedgerStore`)."""
+    """In-process ledger store with the same semantics as the Redis one (`isf.stages.LedgerStore`). With a
+    `clock` (Unix seconds), a record whose rule year has closed is dropped, with its memberships and without
+    deltas, when its patient's ledger is next written, as the script drops it; without one (replay), never."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
         self.sources: dict[str, _Source] = {}
         self.units: dict[str, dict[str, int]] = {}  # unit key -> {member text: score}
+        self.clock = clock
+        # (namespace, patient) -> {record key: (closes-at, source)}: kept only with a clock
+        self.closes: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
 
     async def apply(self, items: list) -> list[DeltaBatch | None]:
-        return [self.apply_one(ns, patient, src, rev, new) for ns, patient, src, rev, new, _close in items]
+        if self.clock is None:
+            return [self.apply_one(ns, patient, src, rev, new) for ns, patient, src, rev, new, _close in items]
+        out = []
+        for ns, patient, src, rev, new, close in items:
+            self._drop_closed(ns, patient, self.clock())
+            b = self.apply_one(ns, patient, src, rev, new)
+            if b is not None:
+                self.closes.setdefault((ns, patient), {})[f"{ns}:{patient}:{src}"] = (close, src)
+            out.append(b)
+        return out
+
+    def _drop_closed(self, namespace: str, patient: str, now: float) -> None:
+        records = self.closes.get((namespace, patient), {})
+        for key, (close, source) in list(records.items()):
+            if 0 < close <= now:
+                del records[key]
+                rec = self.sources.pop(key)
+                for u, _score in rec.contributions.units:
+                    members = self.units.get(u.key)
+                    if members is not None:
+                        members.pop(u.member(source), None)
+                        if not members:
+                            del self.units[u.key]
 
     def apply_one(
         self, namespace: str, patient: str, source: str, revision: str, new: Contributions
