@@ -2,8 +2,10 @@
 
 The faust agents (`services/*/app.py`), the replay (`isf.replay`) and the scripted check
 (`services/common/scripted.py`) all call these: an agent adds only Kafka (take, call, publish), the
-replay only in-memory stores. The ports are async because the Redis stores are; the in-memory stores
-never suspend, so the replay drives them without an event loop (`run_now`).
+replay only in-memory stores. The agents after ingest read their input through `read` and a parser per
+stage, and process one item at a time where the rules may fail on one, so what they cannot process is set
+aside (`Aside`) and the rest of the batch goes on. The ports are async because the Redis stores are; the
+in-memory stores never suspend, so the replay drives them without an event loop (`run_now`).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from isf import stages
+from isf.access import Role
 from isf.feed import Feed, FeedConfig
 from isf.ingest import parse, to_activity
 from isf.periods import LEDGERS
@@ -21,6 +22,7 @@ from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
 from services.common import names
 from services.common.redis_store import read_set_aside
+from services.monitor.api import Ops
 from services.redrive import read_dead_letters
 from services.run import expected_state, wait_converged
 from services.runner import Stack, produce
@@ -153,7 +155,10 @@ def test_poison_of_every_kind_on_every_internal_topic_is_set_aside_and_no_stage_
             assert r["payload"] not in r["reason"] and "ZZ99X" not in r["reason"] and "nowhere" not in r["reason"]
             if r["message"]:
                 assert r["payload"] in sent
-        assert read_set_aside(client) == Counter(stage for stage, _reason in want.elements())
+        counted = Counter(stage for stage, _reason in want.elements())
+        assert read_set_aside(client) == counted
+        ops = Ops().doc(client, Role("national"))["services"]
+        assert {s: v["set_aside"] for s, v in ops.items() if v["set_aside"]} == counted
 
         port = stack.web_ports["aggregator"][0]
         metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
