@@ -1,4 +1,5 @@
-"""What every faust service shares: the Redis store, micro-batches in and out, and per-worker stats.
+"""What every faust service shares: the Redis store, micro-batches in and out, per-worker stats, and setting aside
+what a stage cannot process.
 
 Internal topics carry JSON arrays (micro-batches): per-message overhead in faust and round trips
 to Redis, not the domain logic, bound a service's rate (STACK.md), so each agent takes up to
