@@ -1,8 +1,10 @@
 """Statistic keys: what a delta counts into, as value types with one text format and one parse.
 
 A settled total is keyed `<stat>|<period>`. Two kinds of stat:
-- points, `P|year|hf|sector|system|code|residence` (earned) or `S|...` (suppressed: points a member
-  DRG/STG would have earned that moved to its TFG, kept for management information). `hf` is the
+- points, `P|year|hf|sector|system|code|residence` (earned) or, as management information that is never money,
+  `S|...` (suppressed: points a member DRG/STG would have earned that moved to its TFG), `R|...` (block-funded
+  stays, with the DRG's weight), `N|...` (activity outside ISF's debtors, counted only) and `H|...` (an H-resept
+  provider's STG patient-periods moved to the HF that finances its drugs; `hf` is the provider). `hf` is the
   producing (or, for a TFG patient-period, the credited) HF; `residence` the RHF the patient lives in
   ("sørge for").
 - indicators, `I|year|hf|name` where `name` is `<indicator>|num`, `<indicator>|den` or
@@ -21,7 +23,7 @@ Rows = Iterable[tuple[str, int, int]]  # (`stat|period`, micro-points, count)
 
 @dataclass(frozen=True, slots=True)
 class PointStat:
-    kind: str  # "P" earned, "S" suppressed
+    kind: str  # "P" earned; "S", "R", "N", "H": management information (module docstring)
     year: int
     hf: str
     sector: str
@@ -47,6 +49,7 @@ class IndicatorStat:
 
 
 Stat = PointStat | IndicatorStat
+POINT_KINDS = ("P", "S", "R", "N", "H")
 
 
 class StatError(ValueError):
@@ -56,7 +59,7 @@ class StatError(ValueError):
 def parse_stat(text: str) -> Stat:
     f = text.split("|")
     try:
-        if f[0] in ("P", "S") and len(f) == 7:
+        if f[0] in POINT_KINDS and len(f) == 7:
             return PointStat(f[0], int(f[1]), f[2], f[3], f[4], f[5], f[6])
         if f[0] == "I" and len(f) >= 4:
             return IndicatorStat(int(f[1]), f[2], "|".join(f[3:]))

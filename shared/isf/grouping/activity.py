@@ -62,7 +62,22 @@ class Grouped(BaseModel):
 
     @property
     def isf_liable(self) -> bool:
+        """Reported with a debtor inside ISF (debtor 11). Activity outside ISF is counted, never money."""
         return self.counts and self.activity.debtor in rule_year(self.rule_year).isf_debtors
+
+    @property
+    def block_funded(self) -> bool:
+        """A stay the block grant alone finances (the rule year's `block_funded`: PHV/TSB inpatient stays): its DRG
+        and weight are management information, never ISF money."""
+        a = self.activity
+        return (
+            self.counts and a.kind == "episode" and (a.sector, a.care_level) in rule_year(self.rule_year).block_funded  # type: ignore[arg-type]
+        )
+
+    @property
+    def isf_financed(self) -> bool:
+        """What ISF pays for and counts ("tellende ISF-opphold"): debtor inside ISF, not block-funded."""
+        return self.isf_liable and not self.block_funded
 
 
 _ALL_FIELDS = frozenset(Grouped.model_fields)

@@ -109,6 +109,26 @@ class Tfg:
 
 
 @dataclass(frozen=True)
+class UniqueIndicator:
+    """An RBF indicator over unique patients per HF (2-8; `rbf_indicators` in params.json, seed 002's appendix).
+    Numerator: the patients of `population` with an ISF-counting activity that has one of `stgs` or `procedures`.
+    Denominator (`denominator`, shared by the indicators that name it): the patients of `population` with an
+    ISF-counting episode ("Kun tellende ISF-opphold": debtor in ISF, financed by ISF, no H-resept dispensing) and,
+    where `indirect` holds, indirect activity too: the collaboration STGs are earned without the patient present,
+    and their patients then count in both (numerator within denominator)."""
+
+    id: str
+    population: str  # "all", "somatic" or "phv_tsb"
+    stgs: frozenset[str] = frozenset()
+    procedures: frozenset[str] = frozenset()
+    indirect: bool = False
+
+    @property
+    def denominator(self) -> str:
+        return f"patients|{self.population}{'+indirect' if self.indirect else ''}"
+
+
+@dataclass(frozen=True)
 class SectorMoney:
     unit_price_nok: Decimal
     isf_share: Decimal
@@ -153,6 +173,10 @@ class RuleYear:
     service_types: dict[str, str]  # DRG -> DRG service type (DRG-tjenestetype), where the project needs it
     drg_deductions: tuple[DrgDeduction, ...] = ()
     supplements: tuple[Supplement, ...] = ()
+    # (sector, care level) pairs financed by the block grant alone (`block_funded` in params.json): their DRG and
+    # weight are kept as management information, never as ISF money
+    block_funded: frozenset[tuple[str, str]] = frozenset()
+    indicators: tuple[UniqueIndicator, ...] = ()
 
     @cached_property
     def stg_index(self) -> dict[str, StgIndex]:
@@ -298,6 +322,30 @@ def _supplements(p: dict) -> tuple[Supplement, ...]:
     return out
 
 
+def _block_funded(p: dict) -> frozenset[tuple[str, str]]:
+    return frozenset((b["sector"], b["care_level"]) for b in p.get("block_funded", {}).get("rows", ()))
+
+
+POPULATIONS = ("all", "somatic", "phv_tsb")
+
+
+def _indicators(p: dict) -> tuple[UniqueIndicator, ...]:
+    out = tuple(
+        UniqueIndicator(
+            str(i["id"]),
+            i["population"],
+            frozenset(i.get("stgs", ())),
+            frozenset(i.get("procedures", ())),
+            bool(i.get("indirect", False)),
+        )
+        for i in p["rbf_indicators"]["unique"]
+    )
+    bad = [i.id for i in out if i.population not in POPULATIONS or not (i.stgs or i.procedures)]
+    if bad or len({i.id for i in out}) != len(out):
+        raise RuleError(f"params.json rbf_indicators: bad or repeated indicators {bad or [i.id for i in out]}")
+    return out
+
+
 def load_weights(path: Path) -> dict[str, DrgWeight]:
     """The documented weight-list CSV (drg, name, weight, trim_days, per_day_weight, acute_factor), or a
     list in the directorate's own format (CSV or Excel), read through `weightlist.import_weight_list`."""
@@ -390,4 +438,6 @@ def rule_year(year: int) -> RuleYear:
         service_types={r["drg"]: r["service_type"] for r in _csv(folder / "service_types.csv")},
         drg_deductions=_deductions(params),
         supplements=_supplements(params),
+        block_funded=_block_funded(params),
+        indicators=_indicators(params),
     )

@@ -38,7 +38,7 @@ def weights_only_contributions(years: tuple[int, ...]):
     patient-periods (unique per HF, period of the grouping year's STG), keyed by the weights' year."""
 
     def contributions_of(g: Grouped) -> Contributions:
-        if not g.counts:
+        if not g.isf_financed:  # outside ISF or block-funded: never ISF money, under any weights
             return Contributions()
         a = g.activity
         assert a.end is not None  # counted: grouped under a rule year, so it has ended
@@ -61,7 +61,7 @@ def weights_only_contributions(years: tuple[int, ...]):
             if g.stg is not None:
                 grouped_as = rule_year(g.rule_year).stgs[g.stg]
                 priced = rules.stgs.get(g.stg)
-                pts = micro(priced.weight) if priced is not None and g.isf_liable else 0
+                pts = micro(priced.weight) if priced is not None and g.isf_financed else 0
                 st = PointStat("P", y, a.hf, sector, "STG", g.stg, a.residence)
                 units.append(
                     (

@@ -19,9 +19,8 @@ from decimal import Decimal
 from typing import Iterable, Literal
 
 from ..periods.calendar import tertial_of_label
-from ..periods.indicators import POPULATION_OF
 from ..registry import RHFS, hospitals
-from ..rules import rule_year
+from ..rules import YEARS, rule_year
 from ..stats import indicator_totals, point_totals
 from .money import MICRO, ORE, rhf_scopes
 from .rbf import DataYears, data_years, distribute, params_for
@@ -54,14 +53,13 @@ def indicator_figures(
     for st, p, cnt in indicator_totals(rows):
         if st.year == year and p == period:
             raw.setdefault(st.hf, {})[st.name] = cnt
+    # indicators 2-8 need the counting rules of their year; indicator 9 alone is read for a year without them
+    denominators = {i.id: i.denominator for i in rule_year(year).indicators} if year in YEARS else {}
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for hf, stats in raw.items():
         figs = {}
         for ind in INDICATORS:
-            if ind in POPULATION_OF:
-                num, den = stats.get(f"{ind}|num", 0), stats.get(f"patients|{POPULATION_OF[ind]}", 0)
-            else:
-                num, den = stats.get(f"{ind}|num", 0), stats.get(f"{ind}|den", 0)
+            num, den = stats.get(f"{ind}|num", 0), stats.get(denominators.get(ind, f"{ind}|den"), 0)
             if den:
                 figs[ind] = (num, den)
         out[hf] = figs
