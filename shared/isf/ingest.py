@@ -33,7 +33,8 @@ SCHEMAS: dict[str, type[EpisodeV1] | type[PrescriptionV1]] = {
 Decision = Literal["accepted", "duplicate", "superseded", "repeat", "repeat_current"]
 FIRST_SIGHT = ("accepted", "duplicate", "superseded")
 PASS_ON = ("accepted", "repeat_current")
-_ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{11}(?!\d)")
+# a national id: eleven digits, also written with a space, dot or dash after the six of the birth date
+_ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{6}[ .-]?\d{5}(?!\d)")
 # in an error text, what came from input: six or more digits (with or without separators between them: a
 # national id written 010170 12345 too), anything shaped like an e-mail address, and control characters
 _DIGIT_RUN = re.compile(r"\d(?:[\s./:-]?\d){5,}")
