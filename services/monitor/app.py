@@ -22,7 +22,7 @@ from pathlib import Path
 import redis
 from aiohttp import web
 
-from isf.access import parse_tokens
+from isf.access import Role, parse_tokens
 from services.common import names
 from services.common.config import (
     ConfigError,
@@ -76,7 +76,7 @@ def _error(status: int, message: str, headers: dict | None = None) -> web.Respon
     return _json({"error": message, "status": status}, status=status, headers=headers)
 
 
-def _caller(request: web.Request) -> tuple[str, object]:
+def _caller(request: web.Request) -> tuple[str, Role]:
     """(token, role) of the request, noted on it for the access log; `session.Unauthorized` otherwise."""
     token, role = session.caller(
         TOKENS,
