@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     isf_view_interval: PositiveFloat = 0.25
     isf_web_port: int = Field(0, ge=0, le=65535)
     isf_web_bind: str = "127.0.0.1"
+    # the monitor's public port (API and dashboard); its ops pages stay on ISF_WEB_PORT
+    isf_monitor_port: int = Field(8080, ge=0, le=65535)
+    isf_monitor_header_timeout: PositiveFloat = 10.0  # seconds for a request's headers (and an idle connection)
+    isf_monitor_streams_per_token: PositiveInt = 4
+    isf_monitor_streams: PositiveInt = 200
     isf_log_format: Literal["text", "json"] = "text"
     isf_log_dir: Path | None = None
 

@@ -64,13 +64,13 @@ class Role:
 
     def check_hf(self, hf: str) -> None:
         if hf not in hospitals():
-            raise KeyError(f"unknown HF {hf!r}")
+            raise KeyError("unknown HF")  # the code is input: never echoed
         if not self.sees_hf(hf):
             raise Denied(f"role {self} may not see HF {hf}")
 
     def check_rhf(self, rhf: str) -> None:
         if rhf not in RHFS:
-            raise KeyError(f"unknown RHF {rhf!r}")
+            raise KeyError("unknown RHF")
         if not self.sees_rhf(rhf):
             raise Denied(f"role {self} may not see RHF {rhf}")
 

@@ -178,3 +178,25 @@ def test_statement_cli_exports_csv_and_excel_and_refuses_bad_nki(tmp_path, capsy
     bad.write_text('{"schema":"nki/v1","hf":"nowhere","year":2026,"numerator":1,"denominator":2}\n')
     assert main(["statement", "--year", "2026", "--nki", str(bad), str(events)]) == 2
     assert "unknown HF 'nowhere'" in capsys.readouterr().err
+
+
+def test_exported_text_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text():
+    import csv
+    from io import BytesIO, StringIO
+
+    from openpyxl import load_workbook
+
+    from isf.settlement.export import to_csv, to_xlsx
+
+    hostile = ['=HYPERLINK("http://x")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+    doc = {
+        "kind": "final",
+        "year": 2026,
+        "hf": {h: {"rhf": "vest", "nok": "-12.50", "points_total": "1"} for h in hostile},
+    }
+    rows = list(csv.reader(StringIO(to_csv(doc).lstrip("\ufeff"), newline=""), delimiter=";"))[1:]
+    assert [r[1] for r in rows] == ["'" + h for h in hostile]
+    assert {r[3] for r in rows} == {"-12,50"}  # a negative number stays a number
+    sheet = load_workbook(BytesIO(to_xlsx(doc))).active
+    names = [sheet.cell(i, 2).value for i in range(2, 2 + len(hostile))]
+    assert names[:5] == ["'" + h for h in hostile[:5]] and names[5].startswith("'") and sheet.cell(2, 4).value == -12.5
