@@ -383,8 +383,10 @@ def main(argv: list[str] | None = None) -> int:
     rd.add_argument("--to", dest="after", type=int, default=2026, help="new year: weights")
     rd.add_argument(
         "--budget-neutral",
-        action="store_true",
-        help="scale the new points so each sector group's national total is unchanged",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="scale the new points so each sector group's national total is unchanged (seed 000's calibration; "
+        "the default); --no-budget-neutral shows the raw change",
     )
     rd.add_argument(
         "--regroup",
