@@ -63,7 +63,7 @@ def test_by_default_the_national_change_is_exactly_zero_per_sector_while_hfs_and
     assert set(neutral["national"]) == {"somatic", "phv_tsb"}
     assert all(Decimal(v["change"]) for v in raw_["national"].values())  # the raw weights do move the nation
     for group, line in neutral["national"].items():
-        assert line["change"] == "0" and line["change_pct"] == "0.00", group
+        assert Decimal(line["change"]) == 0 and line["change_pct"] == "0.00", group
         assert Decimal(line["after"]) == Decimal(line["before"]) == Decimal(raw_["national"][group]["before"])
         assert Decimal(neutral["scale"][group]) == Decimal(line["before"]) / Decimal(raw_["national"][group]["after"])
         hf_after = sum(Decimal(v[group]["after"]) for v in neutral["hf"].values() if group in v)
