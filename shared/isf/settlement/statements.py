@@ -195,12 +195,14 @@ def statements(
         if kind in paid:
             out[kind] = paid[kind]
             continue
-        doc = _statement(rows, year, kind, nki)
-        before = PREVIOUS[kind]
+        doc = _isf(rows, year, kind)
         if kind == "t2":  # the provisional RBF stands until the final, as the statement after tertial 1 gave it
             doc.update({k: out["t1"][k] for k in ("nki_hfs", "indicators", "rbf")})
+        else:
+            doc.update(_rbf(rows, year, RBF_KIND[kind], nki))
         if kind == "final":
             doc["rbf"] = _from_provisional(doc["rbf"], out["t1"]["rbf"])
+        before = PREVIOUS[kind]
         out[kind] = {**doc, "change": _change(doc, out[before] if before else None)}
     out["difference"] = difference(out["final"], out["t1"])
     return out
@@ -211,9 +213,8 @@ def statement(rows: Iterable[tuple[str, int, int]], year: int, kind: str, nki: d
     return statements(rows, year, nki)[kind_of(kind)]
 
 
-def _statement(rows: list[tuple[str, int, int]], year: int, kind: str, nki: dict[int, Nki] | None) -> dict:
-    """ISF of activity year `year` up to the statement's tertial, and RBF of budget year `year + 1`."""
-    rows = list(rows)
+def _isf(rows: list[tuple[str, int, int]], year: int, kind: str) -> dict:
+    """ISF of activity year `year` up to the statement's tertial."""
     ry = rule_year(year)
     reg = hospitals()
     periods = _periods(year, kind)
@@ -257,9 +258,6 @@ def _statement(rows: list[tuple[str, int, int]], year: int, kind: str, nki: dict
         }
         for scope, pts_of in regions.items()
     }
-    years = data_years(year + 1, RBF_KIND[kind])
-    nki_given = (nki or {}).get(years.nki_year)
-    figures = rbf_figures(rows, years, nki_given)
     return {
         "year": year,
         "kind": kind,
@@ -267,15 +265,24 @@ def _statement(rows: list[tuple[str, int, int]], year: int, kind: str, nki: dict
         "previous": PREVIOUS[kind],
         "schedule": SCHEDULE,
         "periods": sorted(periods),
-        "nki_hfs": sorted(nki_given or {}),
         "hf": hf_out,
         "rhf": region_out["rhf"],
         "rhf_sorge_for": region_out["rhf_sorge_for"],
+    }
+
+
+def _rbf(rows: list[tuple[str, int, int]], year: int, kind: str, nki: dict[int, Nki] | None) -> dict:
+    """The provisional or final RBF of budget year `year + 1`, with the indicator figures it comes from."""
+    years = data_years(year + 1, kind)
+    nki_given = (nki or {}).get(years.nki_year)
+    figures = rbf_figures(rows, years, nki_given)
+    return {
+        "nki_hfs": sorted(nki_given or {}),
         "indicators": {
             hf: {i: {"numerator": n, "denominator": d} for i, (n, d) in figs.items()}
             for hf, figs in sorted(figures.items())
         },
-        "rbf": rbf_section(figures, years, RBF_KIND[kind]),
+        "rbf": rbf_section(figures, years, kind),
     }
 
 
