@@ -362,6 +362,7 @@ def table(doc: dict) -> list[list[str]]:
                 "parameters of",
                 str(rb["params_year"]),
                 rb.get("kind", ""),
+                doc.get("schedule", {}).get("rbf", ""),
             ]
         )
         out.append(["RBF", "rhf", "", *RBF_COLUMNS, *[f"achievement {i} %" for i in INDICATORS]])
