@@ -173,33 +173,38 @@ def _read_nki(path: str | None) -> tuple[list, list[str]]:
 
 def cmd_statement(args) -> int:
     from isf.settlement.export import to_csv, to_xlsx
-    from isf.settlement.statements import StatementError, difference, statement
+    from isf.settlement.statements import StatementError, kind_of, statements
 
+    try:
+        kind = kind_of(args.kind or ("t1" if args.freeze else "final"))
+    except StatementError as exc:
+        print(f"isf statement: {exc}", file=sys.stderr)
+        return 2
     if args.freeze:
         if not args.redis:
-            print("isf statement: --freeze needs --redis (it freezes the live provisional statement)", file=sys.stderr)
+            print("isf statement: --freeze needs --redis (it freezes the live statement)", file=sys.stderr)
             return 2
         import redis
 
-        from services.settlement.statements import freeze_provisional
+        from services.settlement.statements import freeze
 
         try:
-            doc = freeze_provisional(redis.Redis.from_url(args.redis), args.year)
+            doc = freeze(redis.Redis.from_url(args.redis), args.year, kind)
         except ValueError as exc:
             print(f"isf statement: {exc}", file=sys.stderr)
             return 2
-        print(f"provisional statement {args.year} frozen at {doc['frozen_at']}", file=sys.stderr)
+        print(f"{kind} statement {args.year} frozen at {doc['frozen_at']}", file=sys.stderr)
         return 0
-    frozen = None
+    paid: dict = {}
     if args.redis:
         import redis
 
         from services.common.redis_store import read_nki, read_totals
-        from services.settlement.statements import frozen_provisional
+        from services.settlement.statements import frozen
 
         client = redis.Redis.from_url(args.redis)
         rows, nki = read_totals(client), read_nki(client)
-        frozen = frozen_provisional(client, args.year)
+        paid = frozen(client, args.year)
     else:
         from isf.pseudonym import DEMO_KEY
         from isf.replay import Pipeline
@@ -213,12 +218,10 @@ def cmd_statement(args) -> int:
         for v in values:
             nki.setdefault(v.year, {})[v.hf] = (v.numerator, v.denominator)
     try:
-        prov = frozen or statement(rows, args.year, "provisional", nki)
-        final = statement(rows, args.year, "final", nki)
+        doc = statements(rows, args.year, nki, paid)[kind]
     except StatementError as exc:
         print(f"isf statement: {exc}", file=sys.stderr)
         return 2
-    doc = {"provisional": prov, "final": final}.get(args.kind) or difference(final, prov)
     if args.format == "json":
         body = (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode()
     elif args.format == "csv":
@@ -227,7 +230,7 @@ def cmd_statement(args) -> int:
         body = to_xlsx(doc)
     if args.out:
         Path(args.out).write_bytes(body)
-        print(f"{args.kind} statement {args.year} -> {args.out}", file=sys.stderr)
+        print(f"{kind} statement {args.year} -> {args.out}", file=sys.stderr)
     elif args.format == "xlsx":
         print("isf statement: Excel output needs --out FILE", file=sys.stderr)
         return 2
@@ -358,11 +361,16 @@ def main(argv: list[str] | None = None) -> int:
     c.set_defaults(fn=cmd_conformance)
     s_ = sub.add_parser(
         "statement",
-        help="settlement statement: provisional, final or their difference; "
-        "ISF of activity year Y and RBF of budget year Y+1 (from Y's data)",
+        help="settlement statement after tertial 1 (t1, also named provisional), after tertial 2 (t2), final, or "
+        "the difference final minus t1; ISF of activity year Y, each with its change from the statement before, "
+        "and RBF of budget year Y+1 (from Y's data)",
     )
     s_.add_argument("--year", type=int, required=True, help="activity year Y (ISF Y; RBF Y+1 from NPR Y and NKI Y-1)")
-    s_.add_argument("--kind", choices=("provisional", "final", "difference"), default="final")
+    s_.add_argument(
+        "--kind",
+        choices=("t1", "t2", "final", "difference", "provisional"),
+        help="default: final (with --freeze: t1)",
+    )
     s_.add_argument("--format", choices=("json", "csv", "xlsx"), default="json")
     s_.add_argument("--out", help="file to write (required for xlsx)")
     s_.add_argument("--nki", help="JSON lines of nki/v1 values for indicator 9 (RBF Y+1 uses those of year Y-1)")
@@ -370,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
     s_.add_argument(
         "--freeze",
         action="store_true",
-        help="freeze the provisional statement as it stands now (with --redis; once per year)",
+        help="freeze the statement after tertial 1 or 2 (--kind t1|t2) as it stands now, when it is paid "
+        "(with --redis; once per statement)",
     )
     s_.add_argument("file", nargs="?", help="events (JSON lines) to replay; stdin if omitted")
     s_.set_defaults(fn=cmd_statement)
@@ -383,8 +392,10 @@ def main(argv: list[str] | None = None) -> int:
     rd.add_argument("--to", dest="after", type=int, default=2026, help="new year: weights")
     rd.add_argument(
         "--budget-neutral",
-        action="store_true",
-        help="scale the new points so each sector group's national total is unchanged",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="scale the new points so each sector group's national total is unchanged (seed 000's calibration; "
+        "the default); --no-budget-neutral shows the raw change",
     )
     rd.add_argument(
         "--regroup",

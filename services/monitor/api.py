@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from isf.access import Denied, Role, scope
 from isf.registry import RHFS, hospitals
 from isf.settlement.export import to_csv, to_xlsx
+from isf.settlement.statements import StatementError, kind_of
 from services.common import names
 
 from ..common.redis_store import read_errors, read_hf_counters
@@ -189,9 +190,11 @@ def timeseries(r, role: Role, resolution: str = "hour", span: int = 48) -> dict:
     )
 
 
-def _statement(r, year: str | None, kind: str) -> dict:
-    if kind not in ("provisional", "final", "difference"):
-        raise ApiError(400, "kind must be provisional, final or difference")
+def _statement(r, year: str | None, name: str) -> dict:
+    try:
+        kind = kind_of(name)
+    except StatementError:
+        raise ApiError(400, "kind must be t1, t2, final, difference or provisional") from None
     y = _year(_view(r), year)
     raw = r.hget(names.STATEMENTS_KEY, f"{y}|{kind}")
     if raw is None:

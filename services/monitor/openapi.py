@@ -102,7 +102,7 @@ SPEC = {
                     "settlement statement",
                     [
                         _p("year", "rule year"),
-                        _p("kind", "statement", ["provisional", "final", "difference"]),
+                        _p("kind", "statement", ["t1", "t2", "final", "difference", "provisional"]),
                         _q("format", "file format", ["json", "csv", "xlsx"]),
                     ],
                 )["get"]

@@ -177,21 +177,42 @@ GRANTS: dict[str, dict[str, str]] = {
         "nok_per_point": PUBLIC,
         **_at("rhf.<rhf>", (*_RBF_LINE, "indicators.*.achievement", "indicators.*.step", "indicators.*.points")),
     },
-    # /api/statements/{year}/provisional|final (isf.settlement.statements.statement)
+    # /api/statements/{year}/t1|t2|final (isf.settlement.statements.statements)
     "statement": {
         "year": PUBLIC,
         "kind": PUBLIC,
+        "label": PUBLIC,
+        "previous": PUBLIC,
+        "schedule.*": PUBLIC,
         "periods": PUBLIC,
         "frozen_at": PUBLIC,
         "nki_hfs": HF_CODES,
         **_at("hf.<hf>", ("rhf", *_TOTAL)),
         **_regions("", _TOTAL),
+        **_at("change.hf.<hf>", ("nok", "points_total")),
+        **_regions("", ("nok", "points_total"), prefix="change."),
         **_at("indicators.<hf>.*", ("numerator", "denominator")),
         "rbf.achievements.<rhf>.*": PUBLIC,
         "rbf.targets.*": PUBLIC,
-        **_at("rbf", ("year", "budget_year", "npr_data", "nki_year", "params_year", "budget_nok", "nok_per_point")),
+        **_at(
+            "rbf",
+            ("year", "kind", "budget_year", "npr_data", "nki_year", "params_year", "budget_nok", "nok_per_point"),
+        ),
         "rbf.steps.*": PUBLIC,
-        **_at("rbf.rhf.<rhf>", (*_RBF_LINE, "raw_points", "indicators.*.step", "indicators.*.points")),
+        **_at(
+            "rbf.rhf.<rhf>",
+            (
+                *_RBF_LINE,
+                "raw_points",
+                "indicators.*.step",
+                "indicators.*.points",
+                "base_grant_nok",
+                "difference_to_base_grant_nok",
+                "provisional_nok",
+                "change_from_provisional_nok",
+                "change_from_provisional_pct",
+            ),
+        ),
     },
     # /api/statements/{year}/difference (isf.settlement.statements.difference)
     "difference": {

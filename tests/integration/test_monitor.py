@@ -91,6 +91,7 @@ ENDPOINTS = [
     "/api/ops",
     "/api/hf/ous",
     "/api/statements/2026/provisional",
+    "/api/statements/2026/t2",
     "/api/statements/2026/final",
     "/api/statements/2026/difference",
 ]
@@ -221,7 +222,7 @@ def test_an_hf_sees_itself_only(system):
         ("/api/timeseries?span=100000", 400, "span must be between"),
         ("/api/timeseries?span=abc", 400, "span must be a whole number"),
         ("/api/rbf?kind=difference", 400, "kind must be provisional or final"),
-        ("/api/statements/2026/weekly", 400, "kind must be provisional, final or difference"),
+        ("/api/statements/2026/weekly", 400, "kind must be t1, t2, final, difference or provisional"),
         ("/api/statements/2026/final?format=pdf", 400, "format must be json, csv or xlsx"),
         ("/api/statements/1999/final", 404, "no final statement for 1999"),
     ],

@@ -13,7 +13,7 @@ from isf.ingest import Rejected, parse
 from isf.registry import RHFS, hospitals
 from isf.replay import Pipeline
 from isf.settlement.money import points_by_hf
-from isf.settlement.statements import difference, statement
+from isf.settlement.statements import statement, statements
 from isf.settlement.views import summary_view
 from services.monitor import api
 
@@ -70,11 +70,9 @@ def redis_state():
     view = summary_view(rows)
     r.hset("isf:{totals}:views", "summary", json.dumps({**view, "generated_at": 1.0}))
     for year in (2025, 2026):
-        prov, final = statement(rows, year, "provisional"), statement(rows, year, "final")
-        prov["frozen_at"] = "2026-05-20T10:00:00Z"
-        r.hset("isf:{totals}:statements", f"{year}|provisional", json.dumps(prov))
-        r.hset("isf:{totals}:statements", f"{year}|final", json.dumps(final))
-        r.hset("isf:{totals}:statements", f"{year}|difference", json.dumps(difference(final, prov)))
+        t1 = {**statement(rows, year, "t1"), "frozen_at": "2026-05-20T10:00:00Z"}
+        for kind, doc in statements(rows, year, paid={"t1": t1}).items():
+            r.hset("isf:{totals}:statements", f"{year}|{kind}", json.dumps(doc))
     hour = datetime.now(timezone.utc).strftime("%Y%m%d%H")
     for hf, micro in points_by_hf(rows).items():
         r.hset(f"isf:{{totals}}:ts:{hour}", hf, micro)
@@ -105,7 +103,8 @@ def _answers(r, role: Role) -> list:
         out.append(api.summary(r, role, None, period))
     for year in ("2025", "2026"):
         out += [api.rbf(r, role, year, kind) for kind in ("provisional", "final")]
-        out += [api.statement(r, role, year, kind)[1] for kind in ("provisional", "final", "difference")]
+        kinds = ("t1", "t2", "final", "difference", "provisional")
+        out += [api.statement(r, role, year, kind)[1] for kind in kinds]
     out += [api.hf_detail(r, role, hf) for hf in role.hfs()]
     return out
 
@@ -193,7 +192,9 @@ def test_residence_figures_follow_the_rhf_rule(documents):
     statements = {
         role: [a for a in answers[role] if "periods" in a and "kind" in a or "rbf_nok" in a] for role in ROLES
     }
-    assert len(statements["national"]) == 6
+    assert (
+        len(statements["national"]) == 10
+    )  # t1, t2, final, difference and provisional (t1 by its other name), two years
     assert all(set(a["rhf_sorge_for"]) == set(RHFS) for a in statements["national"])
     for rhf in RHFS:
         assert all(set(a["rhf_sorge_for"]) == {rhf} for a in statements[f"rhf:{rhf}"])

@@ -4,9 +4,11 @@ Two questions, labelled in the output by `mode`:
 - `weights_only`, the directorate's (seed 000, "Omfordelingseffekter" / "Effekter RHF/HF - nye vekter") and the
   default: the activity grouped once, with the old year's logic; each DRG episode and STG patient-period priced with
   both years' weights, looked up by its code in each year's lists; no TFG (members priced as themselves) and no
-  point supplements. With `budget_neutral` the new points are scaled, somatic and PHV/TSB apart, so that the national
-  total is unchanged (the directorate calibrates its new weight set so).
+  point supplements.
 - `regroup`: each year's full rules over the same events (own grouping logic, weights, TFG and supplements).
+Budget-neutral by default (seed 000: the new weight set is "kalibrert for å sikre budsjettnøytralitet", national
+change 0,00 %): the new points are scaled, somatic and PHV/TSB apart, so that each national total is the old one;
+`budget_neutral=False` shows the raw change.
 Per HF, per RHF by residence (`rhf_sorge_for`, the directorate's view) and by the producing HF's owner (`rhf`),
 somatic and PHV/TSB apart: points before and after, the change and the change in percent.
 """
@@ -118,7 +120,7 @@ def _line(a: int, b: int) -> dict:
     }
 
 
-def compare(rows, before: int, after: int, mode: str = "weights_only", budget_neutral: bool = False) -> dict:
+def compare(rows, before: int, after: int, mode: str = "weights_only", budget_neutral: bool = True) -> dict:
     """Per HF, RHF (by residence and by owner) and nation, somatic and PHV/TSB apart: before, after, change, percent."""
     cells: dict[tuple[str, str, str], list[int]] = {}  # (hf, residence, group) -> [before, after] micro-points
     unpriced: dict[str, dict[str, int]] = {}
