@@ -111,8 +111,9 @@ class NotInIsf:
 class Supplement:
     """A point supplement (`supplements` in params.json), earned per qualifying DRG episode as its own
     stat (system `SUPP`, code = `code`), so it shows apart from the DRG points. Conditions: sector,
-    care level, a main or secondary condition starting with one of `conditions`, and an age limit:
-    the age the patient turns in the activity's calendar year is below `age_in_year_below`."""
+    care level, a main or secondary condition starting with one of `conditions`, an age limit (the age
+    the patient turns in the activity's calendar year is below `age_in_year_below`), and none of its
+    `exceptions` covers the activity."""
 
     code: str
     name: str
