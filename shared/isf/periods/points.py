@@ -23,7 +23,7 @@ from ..events import Activity, Delta
 from ..grouping.activity import Grouped
 from ..grouping.mapping import length_of_stay
 from ..registry import drug_financing_hf
-from ..rules import Supplement, rule_year
+from ..rules import Supplement, SupplementException, rule_year
 from ..stats import PointStat
 from .calendar import label, score
 from .ledger import Contributions, Unit, contributions
@@ -54,7 +54,22 @@ def supplement_holds(s: Supplement, g: Grouped) -> bool:
         age = age_in_year(a)
         if age is None or age >= s.age_in_year_below:
             return False
-    return True
+    return not any(exception_holds(x, a) for x in s.exceptions)
+
+
+def exception_holds(x: SupplementException, a: Activity) -> bool:
+    """Whether the activity is one a supplement leaves out: it carries one of the exception's codes, of a
+    patient under its age limit (when it has one)."""
+    if not (
+        any(c.startswith(x.atc) for c in a.atc_codes)
+        or not x.special_codes.isdisjoint(a.special_codes)
+        or not x.procedures.isdisjoint(a.procedures)
+    ):
+        return False
+    if x.age_in_year_below is None:
+        return True
+    age = age_in_year(a)
+    return age is not None and age < x.age_in_year_below
 
 
 def supplements_of(g: Grouped) -> list[Supplement]:

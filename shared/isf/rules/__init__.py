@@ -54,6 +54,8 @@ class StgRule:
     hdg: str = ""  # main diagnostic group (HDG) of the main condition, e.g. "03"; "" = any
     valid_from: date | None = None  # first day the row is in force; None = the whole rule year
     valid_to: date | None = None  # last day the row is in force (inclusive); None = to the end of the year
+    atc: frozenset[str] = frozenset()  # exact ATC codes, one of which the activity carries; empty = any
+    basis: str = ""  # which seed gives the row, and what in it is an inference
 
     def in_force(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
@@ -82,11 +84,36 @@ class DrgDeduction:
 
 
 @dataclass(frozen=True)
+class SupplementException:
+    """Activity a point supplement leaves out (`exceptions` of a supplement in params.json): activity that
+    carries one of the ATC codes (by prefix), special codes or procedures, of a patient who turns less
+    than `age_in_year_below` in the activity's year when that is given."""
+
+    name: str
+    atc: tuple[str, ...] = ()
+    special_codes: frozenset[str] = frozenset()
+    procedures: frozenset[str] = frozenset()
+    age_in_year_below: int | None = None
+
+
+@dataclass(frozen=True)
+class NotInIsf:
+    """Activity a rule year keeps outside ISF whatever its debtor (`not_in_isf` in params.json): it is
+    grouped and counted, and earns no ISF points. It matches when the main condition starts with one of
+    `main_conditions` and the activity carries one of `procedures` (each condition only when given)."""
+
+    name: str
+    main_conditions: tuple[str, ...] = ()
+    procedures: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Supplement:
     """A point supplement (`supplements` in params.json), earned per qualifying DRG episode as its own
     stat (system `SUPP`, code = `code`), so it shows apart from the DRG points. Conditions: sector,
-    care level, a main or secondary condition starting with one of `conditions`, and an age limit:
-    the age the patient turns in the activity's calendar year is below `age_in_year_below`."""
+    care level, a main or secondary condition starting with one of `conditions`, an age limit (the age
+    the patient turns in the activity's calendar year is below `age_in_year_below`), and none of its
+    `exceptions` covers the activity."""
 
     code: str
     name: str
@@ -96,6 +123,7 @@ class Supplement:
     conditions: tuple[str, ...] = ()
     age_in_year_below: int | None = None
     per_day: bool = False  # points per day of stay (at least one) instead of per episode
+    exceptions: tuple[SupplementException, ...] = ()  # activity that earns no supplement
 
 
 @dataclass(frozen=True)
@@ -177,6 +205,7 @@ class RuleYear:
     # weight are kept as management information, never as ISF money
     block_funded: frozenset[tuple[str, str]] = frozenset()
     indicators: tuple[UniqueIndicator, ...] = ()
+    not_in_isf: tuple[NotInIsf, ...] = ()
 
     @cached_property
     def stg_index(self) -> dict[str, StgIndex]:
@@ -277,6 +306,8 @@ def _stg_rows(path: Path, year: int) -> tuple[StgRule, ...]:
             r.get("hdg", ""),
             _day(r.get("valid_from", ""), where),
             _day(r.get("valid_to", ""), where),
+            frozenset(c for c in r.get("atc", "").split("|") if c),
+            r.get("basis", ""),
         )
         for d in (row.valid_from, row.valid_to):
             if d is not None and d.year != year:
@@ -296,9 +327,33 @@ def _deductions(p: dict) -> tuple[DrgDeduction, ...]:
             Decimal(d["factor"]),
             d.get("urgency", ""),
             Decimal(d["under_hours"]) if d.get("under_hours") is not None else None,
-            tuple(c.replace(".", "") for c in d.get("main_conditions", ())),
+            _icd(d.get("main_conditions", ())),
         )
         for d in p.get("drg_deductions", ())
+    )
+
+
+def _icd(codes) -> tuple[str, ...]:
+    return tuple(c.replace(".", "") for c in codes)
+
+
+def _exceptions(s: dict) -> tuple[SupplementException, ...]:
+    return tuple(
+        SupplementException(
+            x["name"],
+            tuple(x.get("atc", ())),
+            frozenset(x.get("special_codes", ())),
+            frozenset(x.get("procedures", ())),
+            x.get("age_in_year_below"),
+        )
+        for x in s.get("exceptions", ())
+    )
+
+
+def _not_in_isf(p: dict) -> tuple[NotInIsf, ...]:
+    return tuple(
+        NotInIsf(n["name"], _icd(n.get("main_conditions", ())), frozenset(n.get("procedures", ())))
+        for n in p.get("not_in_isf", ())
     )
 
 
@@ -310,9 +365,10 @@ def _supplements(p: dict) -> tuple[Supplement, ...]:
             Decimal(s["points"]),
             frozenset(s["sectors"]),
             frozenset(s.get("care_levels", ())),
-            tuple(c.replace(".", "") for c in s.get("conditions", ())),
+            _icd(s.get("conditions", ())),
             s.get("age_in_year_below"),
             bool(s.get("per_day", False)),
+            _exceptions(s),
         )
         for s in p.get("supplements", ())
     )
@@ -440,4 +496,5 @@ def rule_year(year: int) -> RuleYear:
         supplements=_supplements(params),
         block_funded=_block_funded(params),
         indicators=_indicators(params),
+        not_in_isf=_not_in_isf(params),
     )
