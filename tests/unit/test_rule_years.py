@@ -194,10 +194,12 @@ def test_orthodontic_treatment_in_2026_is_counted_as_a_drg_and_earns_no_money_in
 
     from .helpers import KEY, episode, raw
 
-    r = Pipeline(KEY).run([raw(episode(**orthodontics(2026)))]).result()
+    p = Pipeline(KEY).run([raw(episode(**orthodontics(2026)))])
     drg = grouped(None, **orthodontics(2026)).drg
-    assert r["counts"]["2026"]["DRG"] == {drg: 1}
-    assert Decimal(r["points"]["2026"]["hf"]["ous"].get("DRG", "0")) == 0
+    # counted as activity outside ISF (stat kind N), never as points
+    points = {k: (pts, n) for k, pts, n in p.totals.rows() if not k.startswith("I|")}
+    assert points == {f"N|2026|ous|somatic|DRG|{drg}|sor-ost|2026-T1": (0, 1)}
+    assert p.result()["points"] == {}
 
 
 # names as seed 000 writes them ("Flere DRG-er endrer navn grunnet logikkendring": old name, new name)
