@@ -1,4 +1,4 @@
-"""The `isf` command: run, group, replay, rbf, statement, redistribute, nki, feed, calibrate, weights,
+"""The `isf` command: run, group, replay, coding, rbf, statement, redistribute, nki, feed, calibrate, weights,
 conformance, bench.
 
 JSON (lines) in and out unless a format is asked for."""
@@ -70,6 +70,34 @@ def cmd_replay(args) -> int:
     with replay_shards.readable(args.file) as path:
         counters, rows = replay_shards.run(path, partial(Pipeline, DEMO_KEY), args.workers)
     _print(result(counters, rows))
+    return 0
+
+
+def cmd_coding(args) -> int:
+    from isf.coding import document, table
+    from isf.settlement.export import csv_of
+
+    if args.redis:
+        import redis
+
+        from services.common.redis_store import read_totals
+
+        rows = read_totals(redis.Redis.from_url(args.redis))
+    else:
+        from functools import partial
+
+        from isf.pseudonym import DEMO_KEY
+        from isf.replay import Pipeline
+
+        from . import replay_shards
+
+        with replay_shards.readable(args.file) as path:
+            _counters, rows = replay_shards.run(path, partial(Pipeline, DEMO_KEY), args.workers)
+    doc = document(rows, args.year)
+    if args.format == "csv":
+        sys.stdout.write(csv_of(table(doc)))
+    else:
+        _print(doc)
     return 0
 
 
@@ -340,6 +368,13 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("file", nargs="?")
     _workers_option(rp)
     rp.set_defaults(fn=cmd_replay)
+    cd = sub.add_parser("coding", help="coding feedback: error DRGs with reasons, case mix and its drift per HF")
+    cd.add_argument("--year", type=int, required=True)
+    cd.add_argument("--format", choices=("json", "csv"), default="json")
+    cd.add_argument("--redis", help="read the live settled totals from this Redis instead of replaying FILE")
+    cd.add_argument("file", nargs="?", help="events (JSON lines) to replay; stdin if omitted")
+    _workers_option(cd)
+    cd.set_defaults(fn=cmd_coding)
     rb = sub.add_parser("rbf", help="RBF distribution from achievements (JSON)")
     rb.add_argument("--year", type=int, help="budget year (default: the input's `year`)")
     rb.add_argument("file", nargs="?")

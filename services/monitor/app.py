@@ -20,7 +20,7 @@ from isf.access import parse_tokens, role_of
 from services.common import names
 from services.common.config import ConfigError, kafka_bootstrap, make_app, monitor_tokens_text, redis_client
 
-from . import api
+from . import api, coding
 from .openapi import SPEC
 
 log = logging.getLogger("isf.monitor")
@@ -242,6 +242,11 @@ def rbf(role, request):
 @endpoint("/api/statements/{year}/{kind}")
 def statement(role, request, year, kind):
     return api.statement(_r, role, year, kind, request.query.get("format", "json"))
+
+
+@endpoint("/api/coding")
+def coding_feedback(role, request):
+    return coding.coding(_r, role, request.query.get("year"), request.query.get("format", "json"))
 
 
 @endpoint("/api/errors")
