@@ -1,4 +1,4 @@
-"""The `isf` command: run, group, replay, coding, rbf, statement, redistribute, nki, feed, calibrate, weights,
+"""The `isf` command: run, group, explain, replay, coding, rbf, statement, redistribute, nki, feed, calibrate, weights,
 conformance, bench.
 
 JSON (lines) in and out unless a format is asked for."""
@@ -99,6 +99,27 @@ def cmd_coding(args) -> int:
     else:
         _print(doc)
     return 0
+
+
+def cmd_explain(args) -> int:
+    from isf.grouping.explain import explain
+    from isf.ingest import Rejected, parse, to_activity
+    from isf.pseudonym import DEMO_KEY
+
+    for raw in _lines(args.file):
+        e = parse(raw, DEMO_KEY)
+        if isinstance(e, Rejected):
+            print(f"isf explain: not a valid event: {e.errors}", file=sys.stderr)
+            return 2
+        if args.episode and getattr(e, "episode_id", None) != args.episode:
+            continue
+        a = to_activity(e, DEMO_KEY)
+        if a.kind != "episode":
+            continue
+        _print({"episode_id": getattr(e, "episode_id", None), **explain(a, args.year)})
+        return 0
+    print("isf explain: no such episode in the input", file=sys.stderr)
+    return 2
 
 
 def cmd_rbf(args) -> int:
@@ -375,6 +396,11 @@ def main(argv: list[str] | None = None) -> int:
     cd.add_argument("file", nargs="?", help="events (JSON lines) to replay; stdin if omitted")
     _workers_option(cd)
     cd.set_defaults(fn=cmd_coding)
+    ex = sub.add_parser("explain", help="one episode's grouping: logic rows tried, CC level and what gave it")
+    ex.add_argument("--year", type=int, required=True)
+    ex.add_argument("--episode", help="the episode_id to explain (default: the first episode of the input)")
+    ex.add_argument("file", nargs="?")
+    ex.set_defaults(fn=cmd_explain)
     rb = sub.add_parser("rbf", help="RBF distribution from achievements (JSON)")
     rb.add_argument("--year", type=int, help="budget year (default: the input's `year`)")
     rb.add_argument("file", nargs="?")

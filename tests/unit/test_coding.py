@@ -115,3 +115,17 @@ def test_no_signal_before_three_months_of_history_nor_in_a_month_too_small_to_ju
     assert {s.month for s in drift(months)} == {"2026-04"}
     months["2026-04"] = _month(random.Random(2), 10, 0.9)  # ten episodes: not judged
     assert drift(months) == []
+
+
+def test_explain_names_the_rows_tried_the_complication_that_gave_the_cc_level_and_the_drg_without_it():
+    from isf.grouping.explain import explain
+
+    from .helpers import activity
+
+    got = explain(activity(episode(**STAY, main_condition="J189", secondary_conditions=["E870"])), 2026)
+    assert got["drg"] == "625A" and got["cc_level"] == 1 and got["cc_from"] == {"10C01": "E870"}
+    assert [p["holds"] for p in got["logic_path"]] == [False] * (len(got["logic_path"]) - 1) + [True]
+    assert all(p["failed"] for p in got["logic_path"][:-1]) and got["logic_path"][-1]["drg"] == "625A"
+    assert got["other_cc_level"] == {"cc_level": 0, "drg": "625B", "weight": "0.844"}
+    without = explain(activity(episode(**STAY, main_condition="J189")), 2026)
+    assert without["drg"] == "625B" and without["other_cc_level"]["drg"] == "625A"
