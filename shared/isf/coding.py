@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .grouping.engine import RTC_REASONS
+from .grouping.engine import OK_RTC, RTC_REASONS
 from .rules import rule_year
 from .stats import coding_totals
 
@@ -161,7 +161,7 @@ def error_groups(year: int) -> dict[str, str]:
     each with what its return codes mean."""
     out: dict[str, set[str]] = {}
     for row in rule_year(year).definitions.logic:
-        if row.rtc not in ("0", "A"):
+        if row.rtc not in OK_RTC:
             out.setdefault(row.drg, set()).add(row.rtc)
     return {drg: "; ".join(RTC_REASONS.get(r, f"return code {r}") for r in sorted(rtcs)) for drg, rtcs in out.items()}
 

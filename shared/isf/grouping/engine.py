@@ -18,7 +18,15 @@ class DrgResult(NamedTuple):
 
     @property
     def is_error(self) -> bool:
-        return self.drg is None or self.rtc not in ("0", "A")
+        return is_error(self.drg, self.rtc)
+
+
+OK_RTC = ("0", "A")  # the return codes of a DRG grouped without error
+
+
+def is_error(drg: str | None, rtc: str | None) -> bool:
+    """An error group: no DRG, or a return code other than 0 and A (the definitions' logic rows carry them)."""
+    return drg is None or rtc not in OK_RTC
 
 
 _tuple = tuple.__new__  # a NamedTuple built positionally, without its Python-level constructor

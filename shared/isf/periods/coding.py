@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..events import Delta
 from ..grouping.activity import Grouped
-from ..grouping.engine import RTC_SUBJECT
+from ..grouping.engine import RTC_SUBJECT, is_error
 from ..rules import rule_year
 from ..stats import CodingStat
 from .calendar import label
@@ -31,10 +31,6 @@ def failed_code(g: Grouped) -> str:
             if proc.get(code, {}).get("OR"):
                 return code
     return a.main_condition.replace(".", "").upper()
-
-
-def is_error(g: Grouped) -> bool:
-    return g.drg is None or g.rtc not in ("0", "A")
 
 
 def coding_items(g: Grouped) -> list[Delta]:
@@ -54,7 +50,7 @@ def coding_items(g: Grouped) -> list[Delta]:
         items.append(Delta(stat("sq"), month, (pts * pts + 500_000) // 1_000_000, 0))
     if g.cc > 0:
         items.append(Delta(stat("cc"), month, 0, 1))
-    if is_error(g):
+    if is_error(g.drg, g.rtc):
         items.append(Delta(stat("err", f"{g.rtc or '-'}|{failed_code(g)}|{a.source_id}"), month, 0, 1))
     return items
 
