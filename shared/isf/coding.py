@@ -153,7 +153,8 @@ def _band_of(measure: str, h: Month, n: int) -> tuple[float, float, float]:
         p = min(max(expected, 0.5 / N), 1 - 0.5 / N)  # a history with no CC still has a band
         var = p * (1 - p)
     half = Z * math.sqrt(max(var, 0.0) * (1 / n + 1 / N))
-    return expected, expected - half, expected + half
+    high = expected + half if measure == "cmi" else min(1.0, expected + half)
+    return expected, max(0.0, expected - half), high  # neither measure can leave [0, 1] or go below 0
 
 
 def error_groups(year: int) -> dict[str, str]:
