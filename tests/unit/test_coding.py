@@ -129,3 +129,20 @@ def test_explain_names_the_rows_tried_the_complication_that_gave_the_cc_level_an
     assert got["other_cc_level"] == {"cc_level": 0, "drg": "625B", "weight": "0.844"}
     without = explain(activity(episode(**STAY, main_condition="J189")), 2026)
     assert without["drg"] == "625B" and without["other_cc_level"]["drg"] == "625A"
+
+
+def test_the_csv_export_has_a_line_per_hf_and_month_and_lists_error_episodes_only_to_roles_that_see_them():
+    from isf.access import Role, scope
+    from isf.coding import table
+    from isf.settlement.export import csv_of
+
+    bad = episode(**STAY, patient_id="A", main_condition="X999")
+    doc = _doc([bad, episode(**STAY, patient_id="B", main_condition="J189")])
+
+    def csv_for(role: str) -> list[str]:
+        return csv_of(table(scope(doc, "coding", Role.parse(role)))).lstrip("\ufeff").splitlines()
+
+    own, region = csv_for("hf:ous"), csv_for("rhf:sor-ost")
+    cmi = str(doc["hf"]["ous"]["cmi"]["2026-03"]).replace(".", ",")
+    assert region == ["hf;month;episodes;error_drg;cmi;cc_share;drift", f"ous;2026-03;2;1;{cmi};0,0;"]
+    assert own[:2] == region and own[-1] == f"ous;E:ous:{bad['episode_id']};2026-03;somatic;9;X999"
