@@ -1,4 +1,4 @@
-"""The `isf` command: run, group, replay, rbf, statement, redistribute, nki, feed, calibrate, weights,
+"""The `isf` command: run, group, explain, replay, coding, rbf, statement, redistribute, nki, feed, calibrate, weights,
 conformance, bench.
 
 JSON (lines) in and out unless a format is asked for."""
@@ -71,6 +71,55 @@ def cmd_replay(args) -> int:
         counters, rows = replay_shards.run(path, partial(Pipeline, DEMO_KEY), args.workers)
     _print(result(counters, rows))
     return 0
+
+
+def cmd_coding(args) -> int:
+    from isf.coding import document, table
+    from isf.settlement.export import csv_of
+
+    if args.redis:
+        import redis
+
+        from services.common.redis_store import read_totals
+
+        rows = read_totals(redis.Redis.from_url(args.redis))
+    else:
+        from functools import partial
+
+        from isf.pseudonym import DEMO_KEY
+        from isf.replay import Pipeline
+
+        from . import replay_shards
+
+        with replay_shards.readable(args.file) as path:
+            _counters, rows = replay_shards.run(path, partial(Pipeline, DEMO_KEY), args.workers)
+    doc = document(rows, args.year)
+    if args.format == "csv":
+        sys.stdout.write(csv_of(table(doc)))
+    else:
+        _print(doc)
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from isf.grouping.explain import explain
+    from isf.ingest import Rejected, parse, to_activity
+    from isf.pseudonym import DEMO_KEY
+
+    for raw in _lines(args.file):
+        e = parse(raw, DEMO_KEY)
+        if isinstance(e, Rejected):
+            print(f"isf explain: not a valid event: {e.errors}", file=sys.stderr)
+            return 2
+        if args.episode and getattr(e, "episode_id", None) != args.episode:
+            continue
+        a = to_activity(e, DEMO_KEY)
+        if a.kind != "episode":
+            continue
+        _print({"episode_id": getattr(e, "episode_id", None), **explain(a, args.year)})
+        return 0
+    print("isf explain: no such episode in the input", file=sys.stderr)
+    return 2
 
 
 def cmd_rbf(args) -> int:
@@ -343,6 +392,18 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("file", nargs="?")
     _workers_option(rp)
     rp.set_defaults(fn=cmd_replay)
+    cd = sub.add_parser("coding", help="coding feedback: error DRGs with reasons, case mix and its drift per HF")
+    cd.add_argument("--year", type=int, required=True)
+    cd.add_argument("--format", choices=("json", "csv"), default="json")
+    cd.add_argument("--redis", help="read the live settled totals from this Redis instead of replaying FILE")
+    cd.add_argument("file", nargs="?", help="events (JSON lines) to replay; stdin if omitted")
+    _workers_option(cd)
+    cd.set_defaults(fn=cmd_coding)
+    ex = sub.add_parser("explain", help="one episode's grouping: logic rows tried, CC level and what gave it")
+    ex.add_argument("--year", type=int, required=True)
+    ex.add_argument("--episode", help="the episode_id to explain (default: the first episode of the input)")
+    ex.add_argument("file", nargs="?")
+    ex.set_defaults(fn=cmd_explain)
     rb = sub.add_parser("rbf", help="RBF distribution from achievements (JSON)")
     rb.add_argument("--year", type=int, help="budget year (default: the input's `year`)")
     rb.add_argument("file", nargs="?")

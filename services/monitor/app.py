@@ -33,7 +33,7 @@ from services.common.config import (
     settings,
 )
 
-from . import api, session
+from . import api, coding, session
 from .openapi import SPEC
 
 log = logging.getLogger("isf.monitor")
@@ -364,6 +364,11 @@ def rbf(role, request):
 @endpoint("/api/statements/{year}/{kind}")
 def statement(role, request, year, kind):
     return api.statement(_r, role, year, kind, request.query.get("format", "json"))
+
+
+@endpoint("/api/coding")
+def coding_feedback(role, request):
+    return coding.coding(_r, role, request.query.get("year"), request.query.get("format", "json"))
 
 
 @endpoint("/api/errors")

@@ -108,6 +108,11 @@ SPEC = {
                 )["get"]
             }
         },
+        "/api/coding": _get(
+            "coding feedback per HF: episodes in error DRGs with reasons (source ids to the HF itself), case-mix "
+            "index and complication share per month, drift signals",
+            [YEAR, _q("format", "file format", ["json", "csv"])],
+        ),
         "/api/errors": _get("dead-lettered input per HF with the latest readable errors"),
         "/api/ops": _get("events per second, live workers and consumer lag per service"),
         "/api/events": _get(

@@ -9,6 +9,11 @@ A settled total is keyed `<stat>|<period>`. Two kinds of stat:
   ("sørge for").
 - indicators, `I|year|hf|name` where `name` is `<indicator>|num`, `<indicator>|den` or
   `patients|<population>`.
+- coding feedback, `C|year|hf|sector|measure` or `C|year|hf|sector|err|<rtc>|<code>|<source>` (`isf.coding`): a
+  DRG episode's points and count (`drg`), its points squared (`sq`), whether it has complications (`cc`), and an
+  episode in an error DRG with its return code and the code that failed. The source id is last, so an id that
+  contains `|` parses whole; the period (a month) follows it as for every stat (`parse_total` splits at the last
+  `|`).
 Everything that reads totals parses them here; the Lua totals script reads the HF of a point stat by
 the same layout (second field after the year).
 """
@@ -48,7 +53,26 @@ class IndicatorStat:
         return f"I|{self.year}|{self.hf}|{self.name}"
 
 
-Stat = PointStat | IndicatorStat
+@dataclass(frozen=True, slots=True)
+class CodingStat:
+    year: int
+    hf: str
+    sector: str
+    measure: str  # "drg", "sq", "cc" or "err"
+    detail: str = ""  # err: `<rtc>|<code>|<source>`
+
+    def __str__(self) -> str:
+        head = f"C|{self.year}|{self.hf}|{self.sector}|{self.measure}"
+        return f"{head}|{self.detail}" if self.detail else head
+
+    @property
+    def error(self) -> tuple[str, str, str]:
+        """(return code, the code that failed, source id) of an `err` stat."""
+        rtc, code, source = self.detail.split("|", 2)
+        return rtc, code, source
+
+
+Stat = PointStat | IndicatorStat | CodingStat
 POINT_KINDS = ("P", "S", "R", "N", "H")
 
 
@@ -63,6 +87,8 @@ def parse_stat(text: str) -> Stat:
             return PointStat(f[0], int(f[1]), f[2], f[3], f[4], f[5], f[6])
         if f[0] == "I" and len(f) >= 4:
             return IndicatorStat(int(f[1]), f[2], "|".join(f[3:]))
+        if f[0] == "C" and (len(f) == 5 or (len(f) >= 8 and f[4] == "err")):
+            return CodingStat(int(f[1]), f[2], f[3], f[4], "|".join(f[5:]))
     except ValueError:
         pass
     raise StatError(f"not a statistic key: {text!r}")
@@ -83,6 +109,14 @@ def point_totals(rows: Rows, kind: str = "P") -> Iterator[tuple[PointStat, str, 
     """(stat, period, micro-points, count) of the point totals of one kind (earned by default)."""
     for key, pts, cnt in rows:
         if key[0] == kind:
+            stat, period = parse_total(key)
+            yield stat, period, pts, cnt  # type: ignore[misc]
+
+
+def coding_totals(rows: Rows) -> Iterator[tuple[CodingStat, str, int, int]]:
+    """(stat, month, micro-points, count) of the coding feedback's totals."""
+    for key, pts, cnt in rows:
+        if key[0] == "C":
             stat, period = parse_total(key)
             yield stat, period, pts, cnt  # type: ignore[misc]
 

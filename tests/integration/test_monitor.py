@@ -17,6 +17,7 @@ from isf.feed import Feed, FeedConfig
 from isf.registry import hospitals
 from services.monitor.openapi import SPEC
 from services.runner import Stack, produce
+from tests.unit.helpers import episode, raw
 
 pytestmark = pytest.mark.integration
 ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "artifacts"
@@ -29,6 +30,10 @@ LIMITS = {"ISF_MONITOR_STREAMS_PER_TOKEN": "3", "ISF_MONITOR_STREAMS": "8", "ISF
 @pytest.fixture(scope="module")
 def system():
     feed = list(Feed(FeedConfig(seed=41, invalid=0.02)).events(9000))
+    # episodes in an error DRG (an unknown main condition) at one HF, for the coding feedback
+    feed[100:100] = [
+        (f"ous:coding-{i}", raw(episode(hf="ous", episode_id=f"coding-{i}", main_condition="X999"))) for i in range(3)
+    ]
     mp = pytest.MonkeyPatch()
     for k, v in LIMITS.items():
         mp.setenv(k, v)
@@ -88,6 +93,7 @@ ENDPOINTS = [
     "/api/rbf",
     "/api/rbf?kind=provisional",
     "/api/errors",
+    "/api/coding",
     "/api/ops",
     "/api/hf/ous",
     "/api/statements/2026/provisional",
@@ -225,6 +231,7 @@ def test_an_hf_sees_itself_only(system):
         ("/api/statements/2026/weekly", 400, "kind must be t1, t2, final, difference or provisional"),
         ("/api/statements/2026/final?format=pdf", 400, "format must be json, csv or xlsx"),
         ("/api/statements/1999/final", 404, "no final statement for 1999"),
+        ("/api/coding?format=pdf", 400, "format must be json or csv"),
     ],
 )
 def test_bad_parameters_get_clear_4xx_errors(system, path, status, words):
@@ -298,6 +305,24 @@ def test_dashboard_in_headless_chromium_signs_in_once_and_never_puts_a_token_in_
             assert page.text_content("#role") == "national"
             assert "direkte" in page.text_content("#live")  # refreshed by the monitor's push, not a poll
             assert len(page.query_selector_all("#rhf-table tbody tr")) == 4
+            page.wait_for_selector("#coding-table tbody tr[data-hf='ous']", timeout=30000)
+            # a drift signal in the served document is marked in its HF's month (drawn and read in one script run)
+            doc = call(base, "/api/coding", stack.tokens["national"])[1]
+            month = next(iter(doc["hf"]["ous"]["episodes_by_month"]))
+            doc["hf"]["ous"]["drift"] = [
+                {"month": month, "measure": "cc_share", "value": 0.5, "expected": 0.2, "band": [0.1, 0.3]}
+            ]
+            marked = page.evaluate(
+                "doc => { drawCoding(doc); return [...document.querySelectorAll('#coding-table td.flag')]"
+                ".map(td => [td.closest('tr').dataset.hf, td.dataset.month, td.title]); }",
+                doc,
+            )
+            assert ["ous", month, "cc_share 0.5 (0.1–0.3)"] in marked
+            assert {(hf, m) for hf, m, _t in marked} == {
+                (hf, d["month"]) for hf, h in doc["hf"].items() for d in h["drift"]
+            }
+            errors = [r.get_attribute("data-hf") for r in page.query_selector_all("#coding-errors tbody tr")]
+            assert errors.count("ous") >= 3
             page.screenshot(path=str(ARTIFACTS / "dashboard-national.png"), full_page=True)
             (cookie,) = context.cookies()
             assert (
@@ -317,6 +342,17 @@ def test_dashboard_in_headless_chromium_signs_in_once_and_never_puts_a_token_in_
             assert rows == ["nord"]
             body = region.inner_text("main")
             assert "Helse Vest" not in body and "Helse Sør-Øst" not in body
+            region.wait_for_selector("#coding-table tbody tr", timeout=30000)
+            coded = [r.get_attribute("data-hf") for r in region.query_selector_all("#coding-table tbody tr")]
+            assert coded and all(hospitals()[hf].rhf == "nord" for hf in coded)
+            assert region.query_selector_all("#coding-errors tbody tr") == []  # source ids are the HF's own
+
+            own = browser.new_page(viewport={"width": 1400, "height": 1600})
+            own.goto(f"{base}/?token={stack.tokens['hf:ous']}")
+            own.wait_for_selector("#coding-errors tbody tr", timeout=30000)
+            sources = [r.inner_text().split("\t")[0] for r in own.query_selector_all("#coding-errors tbody tr")]
+            assert {f"E:ous:coding-{i}" for i in range(3)} <= set(sources)
+            assert all(r.get_attribute("data-hf") == "ous" for r in own.query_selector_all("#coding-table tbody tr"))
             region.screenshot(path=str(ARTIFACTS / "dashboard-rhf-nord.png"), full_page=True)
 
             denied = browser.new_page()

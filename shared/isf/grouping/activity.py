@@ -26,6 +26,7 @@ class Grouped(BaseModel):
     drg_points: Decimal = Decimal(0)
     stg: str | None = None
     explanation: dict | None = None
+    cc: int = 0  # complication level the DRG logic saw (`Features.cc_level`): the coding feedback's CC share
 
     @classmethod
     def of_drg(
@@ -48,6 +49,7 @@ class Grouped(BaseModel):
                 "drg_points": points,
                 "stg": stg,
                 "explanation": explanation,
+                "cc": r.cc,
             },
         )
         _set(g, "__pydantic_fields_set__", set(_ALL_FIELDS))

@@ -14,10 +14,19 @@ class DrgResult(NamedTuple):
     rtc: str | None
     mdc: str | None  # MDC of the resulting DRG (drgnames), may be None
     explanation: dict
+    cc: int = 0  # the case's complication level (`Features.cc_level`)
 
     @property
     def is_error(self) -> bool:
-        return self.drg is None or self.rtc not in ("0", "A")
+        return is_error(self.drg, self.rtc)
+
+
+OK_RTC = ("0", "A")  # the return codes of a DRG grouped without error
+
+
+def is_error(drg: str | None, rtc: str | None) -> bool:
+    """An error group: no DRG, or a return code other than 0 and A (the definitions' logic rows carry them)."""
+    return drg is None or rtc not in OK_RTC
 
 
 _tuple = tuple.__new__  # a NamedTuple built positionally, without its Python-level constructor
@@ -32,6 +41,8 @@ RTC_REASONS = {
     "8": "cannot be grouped",
     "9": "code error (a procedure or diagnosis the tables do not accept here)",
 }
+# Which code a return code is about when it is not the principal diagnosis (the coding feedback names it).
+RTC_SUBJECT = {"7": "procedure"}
 
 
 def first_rule(defs: Definitions, case: GroupingCase, f: Features) -> LogicRow | None:
@@ -61,7 +72,12 @@ def group_case(defs: Definitions, case: GroupingCase, explain: bool = True) -> D
     row = first_rule(defs, case, f)
     if row is None:
         return DrgResult(
-            None, None, None, None, {**_explain(None, f), "reason": "no drglogic row holds"} if explain else {}
+            None,
+            None,
+            None,
+            None,
+            {**_explain(None, f), "reason": "no drglogic row holds"} if explain else {},
+            f.cc_level,
         )
     rtc = CODE_ERROR_RTC if unknown and row.rtc not in ("0", "A") else row.rtc
     expl = _explain(row, f) if explain else {}
@@ -69,7 +85,7 @@ def group_case(defs: Definitions, case: GroupingCase, explain: bool = True) -> D
         expl["reason"] = f"unknown principal diagnosis code {principal}"
     elif explain and rtc not in ("0", "A"):
         expl["reason"] = RTC_REASONS.get(rtc, f"return code {rtc}")
-    return _tuple(DrgResult, (row.drg, row.ord, rtc, defs.drg_mdc.get(row.drg) or None, expl))
+    return _tuple(DrgResult, (row.drg, row.ord, rtc, defs.drg_mdc.get(row.drg) or None, expl, f.cc_level))
 
 
 def _explain(row: LogicRow | None, f: Features) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal, InvalidOperation
+from typing import Iterable
 
 from .statements import table
 
@@ -25,9 +26,14 @@ def _cell(v: str):
 
 def to_csv(doc: dict) -> str:
     """Semicolon-separated with decimal commas, as Norwegian Excel opens it without an import dialog."""
+    return csv_of(table(doc))
+
+
+def csv_of(rows: Iterable[list]) -> str:
+    """Rows of text cells as `to_csv` writes them (numbers with decimal commas)."""
     out = io.StringIO()
     w = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for row in table(doc):
+    for row in rows:
         w.writerow([str(v).replace(".", ",") if isinstance(c := _cell(v), Decimal) else c for v in row])
     return "\ufeff" + out.getvalue()
 
