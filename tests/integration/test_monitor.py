@@ -348,7 +348,7 @@ def test_dashboard_in_headless_chromium_signs_in_once_and_never_puts_a_token_in_
             assert region.query_selector_all("#coding-errors tbody tr") == []  # source ids are the HF's own
 
             own = browser.new_page(viewport={"width": 1400, "height": 1600})
-            own.goto(f"{base}/?token={stack.tokens['hf:ous']}")
+            sign_in(own, base, stack.tokens["hf:ous"])
             own.wait_for_selector("#coding-errors tbody tr", timeout=30000)
             sources = [r.inner_text().split("\t")[0] for r in own.query_selector_all("#coding-errors tbody tr")]
             assert {f"E:ous:coding-{i}" for i in range(3)} <= set(sources)
