@@ -234,7 +234,7 @@ def test_definitions_check_reports_what_a_set_holds_and_names_what_it_cannot_rea
     folder = write_csvs(_good(), tmp_path / "good", prefix="NOR2025PR1a_")
     assert main(["definitions", "check", str(folder)]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["format"] == "current" and report["national_version"] == "nor"
+    assert report["version"] == "NOR2025PR1a" and report["format"] == "current" and report["national_version"] == "nor"
     assert report["rules"] == 1 and report["codes"] == {"dg": 1, "proc": 0}
     tables = _good()
     tables["drg_logic"][1][0][5] = "1.5"
@@ -243,21 +243,30 @@ def test_definitions_check_reports_what_a_set_holds_and_names_what_it_cannot_rea
     assert "drg_logic row 2 field 'mdc'" in capsys.readouterr().err
 
 
-def test_a_rule_year_configured_to_a_set_in_todays_format_groups_with_it(tmp_path, monkeypatch):
+def test_a_rule_year_configured_to_a_set_in_todays_format_groups_with_it(tmp_path):
     from isf.rules import rule_year, use_sources
     from services.common.config import configure_rules
 
     folder = write_csvs(_good(), tmp_path / "year", prefix="")
-    monkeypatch.setenv("ISF_DEFINITIONS_2026", str(folder))
-    monkeypatch.setenv("ISF_DEFINITIONS_PAIR_CATEGORY_2026", "first")
     try:
-        configure_rules()
+        configure_rules({"ISF_DEFINITIONS_2026": str(folder), "ISF_DEFINITIONS_PAIR_CATEGORY_2026": "first"})
         defs = rule_year(2026).definitions
         assert defs.report["format"] == "current" and defs.pair_category == "first"
         assert group_case(defs, _case(("P01", ""))).drg == "100"
         assert rule_year(2025).definitions.report["format"] == "old"
     finally:
         use_sources()
+
+
+def test_an_unknown_definition_format_stops_at_start_naming_the_variable(capsys):
+    from services.common.config import EX_CONFIG, configure_rules
+
+    with pytest.raises(SystemExit) as stop:
+        configure_rules({"ISF_DEFINITIONS_FORMAT_2025": "excel"})
+    assert stop.value.code == EX_CONFIG
+    assert (
+        capsys.readouterr().err.strip() == "isf: ISF_DEFINITIONS_FORMAT_2025: 'excel' is not one of auto, old, current"
+    )
 
 
 def test_the_illustrative_sets_still_load_as_the_old_format():

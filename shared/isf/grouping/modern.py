@@ -149,15 +149,21 @@ def _read_csv(path: Path, table: str) -> Table:
     return Table(table, lines[0], [(i, r) for i, r in enumerate(lines[1:], start=2) if any(x.strip() for x in r)])
 
 
-def read_tables(source: Path) -> dict[str, Table]:
-    """Today's tables from a folder of CSVs or a workbook (.xlsx), by file or sheet name."""
+def read_tables(source: Path) -> tuple[dict[str, Table], str]:
+    """Today's tables from a folder of CSVs or a workbook (.xlsx), by file or sheet name, and the set's version:
+    the prefix its CSV files share (`NOR2025PR1a_drg_logic.csv`), the workbook's title, else the file's name."""
     wanted = TABLES + OPTIONAL
     found: dict[str, tuple[str, Table]] = {}
+    version = source.stem
     if source.is_dir():
+        prefixes = set()
         for path in sorted(source.glob("*.csv")):
             table = _table_name(path.stem, wanted)
             if table is not None:
                 _assign(found, table, path.name, _read_csv(path, table))
+                prefixes.add(path.stem[: -len(table)].rstrip("_ "))
+        if len(prefixes) == 1 and "" not in prefixes:
+            version = prefixes.pop()
     else:
         try:
             from openpyxl import load_workbook
@@ -167,6 +173,7 @@ def read_tables(source: Path) -> dict[str, Table]:
             wb = load_workbook(source, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
             raise DefinitionError(source.name, None, None, f"not a readable workbook: {exc}") from exc
+        version = wb.properties.title or version
         try:
             for ws in wb.worksheets:
                 table = _table_name(ws.title, wanted)
@@ -185,7 +192,7 @@ def read_tables(source: Path) -> dict[str, Table]:
     for t in TABLES:
         if t not in found:
             raise DefinitionError(t, None, None, f"table missing from {source.name}")
-    return {t: v for t, (_, v) in found.items()}
+    return {t: v for t, (_, v) in found.items()}, version
 
 
 # --- numbers an export damaged -----------------------------------------------------------------
@@ -342,10 +349,12 @@ def _fine_rtcs(rows: list[tuple[int, dict[str, str]]], report: dict) -> tuple[fr
     return fine, texts
 
 
-def translate(tables: dict[str, Table], name: str) -> tuple[dict[str, list[dict[str, str]]], dict]:
-    """Today's tables as the six old ones (plus `rtc` texts and the fine return codes), and a report."""
+def translate(tables: dict[str, Table], name: str, version: str = "") -> tuple[dict[str, list[dict[str, str]]], dict]:
+    """Today's tables as the six old ones, and the `Definitions` options: return code texts, which codes are fine,
+    and a report of what was read."""
     report: dict = {
         "source": name,
+        "version": version or name,
         "format": "current",
         "national_version": NATION,
         "other_national_versions": {},

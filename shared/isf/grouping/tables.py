@@ -624,11 +624,12 @@ def load_definitions(source: str | Path, fmt: str = "auto", pair_category: str =
         if fmt == "current":
             from .modern import read_tables, translate
 
-            raw, options = translate(read_tables(source), source.name)
+            tables, version = read_tables(source)
+            raw, options = translate(tables, source.name, version)
             options["report"]["pair_category"] = pair_category
             _MEMO[key] = compile_definitions(raw, name=source.name, pair_category=pair_category, **options)
         else:
-            report = {"source": source.name, "format": "old", "pair_category": pair_category}
+            report = {"source": source.name, "version": source.stem, "format": "old", "pair_category": pair_category}
             _MEMO[key] = compile_definitions(read_raw(source), source.name, pair_category=pair_category, report=report)
         defs = _MEMO[key]
         defs.report.update(rules=len(defs.logic), diagnoses=len(defs.dg), procedures=len(defs.proc))
