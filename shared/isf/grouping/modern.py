@@ -322,6 +322,8 @@ def _features(
             continue
         d_plus = _code(r.get("d_code_plus", ""))
         d_codes = nationals.get(d_plus, []) if d_plus else [""]
+        if not d_codes:
+            unmapped.add(d_plus)  # a pair whose dagger no Norwegian code maps to
         for code in codes:
             for d in d_codes:
                 out.append({"code": code, "d_code": d, "vartype": vartype, "varval": value})

@@ -1,8 +1,9 @@
 """Load NordDRG definition data (directorate JSON or a folder of CSV tables), validate it, compile it.
 
 The six tables are `drglogic`, `dg`, `proc`, `complcat`, `complexcl` and `drgnames`,
-laid out as in the NordDRG definition data (see README "Definition data"). Broken data
-fails loudly with `DefinitionError`, naming the table, the row and the field.
+laid out as in the NordDRG definition data (see README "Definition data"); today's table
+format is read into them by `modern` (docs/definitions.md). Broken data fails loudly with
+`DefinitionError`, naming the table, the row and the field.
 
 Compiling turns every code into the set of "facts" it gives a case (`CodeProps`) and every
 logic row into a `Rule` (facts required, facts forbidden, numeric ranges), each rule filed
