@@ -236,6 +236,8 @@ def test_definitions_check_reports_what_a_set_holds_and_names_what_it_cannot_rea
     report = json.loads(capsys.readouterr().out)
     assert report["version"] == "NOR2025PR1a" and report["format"] == "current" and report["national_version"] == "nor"
     assert report["rules"] == 1 and report["codes"] == {"dg": 1, "proc": 0}
+    assert main(["definitions", "check", str(folder), "--format", "old"]) == 2  # told the wrong format
+    assert "drglogic: missing file" in capsys.readouterr().err
     tables = _good()
     tables["drg_logic"][1][0][5] = "1.5"
     bad = write_csvs(tables, tmp_path / "bad", prefix="")
