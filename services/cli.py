@@ -1,5 +1,5 @@
 """The `isf` command: run, group, explain, replay, coding, rbf, statement, redistribute, nki, feed, calibrate, weights,
-conformance, bench.
+conformance, definitions, bench.
 
 JSON (lines) in and out unless a format is asked for."""
 
@@ -185,6 +185,19 @@ def cmd_conformance(args) -> int:
         _print({"disagreement": d})
     _print(summary)
     return 0 if summary["drg_agree"] == summary["logic_agree"] == summary["cases"] else 1
+
+
+def cmd_definitions(args) -> int:
+    """What a supplied definition set holds, before a rule year is switched to it."""
+    from isf.grouping.tables import DefinitionError, load_definitions
+
+    try:
+        defs = load_definitions(Path(args.path), fmt=args.format, pair_category=args.pair_category)
+    except DefinitionError as exc:
+        print(f"isf definitions: {exc}", file=sys.stderr)
+        return 2
+    _print(defs.report)
+    return 0
 
 
 def write_schemas() -> None:
@@ -420,6 +433,13 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--defs", required=True)
     c.add_argument("--cases", required=True)
     c.set_defaults(fn=cmd_conformance)
+    d = sub.add_parser("definitions", help="definition data a user supplies (NordDRG tables)")
+    dsub = d.add_subparsers(dest="action", required=True)
+    dc = dsub.add_parser("check", help="read a set and report what it holds: format, rules, codes, national version")
+    dc.add_argument("path", help="a folder of CSV tables, a workbook (.xlsx), or the old JSON (.json/.zip)")
+    dc.add_argument("--format", choices=("auto", "old", "current"), default="auto")
+    dc.add_argument("--pair-category", choices=("second", "first"), default="second")
+    dc.set_defaults(fn=cmd_definitions)
     s_ = sub.add_parser(
         "statement",
         help="settlement statement after tertial 1 (t1, also named provisional), after tertial 2 (t2), final, or "

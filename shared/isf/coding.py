@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from .grouping.engine import OK_RTC, RTC_REASONS
+from .grouping.engine import RTC_REASONS
 from .rules import rule_year
 from .stats import coding_totals
 
@@ -158,13 +158,15 @@ def _band_of(measure: str, h: Month, n: int) -> tuple[float, float, float]:
 
 
 def error_groups(year: int) -> dict[str, str]:
-    """The rule year's error DRGs: those the definitions' logic rows give with a return code other than 0 and A,
-    each with what its return codes mean."""
+    """The rule year's error DRGs: those the definitions' logic rows give with a return code the set does not count
+    as fine, each with what its return codes mean (the set's own texts where it has them)."""
+    defs = rule_year(year).definitions
+    texts = defs.rtc_texts or RTC_REASONS
     out: dict[str, set[str]] = {}
-    for row in rule_year(year).definitions.logic:
-        if row.rtc not in OK_RTC:
+    for row in defs.logic:
+        if row.rtc not in defs.fine_rtcs:
             out.setdefault(row.drg, set()).add(row.rtc)
-    return {drg: "; ".join(RTC_REASONS.get(r, f"return code {r}") for r in sorted(rtcs)) for drg, rtcs in out.items()}
+    return {drg: "; ".join(texts.get(r, f"return code {r}") for r in sorted(rtcs)) for drg, rtcs in out.items()}
 
 
 def document(rows: Iterable[tuple[str, int, int]], year: int) -> dict:

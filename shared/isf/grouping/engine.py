@@ -14,24 +14,21 @@ class DrgResult(NamedTuple):
     rtc: str | None
     mdc: str | None  # MDC of the resulting DRG (drgnames), may be None
     explanation: dict
+    is_error: bool  # no DRG, or a return code the definition set does not count as fine (`Definitions.fine_rtcs`)
     cc: int = 0  # the case's complication level (`Features.cc_level`)
 
-    @property
-    def is_error(self) -> bool:
-        return is_error(self.drg, self.rtc)
+
+OK_RTC = frozenset({"0", "A"})  # the fine return codes of the old format (a set of today's says its own)
 
 
-OK_RTC = ("0", "A")  # the return codes of a DRG grouped without error
-
-
-def is_error(drg: str | None, rtc: str | None) -> bool:
-    """An error group: no DRG, or a return code other than 0 and A (the definitions' logic rows carry them)."""
-    return drg is None or rtc not in OK_RTC
+def is_error(drg: str | None, rtc: str | None, fine: frozenset[str] = OK_RTC) -> bool:
+    """An error group: no DRG, or a return code the definition set does not count as fine."""
+    return drg is None or rtc not in fine
 
 
 _tuple = tuple.__new__  # a NamedTuple built positionally, without its Python-level constructor
-CODE_ERROR_RTC = "9"
-# What a return code means. The tables do not say (FORMAT.md Q7): inferred from the rows that carry them.
+# What a return code means when the tables do not say (the old format; FORMAT.md Q7): inferred from the rows
+# that carry them. A set in today's format brings its own texts (`Definitions.rtc_texts`).
 RTC_REASONS = {
     "1": "no usable principal diagnosis",
     "4": "age too low for the principal diagnosis",
@@ -77,15 +74,22 @@ def group_case(defs: Definitions, case: GroupingCase, explain: bool = True) -> D
             None,
             None,
             {**_explain(None, f), "reason": "no drglogic row holds"} if explain else {},
+            True,
             f.cc_level,
         )
-    rtc = CODE_ERROR_RTC if unknown and row.rtc not in ("0", "A") else row.rtc
+    fine = defs.fine_rtcs
+    rtc = row.rtc
+    if unknown and rtc not in fine and defs.unknown_principal_rtc:
+        rtc = defs.unknown_principal_rtc
     expl = _explain(row, f) if explain else {}
     if explain and unknown:
         expl["reason"] = f"unknown principal diagnosis code {principal}"
-    elif explain and rtc not in ("0", "A"):
-        expl["reason"] = RTC_REASONS.get(rtc, f"return code {rtc}")
-    return _tuple(DrgResult, (row.drg, row.ord, rtc, defs.drg_mdc.get(row.drg) or None, expl, f.cc_level))
+    elif explain and rtc not in fine:
+        texts = defs.rtc_texts or RTC_REASONS
+        expl["reason"] = texts.get(rtc) or f"return code {rtc}"
+    return _tuple(
+        DrgResult, (row.drg, row.ord, rtc, defs.drg_mdc.get(row.drg) or None, expl, rtc not in fine, f.cc_level)
+    )
 
 
 def _explain(row: LogicRow | None, f: Features) -> dict:

@@ -50,7 +50,7 @@ def coding_items(g: Grouped) -> list[Delta]:
         items.append(Delta(stat("sq"), month, (pts * pts + 500_000) // 1_000_000, 0))
     if g.cc > 0:
         items.append(Delta(stat("cc"), month, 0, 1))
-    if is_error(g.drg, g.rtc):
+    if is_error(g.drg, g.rtc, rule_year(y).definitions.fine_rtcs):
         items.append(Delta(stat("err", f"{g.rtc or '-'}|{failed_code(g)}|{a.source_id}"), month, 0, 1))
     return items
 

@@ -433,15 +433,23 @@ def load_weights(path: Path) -> dict[str, DrgWeight]:
 
 _WEIGHTS: dict[int, Path] = {}
 _DEFINITIONS: dict[int, Path] = {}
+_DEFINITION_OPTIONS: dict[int, dict[str, str]] = {}
 
 
-def use_sources(weights: Mapping[int, Path] | None = None, definitions: Mapping[int, Path] | None = None) -> None:
+def use_sources(
+    weights: Mapping[int, Path] | None = None,
+    definitions: Mapping[int, Path] | None = None,
+    definition_options: Mapping[int, Mapping[str, str]] | None = None,
+) -> None:
     """Point rule years at official weight lists / definition data (years not named keep the illustrative sets);
-    rule years already loaded are loaded again on next use."""
+    `definition_options` per year are `load_definitions`' `fmt` and `pair_category`. Rule years already loaded are
+    loaded again on next use."""
     _WEIGHTS.clear()
     _WEIGHTS.update(weights or {})
     _DEFINITIONS.clear()
     _DEFINITIONS.update(definitions or {})
+    _DEFINITION_OPTIONS.clear()
+    _DEFINITION_OPTIONS.update({year: dict(o) for year, o in (definition_options or {}).items()})
     rule_year.cache_clear()
 
 
@@ -481,7 +489,7 @@ def rule_year(year: int) -> RuleYear:
             tfg_of_member[m] = t
     return RuleYear(
         year=year,
-        definitions=load_definitions(definitions_path(year)),
+        definitions=load_definitions(definitions_path(year), **_DEFINITION_OPTIONS.get(year, {})),
         weights=load_weights(weights_path(year)),
         stg_rules=stg_rules,
         tfgs=tfgs,
