@@ -22,6 +22,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     ISF_LOG_FORMAT=json \
     ISF_WEB_BIND=0.0.0.0 \
     ISF_WEB_PORT=6066 \
+    ISF_MONITOR_PORT=8080 \
     FAUST_DATADIR=/tmp/{conf.name}-data
 COPY --from=wheels /opt/venv /opt/venv
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin isf
@@ -31,5 +32,5 @@ COPY shared/ ./shared/
 COPY services/ ./services/
 COPY --from=assets /src/node_modules/chart.js/dist/ ./node_modules/chart.js/dist/
 USER 10001:10001
-EXPOSE 6066
+EXPOSE 6066 8080
 # No default command: compose and Kubernetes name the service, e.g. python -m services.grouper.app worker -l info

@@ -1,5 +1,5 @@
-"""The `isf` command: run, group, replay, rbf, statement, redistribute, nki, redrive, feed, calibrate, weights,
-conformance, bench.
+"""The `isf` command: run, group, explain, replay, coding, rbf, statement, redistribute, nki, redrive, feed,
+calibrate, weights, conformance, definitions, bench.
 
 JSON (lines) in and out unless a format is asked for."""
 
@@ -73,6 +73,55 @@ def cmd_replay(args) -> int:
     return 0
 
 
+def cmd_coding(args) -> int:
+    from isf.coding import document, table
+    from isf.settlement.export import csv_of
+
+    if args.redis:
+        import redis
+
+        from services.common.redis_store import read_totals
+
+        rows = read_totals(redis.Redis.from_url(args.redis))
+    else:
+        from functools import partial
+
+        from isf.pseudonym import DEMO_KEY
+        from isf.replay import Pipeline
+
+        from . import replay_shards
+
+        with replay_shards.readable(args.file) as path:
+            _counters, rows = replay_shards.run(path, partial(Pipeline, DEMO_KEY), args.workers)
+    doc = document(rows, args.year)
+    if args.format == "csv":
+        sys.stdout.write(csv_of(table(doc)))
+    else:
+        _print(doc)
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from isf.grouping.explain import explain
+    from isf.ingest import Rejected, parse, to_activity
+    from isf.pseudonym import DEMO_KEY
+
+    for raw in _lines(args.file):
+        e = parse(raw, DEMO_KEY)
+        if isinstance(e, Rejected):
+            print(f"isf explain: not a valid event: {e.errors}", file=sys.stderr)
+            return 2
+        if args.episode and getattr(e, "episode_id", None) != args.episode:
+            continue
+        a = to_activity(e, DEMO_KEY)
+        if a.kind != "episode":
+            continue
+        _print({"episode_id": getattr(e, "episode_id", None), **explain(a, args.year)})
+        return 0
+    print("isf explain: no such episode in the input", file=sys.stderr)
+    return 2
+
+
 def cmd_rbf(args) -> int:
     from isf.settlement.rbf import distribute
 
@@ -138,6 +187,19 @@ def cmd_conformance(args) -> int:
     return 0 if summary["drg_agree"] == summary["logic_agree"] == summary["cases"] else 1
 
 
+def cmd_definitions(args) -> int:
+    """What a supplied definition set holds, before a rule year is switched to it."""
+    from isf.grouping.tables import DefinitionError, load_definitions
+
+    try:
+        defs = load_definitions(Path(args.path), fmt=args.format, pair_category=args.pair_category)
+    except DefinitionError as exc:
+        print(f"isf definitions: {exc}", file=sys.stderr)
+        return 2
+    _print(defs.report)
+    return 0
+
+
 def write_schemas() -> None:
     from isf.events import json_schemas
 
@@ -173,33 +235,38 @@ def _read_nki(path: str | None) -> tuple[list, list[str]]:
 
 def cmd_statement(args) -> int:
     from isf.settlement.export import to_csv, to_xlsx
-    from isf.settlement.statements import StatementError, difference, statement
+    from isf.settlement.statements import StatementError, kind_of, statements
 
+    try:
+        kind = kind_of(args.kind or ("t1" if args.freeze else "final"))
+    except StatementError as exc:
+        print(f"isf statement: {exc}", file=sys.stderr)
+        return 2
     if args.freeze:
         if not args.redis:
-            print("isf statement: --freeze needs --redis (it freezes the live provisional statement)", file=sys.stderr)
+            print("isf statement: --freeze needs --redis (it freezes the live statement)", file=sys.stderr)
             return 2
         import redis
 
-        from services.settlement.statements import freeze_provisional
+        from services.settlement.statements import freeze
 
         try:
-            doc = freeze_provisional(redis.Redis.from_url(args.redis), args.year)
+            doc = freeze(redis.Redis.from_url(args.redis), args.year, kind)
         except ValueError as exc:
             print(f"isf statement: {exc}", file=sys.stderr)
             return 2
-        print(f"provisional statement {args.year} frozen at {doc['frozen_at']}", file=sys.stderr)
+        print(f"{kind} statement {args.year} frozen at {doc['frozen_at']}", file=sys.stderr)
         return 0
-    frozen = None
+    paid: dict = {}
     if args.redis:
         import redis
 
         from services.common.redis_store import read_nki, read_totals
-        from services.settlement.statements import frozen_provisional
+        from services.settlement.statements import frozen
 
         client = redis.Redis.from_url(args.redis)
         rows, nki = read_totals(client), read_nki(client)
-        frozen = frozen_provisional(client, args.year)
+        paid = frozen(client, args.year)
     else:
         from isf.pseudonym import DEMO_KEY
         from isf.replay import Pipeline
@@ -213,12 +280,10 @@ def cmd_statement(args) -> int:
         for v in values:
             nki.setdefault(v.year, {})[v.hf] = (v.numerator, v.denominator)
     try:
-        prov = frozen or statement(rows, args.year, "provisional", nki)
-        final = statement(rows, args.year, "final", nki)
+        doc = statements(rows, args.year, nki, paid)[kind]
     except StatementError as exc:
         print(f"isf statement: {exc}", file=sys.stderr)
         return 2
-    doc = {"provisional": prov, "final": final}.get(args.kind) or difference(final, prov)
     if args.format == "json":
         body = (json.dumps(doc, ensure_ascii=False, indent=1) + "\n").encode()
     elif args.format == "csv":
@@ -227,7 +292,7 @@ def cmd_statement(args) -> int:
         body = to_xlsx(doc)
     if args.out:
         Path(args.out).write_bytes(body)
-        print(f"{args.kind} statement {args.year} -> {args.out}", file=sys.stderr)
+        print(f"{kind} statement {args.year} -> {args.out}", file=sys.stderr)
     elif args.format == "xlsx":
         print("isf statement: Excel output needs --out FILE", file=sys.stderr)
         return 2
@@ -351,6 +416,18 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("file", nargs="?")
     _workers_option(rp)
     rp.set_defaults(fn=cmd_replay)
+    cd = sub.add_parser("coding", help="coding feedback: error DRGs with reasons, case mix and its drift per HF")
+    cd.add_argument("--year", type=int, required=True)
+    cd.add_argument("--format", choices=("json", "csv"), default="json")
+    cd.add_argument("--redis", help="read the live settled totals from this Redis instead of replaying FILE")
+    cd.add_argument("file", nargs="?", help="events (JSON lines) to replay; stdin if omitted")
+    _workers_option(cd)
+    cd.set_defaults(fn=cmd_coding)
+    ex = sub.add_parser("explain", help="one episode's grouping: logic rows tried, CC level and what gave it")
+    ex.add_argument("--year", type=int, required=True)
+    ex.add_argument("--episode", help="the episode_id to explain (default: the first episode of the input)")
+    ex.add_argument("file", nargs="?")
+    ex.set_defaults(fn=cmd_explain)
     rb = sub.add_parser("rbf", help="RBF distribution from achievements (JSON)")
     rb.add_argument("--year", type=int, help="budget year (default: the input's `year`)")
     rb.add_argument("file", nargs="?")
@@ -367,13 +444,25 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--defs", required=True)
     c.add_argument("--cases", required=True)
     c.set_defaults(fn=cmd_conformance)
+    d = sub.add_parser("definitions", help="definition data a user supplies (NordDRG tables)")
+    dsub = d.add_subparsers(dest="action", required=True)
+    dc = dsub.add_parser("check", help="read a set and report what it holds: format, rules, codes, national version")
+    dc.add_argument("path", help="a folder of CSV tables, a workbook (.xlsx), or the old JSON (.json/.zip)")
+    dc.add_argument("--format", choices=("auto", "old", "current"), default="auto")
+    dc.add_argument("--pair-category", choices=("second", "first"), default="second")
+    dc.set_defaults(fn=cmd_definitions)
     s_ = sub.add_parser(
         "statement",
-        help="settlement statement: provisional, final or their difference; "
-        "ISF of activity year Y and RBF of budget year Y+1 (from Y's data)",
+        help="settlement statement after tertial 1 (t1, also named provisional), after tertial 2 (t2), final, or "
+        "the difference final minus t1; ISF of activity year Y, each with its change from the statement before, "
+        "and RBF of budget year Y+1 (from Y's data)",
     )
     s_.add_argument("--year", type=int, required=True, help="activity year Y (ISF Y; RBF Y+1 from NPR Y and NKI Y-1)")
-    s_.add_argument("--kind", choices=("provisional", "final", "difference"), default="final")
+    s_.add_argument(
+        "--kind",
+        choices=("t1", "t2", "final", "difference", "provisional"),
+        help="default: final (with --freeze: t1)",
+    )
     s_.add_argument("--format", choices=("json", "csv", "xlsx"), default="json")
     s_.add_argument("--out", help="file to write (required for xlsx)")
     s_.add_argument("--nki", help="JSON lines of nki/v1 values for indicator 9 (RBF Y+1 uses those of year Y-1)")
@@ -381,7 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     s_.add_argument(
         "--freeze",
         action="store_true",
-        help="freeze the provisional statement as it stands now (with --redis; once per year)",
+        help="freeze the statement after tertial 1 or 2 (--kind t1|t2) as it stands now, when it is paid "
+        "(with --redis; once per statement)",
     )
     s_.add_argument("file", nargs="?", help="events (JSON lines) to replay; stdin if omitted")
     s_.set_defaults(fn=cmd_statement)
@@ -394,8 +484,10 @@ def main(argv: list[str] | None = None) -> int:
     rd.add_argument("--to", dest="after", type=int, default=2026, help="new year: weights")
     rd.add_argument(
         "--budget-neutral",
-        action="store_true",
-        help="scale the new points so each sector group's national total is unchanged",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="scale the new points so each sector group's national total is unchanged (seed 000's calibration; "
+        "the default); --no-budget-neutral shows the raw change",
     )
     rd.add_argument(
         "--regroup",

@@ -70,7 +70,7 @@ def run(duration: float | None, rate: float, seed: int) -> int:
         print(f"broker {stack.infra.bootstrap}  redis {stack.infra.redis_url}", file=sys.stderr)
         token = stack.tokens.get("national", "<your national token>")
         print(
-            f"dashboard: http://127.0.0.1:{stack.monitor_port}/?token={token}\n"
+            f"dashboard: http://127.0.0.1:{stack.monitor_port}/   (sign in there with a token)\n"
             f"national token: {token}   (all roles' tokens: {stack.logdir}/tokens.json)   Ctrl-C stops everything",
             file=sys.stderr,
         )

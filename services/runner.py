@@ -27,7 +27,7 @@ class Stack:
     infra: LocalInfra = field(default_factory=LocalInfra)
     workers: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
     started: dict[str, int] = field(default_factory=dict)
-    monitor_port: int = 0
+    monitor_port: int = 0  # the monitor's public port (web_ports holds every worker's ops port)
     web_ports: dict[str, list[int]] = field(default_factory=dict)  # service -> web port of each worker started
     logdir: Path | None = None
     tokens: dict[str, str] = field(default_factory=dict)  # role -> token, for the embedded default
@@ -71,10 +71,11 @@ class Stack:
     def start_worker(self, name: str) -> subprocess.Popen:
         env = self.env()
         port = free_port()
-        if name == "monitor":
-            self.monitor_port = port
+        if name == "monitor":  # its public API and dashboard; its ops pages are on the web port like any worker's
+            self.monitor_port = free_port()
+            env["ISF_MONITOR_PORT"] = str(self.monitor_port)
         self.web_ports.setdefault(name, []).append(port)
-        env["ISF_WEB_PORT"] = str(port)  # faust workers always serve web; each needs its own port
+        env["ISF_WEB_PORT"] = str(port)  # faust workers always serve web (ops pages); each needs its own port
         # numbered by starts, not by live workers: a restarted worker gets a log and data dir of its own
         index = self.started[name] = self.started.get(name, -1) + 1
         datadir = self.logdir / f"{name}-{index}-data"

@@ -2,8 +2,9 @@
 
 Everything written here is ILLUSTRATIVE: made up by this project in the official table
 format so the product runs without the directorate's data. Codes named in the seeds
-(DRGs 60N/59N/60O, 112B/112P, 317O, 361/361O, 362/362O, 389A, 412A, 530/530O/531,
-801H-809H, 802U, 853X, 980-DRGs, TD96A/TD96B, WBGM10, WPBA25) carry the seeds' meaning;
+(DRGs 55/55O, 60N/59N/60O, 112B/112P, 317O, 361/361O, 362/362O, 389A, 412A, 530/530O/531,
+801H-809H, 802U, 853X, 980-DRGs, TD96A/TD96B, WBGM10, WPBA25, T85.0, Z94.8, L04AC05 with
+PROCPR 90O10) carry the seeds' meaning, and the DRGs seed 000 names carry its names exactly;
 the rest of the numbering, every weight and every trim point is invented.
 Run `make demo-defs` to rewrite shared/isf/rules/data/<year>/.
 """
@@ -24,7 +25,13 @@ MARKERS = [("ZZCD", "00V02"), ("ZZCO", "00V03"), ("ZZSP", "00V10"), ("ZZST", "00
 MDCS = [
     ("01", "Nervous system", [("G409", 1), ("I639", 1), ("G35", 5), ("G439", 2), ("G20", 2)], ["ABC10", "AAA20"], 1.4),
     ("02", "Eye", [("H269", 1), ("H353", 4), ("H401", 2)], ["CJE20", "CKD60"], 0.8),
-    ("03", "Ear, nose, mouth and throat", [("J019", 1), ("H669", 2), ("J350", 3)], ["DCA20", "EMB10"], 0.8),
+    (
+        "03",
+        "Ear, nose, mouth and throat",
+        [("J019", 1), ("H669", 2), ("J350", 3), ("Q379", 2)],
+        ["DCA20", "EMB10"],
+        0.8,
+    ),
     ("04", "Respiratory system", [("J189", 1), ("J441", 1), ("C349", 2), ("J459", 2)], ["GDB00", "GEB00"], 1.2),
     ("05", "Circulatory system", [("I219", 1), ("I509", 1), ("I480", 2), ("I10", 2)], ["FNG05", "FPE96"], 1.5),
     (
@@ -127,6 +134,13 @@ def build(year: int):
         dgrow(icd, "COMPL", compl)
         dgrow(icd, "DGCAT", f"{compl[:2]}M09")
         dgrow(icd, "MDC", compl[:2])
+    # seed 000 ("DRG-, STG- og TFG-logikkendringer", 2026): "T85.0 ... får egenskaper tilknyttet HDG 01",
+    # "Z94.8 ... får egenskaper tilknyttet HDG 23"; their 2025 groups (21, 16) are illustrative
+    for icd, hdg_2025, hdg_2026 in (("T850", "21", "01"), ("Z948", "16", "23")):
+        m = hdg_2026 if y26 else hdg_2025
+        dgrow(icd, "DGCAT", f"{m}M02")
+        dgrow(icd, "MDC", m)
+        dgrow(icd, "DGPROP", f"{m}X99")
     # external causes may not be principal
     for icd in ("V892", "W199", "X599"):
         dgrow(icd, "DGCAT", "99M00")
@@ -163,6 +177,11 @@ def build(year: int):
         procrow(p, "PROCPR", prop)
     if y26:
         procrow("WBGM10", "PROCPR", "00T40")  # subcutaneous injection gets the in-hospital drug property
+        # seed 000: "Legemiddelet L04AC05 Ustekinumab gis egenskap PROCPR 90O10 Specific biological drug
+        # treatment" (a drug's ATC code reaches the grouper as a procedure code, `isf.grouping.mapping`)
+        procrow("L04AC05", "PROCPR", "90O10")
+    procrow("DJD00", "PROCPR", "03S55")  # an illustrative "diverse" ENT operation (DRG 55/55O)
+    procrow("DJD00", "OR", "1")
 
     # --- logic: checks first
     drg("470", "", "Ugyldig hovedtilstand / ikke grupperbar", 0.0)
@@ -203,14 +222,15 @@ def build(year: int):
     drg(
         "808H",
         "08",
-        "Poliklinisk behandling av revmatiske lidelser med "
-        + ("særskilte legemidler" if y26 else "infusjon av særskilte legemidler"),
+        "Poliklinisk behandling av revmatologiske lidelser med særskilte legemidler"
+        if y26
+        else "Polikl behandling av revmatologiske lidelser med infusjon av særskilte legemidler",
         0.170 * drift(5),
     )
     drg(
         "809H",
         "09",
-        "Poliklinisk behandling av hudsykdommer med "
+        "Poliklinisk behandling av hudlidelser med "
         + ("særskilte legemidler" if y26 else "infusjon av særskilte legemidler"),
         0.160 * drift(6),
     )
@@ -218,9 +238,13 @@ def build(year: int):
     rule("100D000806", "806H", icd="+", dgcat1="06M05", procpro1="00T40", dur="<1")
     rule("100D000808", "808H", icd="+", dgcat1="08M05", procpro1="00T40", dur="<1")
     rule("100D000809", "809H", icd="+", dgcat1="09M05", procpro1="00T40", dur="<1")
+    # biological drug treatment (PROCPR 90O10) of the gastro, rheumatology and skin indications: the same
+    # outpatient drug DRGs (illustrative rows; which codes carry 90O10 is what changes by year)
+    for m, code in (("06", "806H"), ("08", "808H"), ("09", "809H")):
+        rule(f"100D001{code[:3]}", code, icd="+", dgcat1=f"{m}M05", procpro1="90O10", dur="<1")
     drg("802U", "02", "Poliklinisk behandling av AMD og makulaødem med lokal medikasjon", 0.178 * drift(7))
     rule("100D000802", "802U", icd="+", mdc="02", procpro1="02T05", dur="<1")
-    drg("317O", "11", "Dialyse, dagbehandling", 0.110 * drift(8))
+    drg("317O", "11", "Dialysebehandling, dagmedisinsk behandling", 0.110 * drift(8))
     rule("100D000317", "317O", icd="+", procpro1="11T01", dur="<1")
     # outpatient radiotherapy (photons), one contact per fraction: a member of the radiotherapy-series pathway
     drg("409X", "40", "Poliklinisk strålebehandling", 0.160 * drift(14))
@@ -236,18 +260,32 @@ def build(year: int):
     d60, i60 = pair_weights(0.55, 0.80)
     drg("60N", "03", "Operasjoner på tonsiller eller adenoid vev 0-17 år", i60, 5, 0.10)
     drg("59N", "03", "Operasjoner på tonsiller eller adenoid vev >17 år", i60 if y26 else 0.85, 5, 0.10)
-    drg("60O", "03", "Operasjoner på tonsiller eller adenoid vev, dagkirurgisk behandling", d60)
+    drg("60O", "03", "Operasjoner på tonsiller og/eller adenoid vev, dagkirurgisk behandling", d60)
     rule("100D036000", "60O", icd="+", procpro1="03S60", dur="<1")
     rule("400D060000", "60N", icd="+", procpro1="03S60", agelim="<6575")
     rule("400D059000", "59N", icd="+", procpro1="03S60", agelim=">6574")
+    # seed 000, 2026: the rules of 59N, 60N and 60O "flyttes over DRG 55/O Diverse operasjoner på
+    # øre/nese/hals/ -dagkirurgisk behandling": an operation with both a tonsil procedure and another ENT
+    # procedure groups to 55/55O in 2025 (55's rows first) and to 59N/60N/60O in 2026 (the tonsil rows first)
+    drg("55", "03", "Diverse operasjoner på øre/nese/hals", 0.95 * drift(18), 5, 0.10)
+    drg("55O", "03", "Diverse operasjoner på øre/nese/hals, dagkirurgisk behandling", 0.60 * drift(18))
+    rule("100D036500" if y26 else "100D035500", "55O", icd="+", procpro1="03S55", dur="<1")
+    rule("400D060500" if y26 else "400D055000", "55", icd="+", procpro1="03S55")
     d112, i112 = pair_weights(1.60, 2.10)
     drg("112B", "05", "Perkutan ablasjonsbehandling for hjertearytmi", i112, 6, 0.15)
     drg("112P", "05", "Perkutan ablasjonsbehandling for hjertearytmi, dagbehandling", d112)
     rule("100D011200", "112P", icd="+", procpro1="05S12", dur="<1")
     rule("400D011200", "112B", icd="+", procpro1="05S12")
     d530, i530 = pair_weights(1.10, 2.40)
-    drg("530", "09", "Større plastikkirurgi etter stort vekttap", i530, 8, 0.12)
-    drg("531", "09", "Annen plastikkirurgi etter stort vekttap", i530 if y26 else 1.50, 6, 0.12)
+    drg("530", "09", "Større plastikkirurgi etter stort vekttap (inkl postbariatrisk kirurgi)", i530, 8, 0.12)
+    drg(
+        "531",
+        "09",
+        "Annen plastikkirurgi etter stort vekttap (inkl postbariatrisk kirurgi)",
+        i530 if y26 else 1.50,
+        6,
+        0.12,
+    )
     drg("530O", "09", "Plastikkirurgi etter stort vekttap, dagkirurgisk behandling", d530)
     rule("100D053000", "530O", icd="+", procpro1="09S30", dur="<1")
     rule("100D053010", "530O", icd="+", procpro1="09S31", dur="<1")
@@ -262,13 +300,11 @@ def build(year: int):
         + (", dagkirurgisk behandling" if y26 else " og sterilisering via laparotomi, dagkirurgisk behandling"),
         d361,
     )
-    drg("362", "13", "Laparoskopisk sterilisering" if y26 else "Endoskopisk sterilisering", 0.90 * drift(9), 4, 0.10)
-    drg(
-        "362O",
-        "13",
-        "Laparoskopisk sterilisering, dagkirurgisk behandling" if y26 else "Endoskopisk sterilisering, dagkirurgisk",
-        0.45 * drift(9),
+    sterilisation = (
+        "Sterilisering av kvinner" if y26 else "Sterilisering via laparoskopi eller annen endoskopisk sterilisering"
     )
+    drg("362", "13", sterilisation, 0.90 * drift(9), 4, 0.10)
+    drg("362O", "13", f"{sterilisation}, dagkirurgisk behandling", 0.45 * drift(9))
     rule("100D036100", "361O", icd="+", procpro1="13S61", dur="<1")
     rule("100D036200", "362O", icd="+", procpro1="13S62", dur="<1")
     rule("400D036100", "361", icd="+", procpro1="13S61")

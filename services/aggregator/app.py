@@ -1,10 +1,12 @@
-"""Aggregator service: DRG points and STG/TFG patient-periods as point deltas, state in Redis."""
+"""Aggregator service: DRG points and STG/TFG patient-periods as point deltas, with the coding feedback's
+items beside them (`isf.periods.coding`), state in Redis."""
 
-from isf.periods.points import NAMESPACE, point_contributions
+from isf.periods.coding import points_and_coding
+from isf.periods.points import NAMESPACE
 from services.common import names
 from services.common.ledger_service import ledger_app
 
-app = ledger_app("isf-aggregator", names.POINTS, NAMESPACE, point_contributions)
+app = ledger_app("isf-aggregator", names.POINTS, NAMESPACE, points_and_coding)
 
 if __name__ == "__main__":
     app.main()

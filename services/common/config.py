@@ -18,6 +18,7 @@ from typing import Literal
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from isf.grouping.tables import FORMATS, PAIR_CATEGORY
 from isf.pseudonym import DEMO_KEY
 from isf.rules import YEARS, use_sources
 
@@ -61,6 +62,11 @@ class Settings(BaseSettings):
     isf_view_interval: PositiveFloat = 0.25
     isf_web_port: int = Field(0, ge=0, le=65535)
     isf_web_bind: str = "127.0.0.1"
+    # the monitor's public port (API and dashboard); its ops pages stay on ISF_WEB_PORT
+    isf_monitor_port: int = Field(8080, ge=0, le=65535)
+    isf_monitor_header_timeout: PositiveFloat = 10.0  # seconds for a request's headers (and an idle connection)
+    isf_monitor_streams_per_token: PositiveInt = 4
+    isf_monitor_streams: PositiveInt = 200
     isf_log_format: Literal["text", "json"] = "text"
     isf_log_dir: Path | None = None
 
@@ -114,10 +120,29 @@ def rule_sources(environ: Mapping[str, str] = os.environ) -> tuple[dict[int, Pat
     return weights, definitions
 
 
+DEFINITION_OPTIONS = {"fmt": ("FORMAT", FORMATS), "pair_category": ("PAIR_CATEGORY", PAIR_CATEGORY)}
+
+
+def definition_options(environ: Mapping[str, str] = os.environ) -> dict[int, dict[str, str]]:
+    """ISF_DEFINITIONS_FORMAT_<year> (auto, old, current) and ISF_DEFINITIONS_PAIR_CATEGORY_<year> (second, first),
+    or without the year for every year: how a rule year's definition data is read."""
+    out: dict[int, dict[str, str]] = {}
+    for year in YEARS:
+        for option, (suffix, allowed) in DEFINITION_OPTIONS.items():
+            var = next(
+                (n for n in (f"ISF_DEFINITIONS_{suffix}_{year}", f"ISF_DEFINITIONS_{suffix}") if environ.get(n)), None
+            )
+            if var:
+                if environ[var] not in allowed:
+                    fail(f"{var}: {environ[var]!r} is not one of {', '.join(allowed)}")
+                out.setdefault(year, {})[option] = environ[var]
+    return out
+
+
 def configure_rules(environ: Mapping[str, str] = os.environ) -> None:
     """Hand the environment's rule sources to the domain (isf.rules reads no environment itself)."""
     weights, definitions = rule_sources(environ)
-    use_sources(weights, definitions)
+    use_sources(weights, definitions, definition_options(environ))
 
 
 def _config_errors_end_the_process(previous=sys.excepthook):

@@ -1,5 +1,7 @@
 """Worker log lines on stdout: one JSON object per line (ISF_LOG_FORMAT=json) or plain text, never
-terminal escape codes (faust's default handler colours its output even into files)."""
+terminal escape codes (faust's default handler colours its output even into files), and one record is one
+line: control characters in a message (a CR or LF in a requested path, say) are escaped in both formats, so
+no input can start a line of its own."""
 
 from __future__ import annotations
 
@@ -9,6 +11,12 @@ import re
 from datetime import datetime, timezone
 
 ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` without terminal escape codes and with every other control character escaped (`\\n`, `\\x00`)."""
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), ESCAPES.sub("", text))
 
 
 class JsonFormatter(logging.Formatter):
@@ -23,7 +31,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": ESCAPES.sub("", record.getMessage()),
+            "message": one_line(record.getMessage()),
             "service": self.service,
         }
         if record.exc_info:
@@ -32,11 +40,22 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
+    """`[time] [service] [level] logger: message` on one line; a traceback follows on lines that begin `| `."""
+
     def __init__(self, service: str = "") -> None:
         super().__init__(f"[%(asctime)s] [{service}] [%(levelname)s] %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        return ESCAPES.sub("", super().format(record))
+        record.message = one_line(record.getMessage())
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
+        extra = []
+        if record.exc_info:
+            extra.append(self.formatException(record.exc_info))
+        if record.stack_info:
+            extra.append(self.formatStack(record.stack_info))
+        return line + "".join(f"\n| {one_line(x)}" for text in extra for x in text.splitlines())
 
 
 def logging_config(service: str, fmt: str) -> dict:

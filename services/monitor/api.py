@@ -1,25 +1,29 @@
 """The monitor's read model: every API answer built from materialised Redis state and scoped to a role.
 
 Pure functions of (Redis client, role, parameters) so the HTTP layer (`app.py`) only maps
-`ApiError` to its status code. Every answer leaves through `isf.access.scope` with its document
-kind, which keeps only what a rule grants the role. No patient-level data is ever read here.
+`ApiError` to its status code; an error message never repeats the parameter it refuses. Every answer
+leaves through `isf.access.scope` with its document kind, which keeps only what a rule grants the role.
+No patient-level data is ever read here.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import datetime, timedelta, timezone
 
 from isf.access import Denied, Role, scope
 from isf.registry import RHFS, hospitals
 from isf.settlement.export import to_csv, to_xlsx
+from isf.settlement.statements import StatementError, kind_of
 from services.common import names
 
 from ..common.redis_store import read_errors, read_hf_counters, read_set_aside
 
 PERIODS = ("year", "tertial", "T1", "T2", "T3", "today")
 SERVICES = ("ingest", "grouper", "aggregator", "indicators", "settlement")
+DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also takes ٢٠٢٦
 
 
 class ApiError(Exception):
@@ -47,14 +51,14 @@ def _year(view: dict, year: str | None) -> str:
     years = sorted(view["years"])
     if year is None:
         return years[-1] if years else str(datetime.now(timezone.utc).year)
-    if not year.isdigit() or len(year) != 4:
-        raise ApiError(400, f"year must be four digits, got {year!r}")
+    if not DIGITS.fullmatch(year) or len(year) != 4:
+        raise ApiError(400, "year must be four digits (0-9)")
     return year
 
 
 def _period_label(year: str, period: str) -> str:
     if period not in PERIODS:
-        raise ApiError(400, f"period must be one of {', '.join(PERIODS)}; got {period!r}")
+        raise ApiError(400, f"period must be one of {', '.join(PERIODS)}")
     if period == "year":
         return year
     if period == "tertial":
@@ -140,7 +144,7 @@ def counts(r, role: Role, year: str | None = None) -> dict:
 
 def _buckets(resolution: str, span: int) -> list[datetime]:
     if resolution not in ("hour", "day"):
-        raise ApiError(400, f"resolution must be hour or day, got {resolution!r}")
+        raise ApiError(400, "resolution must be hour or day")
     limit = 24 * 14 if resolution == "hour" else 400
     if not 1 <= span <= limit:
         raise ApiError(400, f"span must be between 1 and {limit} {resolution}s")
@@ -186,9 +190,11 @@ def timeseries(r, role: Role, resolution: str = "hour", span: int = 48) -> dict:
     )
 
 
-def _statement(r, year: str | None, kind: str) -> dict:
-    if kind not in ("provisional", "final", "difference"):
-        raise ApiError(400, f"kind must be provisional, final or difference, got {kind!r}")
+def _statement(r, year: str | None, name: str) -> dict:
+    try:
+        kind = kind_of(name)
+    except StatementError:
+        raise ApiError(400, "kind must be t1, t2, final, difference or provisional") from None
     y = _year(_view(r), year)
     raw = r.hget(names.STATEMENTS_KEY, f"{y}|{kind}")
     if raw is None:
@@ -198,7 +204,7 @@ def _statement(r, year: str | None, kind: str) -> dict:
 
 def statement(r, role: Role, year: str | None, kind: str, fmt: str = "json"):
     if fmt not in ("json", "csv", "xlsx"):
-        raise ApiError(400, f"format must be json, csv or xlsx, got {fmt!r}")
+        raise ApiError(400, "format must be json, csv or xlsx")
     doc = scope(_statement(r, year, kind), "difference" if kind == "difference" else "statement", role)
     if fmt == "csv":
         return "text/csv; charset=utf-8", to_csv(doc).encode("utf-8")
@@ -212,7 +218,7 @@ def rbf(r, role: Role, year: str | None = None, kind: str = "final") -> dict:
     `year` is the statement's activity year Y, so the answer is RBF of budget year Y+1 from NPR data of Y (its
     first tertial when provisional) and NKI of Y-1; `params_year` says whose RBF parameters were used."""
     if kind not in ("provisional", "final"):
-        raise ApiError(400, f"kind must be provisional or final, got {kind!r}")
+        raise ApiError(400, "kind must be provisional or final")
     doc = _statement(r, year, kind)
     rb = doc.get("rbf") or {}
     out = {

@@ -1,8 +1,13 @@
-"""Monitor service: the JSON API (OpenAPI described) and the live dashboard, every answer scoped by token.
+"""Monitor service: the JSON API (OpenAPI described) and the live dashboard on a public port of their own
+(ISF_MONITOR_PORT), every answer scoped by token; /metrics, /healthz and /ready stay on the worker's ops port
+(ISF_WEB_PORT), which is not the public route.
 
-Roles come from ISF_MONITOR_TOKENS (`token=role,...`) or ISF_MONITOR_TOKENS_FILE (JSON {token: role});
-`Authorization: Bearer <token>` or `?token=` (for download links). Missing or unknown token: 401;
-a resource outside the role: 403; unknown HF: 404; a bad parameter: 400.
+Roles come from ISF_MONITOR_TOKENS (`token=role,...`) or ISF_MONITOR_TOKENS_FILE (JSON {token: role}). A caller
+sends `Authorization: Bearer <token>`, or signs in once (POST /api/session with that header) for an HttpOnly,
+SameSite=Strict session cookie that the dashboard, its event stream and download links then use (see
+`session`); a token in a URL is refused. No usable credentials: 401; a resource outside the role: 403;
+unknown HF: 404; a bad parameter: 400. Every answer carries the headers of `harden`; event streams are
+limited per token and in all, and a request's headers must arrive within ISF_MONITOR_HEADER_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -10,17 +15,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 import time
 from pathlib import Path
 
 import redis
-from aiohttp import web as aioweb
+from aiohttp import web
 
-from isf.access import parse_tokens, role_of
+from isf.access import Role, parse_tokens
 from services.common import names
-from services.common.config import ConfigError, kafka_bootstrap, make_app, monitor_tokens_text, redis_client
+from services.common.config import (
+    ConfigError,
+    kafka_bootstrap,
+    make_app,
+    monitor_tokens_text,
+    redis_client,
+    settings,
+)
 
-from . import api
+from . import api, coding, session
 from .openapi import SPEC
 
 log = logging.getLogger("isf.monitor")
@@ -28,6 +41,12 @@ access = logging.getLogger("isf.access")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 CHART_JS = ROOT / "node_modules" / "chart.js" / "dist" / "chart.umd.min.js"
+DASHBOARD = (HERE / "dashboard.html").read_text(encoding="utf-8")
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self' 'nonce-{n}'; style-src 'self' 'nonce-{n}'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 def load_tokens():
@@ -41,19 +60,77 @@ def load_tokens():
 
 
 TOKENS = load_tokens()
+SETTINGS = settings()
 app = make_app("isf-monitor")
 _r = redis_client()
 ops = api.Ops()
+public = web.Application()
+streams: dict[str, int] = {}  # open event streams per token (by `session.token_key`)
 
 
-def _role(request):
-    auth = request.headers.get("Authorization", "")
-    presented = auth[7:].strip() if auth.lower().startswith("bearer ") else request.query.get("token")
-    return role_of(TOKENS, presented)
+def _json(doc, status: int = 200, headers: dict | None = None) -> web.Response:
+    return web.json_response(doc, status=status, headers=headers, dumps=lambda d: json.dumps(d, default=str))
 
 
-def _error(web, status: int, message: str):
-    return web.json({"error": message, "status": status}, status=status)
+def _error(status: int, message: str, headers: dict | None = None) -> web.Response:
+    return _json({"error": message, "status": status}, status=status, headers=headers)
+
+
+def _caller(request: web.Request) -> tuple[str, Role]:
+    """(token, role) of the request, noted on it for the access log; `session.Unauthorized` otherwise."""
+    token, role = session.caller(
+        TOKENS,
+        request.headers.get("Authorization"),
+        request.cookies.get(session.COOKIE),
+        "token" in request.query,
+        time.time(),
+    )
+    request["role"] = role
+    return token, role
+
+
+def _unauthorized(exc: session.Unauthorized) -> web.Response:
+    return _error(401, str(exc), headers={"WWW-Authenticate": "Bearer"})
+
+
+@web.middleware
+async def access_log(request: web.Request, handler):
+    """One line per request: the role (never the token), method, path (never the query), status and time.
+    The log formats escape control characters, so no path can start a line of its own."""
+    t0 = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        access.info(
+            "access role=%s method=%s resource=%s status=%s ms=%.1f",
+            request.get("role") or "-",
+            request.method,
+            request.path,
+            status,
+            (time.perf_counter() - t0) * 1000,
+        )
+
+
+async def harden(request: web.Request, response: web.StreamResponse) -> None:
+    """On every answer: a CSP (the page's own script and style by nonce), no sniffing, no framing, no referrer,
+    nothing stored by a cache (the page and every answer are per caller), no version in Server."""
+    h = response.headers
+    h["Server"] = "isf-monitor"
+    h.setdefault("Content-Security-Policy", API_CSP)
+    h["X-Content-Type-Options"] = "nosniff"
+    h["X-Frame-Options"] = "DENY"
+    h["Referrer-Policy"] = "no-referrer"
+    h.setdefault("Cache-Control", "no-store")
+
+
+public.middlewares.append(access_log)
+public.on_response_prepare.append(harden)
 
 
 def _filename(params, ext: str) -> str:
@@ -61,69 +138,91 @@ def _filename(params, ext: str) -> str:
 
 
 def endpoint(path: str):
-    """An authenticated JSON GET endpoint: the handler gets (role, request, **path params). Every request
-    leaves one access log line: the role (never the token), the resource (the path, never the query,
-    which may carry the token), the status and the time taken."""
+    """An authenticated JSON GET endpoint: the handler gets (role, request, **path params)."""
 
     def wrap(fn):
-        async def view(web, request, **params):
-            t0 = time.perf_counter()
-            role = _role(request)
-            response = await answer(web, request, role, params)
-            access.info(
-                "access role=%s method=%s resource=%s status=%s ms=%.1f",
-                role or "-",
-                request.method,
-                request.path,
-                response.status,
-                (time.perf_counter() - t0) * 1000,
-            )
-            return response
-
-        async def answer(web, request, role, params):
-            if role is None:
-                return web.json(
-                    {"error": "missing or unknown token", "status": 401},
-                    status=401,
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
+        async def view(request: web.Request) -> web.Response:
+            try:
+                _token, role = _caller(request)
+            except session.Unauthorized as exc:
+                return _unauthorized(exc)
+            params = dict(request.match_info)
             try:
                 result = fn(role, request, **params)
             except api.ApiError as exc:
-                return _error(web, exc.status, str(exc))
+                return _error(exc.status, str(exc))
             if isinstance(result, tuple):  # (content type, body)
                 ctype, body = result
                 if ctype == "application/json":
-                    return web.json(body)
+                    return _json(body)
                 ext = "csv" if ctype.startswith("text/csv") else "xlsx"
-                return web.bytes(
-                    body,
+                return web.Response(
+                    body=body,
                     content_type=ctype.split(";")[0],
+                    charset="utf-8" if ext == "csv" else None,
                     headers={"Content-Disposition": f'attachment; filename="{_filename(params, ext)}"'},
                 )
-            return web.json(result)
+            return _json(result)
 
         view.__name__ = fn.__name__
-        return app.page(path)(view)
+        public.router.add_get(path, view)
+        return fn
 
     return wrap
 
 
-@app.page("/")
-async def index(web, request):
-    return web.html((HERE / "dashboard.html").read_text(encoding="utf-8"))
+async def index(request: web.Request) -> web.Response:
+    nonce = secrets.token_urlsafe(16)
+    return web.Response(
+        text=DASHBOARD.replace("{{nonce}}", nonce),
+        content_type="text/html",
+        headers={"Content-Security-Policy": PAGE_CSP.format(n=nonce)},
+    )
 
 
-@app.page("/static/chart.umd.min.js")
-async def chart_js(web, request):
+async def chart_js(request: web.Request) -> web.Response:
     if not CHART_JS.exists():
-        return web.text("// chart.js not installed: run `make` (npm ci) in the project", status=404)
-    return web.bytes(CHART_JS.read_bytes(), content_type="application/javascript")
+        return web.Response(text="// chart.js not installed: run `make` (npm ci) in the project", status=404)
+    return web.Response(body=CHART_JS.read_bytes(), content_type="application/javascript")
 
 
-@app.page("/api/openapi.json")
-async def openapi(web, request):
-    return web.json(SPEC)
+async def openapi(request: web.Request) -> web.Response:
+    return _json(SPEC)
+
+
+async def sign_in(request: web.Request) -> web.Response:
+    """Exchange the token in the Authorization header for a session cookie (the token is sent once)."""
+    if request.headers.get("Authorization") is None:
+        return _unauthorized(session.Unauthorized("sign in with Authorization: Bearer <token>"))
+    try:
+        token, role = _caller(request)
+    except session.Unauthorized as exc:
+        return _unauthorized(exc)
+    response = _json({"role": str(role), "expires_in": session.SESSION_S})
+    secure = request.secure or request.headers.get("X-Forwarded-Proto") == "https"
+    response.set_cookie(
+        session.COOKIE,
+        session.issue(token, time.time()),
+        max_age=session.SESSION_S,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+    )
+    return response
+
+
+async def sign_out(request: web.Request) -> web.Response:
+    response = web.Response(status=204)
+    response.del_cookie(session.COOKIE, path="/")
+    return response
+
+
+public.router.add_get("/", index)
+public.router.add_get("/static/chart.umd.min.js", chart_js)
+public.router.add_get("/api/openapi.json", openapi)
+public.router.add_post("/api/session", sign_in)
+public.router.add_delete("/api/session", sign_out)
 
 
 class ViewStamps:
@@ -164,23 +263,23 @@ def _view_event(stamp: str) -> bytes:
     return f"event: view\ndata: {json.dumps({'generated_at': float(stamp)})}\n\n".encode()
 
 
-@app.page("/api/events")
-async def events(web, request):
+async def events(request: web.Request) -> web.StreamResponse:
     """Server-sent events: `view` with the new view's `generated_at` each time the view changes (once on
-    connecting). The event says only that something changed; the page then reads its own, role-scoped answers."""
-    role = _role(request)
-    access.info(
-        "access role=%s method=GET resource=%s status=%s", role or "-", request.path, 401 if role is None else 200
-    )
-    if role is None:
-        return web.json(
-            {"error": "missing or unknown token", "status": 401}, status=401, headers={"WWW-Authenticate": "Bearer"}
-        )
-    resp = aioweb.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    )
-    await resp.prepare(request)
+    connecting). The event says only that something changed; the page then reads its own, role-scoped answers.
+    At most ISF_MONITOR_STREAMS_PER_TOKEN open per token and ISF_MONITOR_STREAMS in all: past that, 429."""
     try:
+        token, _role = _caller(request)
+    except session.Unauthorized as exc:
+        return _unauthorized(exc)
+    key = session.token_key(token)
+    if streams.get(key, 0) >= SETTINGS.isf_monitor_streams_per_token:
+        return _error(429, "too many open event streams for this token", headers={"Retry-After": "10"})
+    if sum(streams.values()) >= SETTINGS.isf_monitor_streams:
+        return _error(429, "too many open event streams", headers={"Retry-After": "10"})
+    streams[key] = streams.get(key, 0) + 1
+    try:
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "X-Accel-Buffering": "no"})
+        await resp.prepare(request)
         await resp.write(b"retry: 2000\n\n" + (_view_event(stamps.stamp) if stamps.stamp else b""))
         while True:
             stamp = await stamps.next(KEEPALIVE_S)
@@ -189,12 +288,35 @@ async def events(web, request):
             await resp.write(_view_event(stamp) if stamp else b": keep-alive\n\n")
     except ConnectionResetError:  # the page went away
         pass
+    finally:
+        streams[key] -= 1
+        if not streams[key]:
+            del streams[key]
     return resp
+
+
+public.router.add_get("/api/events", events)
+runner: web.AppRunner | None = None
+
+
+@app.task
+async def serve_public() -> None:
+    """The public site; an idle connection, or one whose request headers do not arrive, is closed after
+    ISF_MONITOR_HEADER_TIMEOUT (aiohttp's keep-alive timer runs from the connection's start and from each answer,
+    and closes a connection still waiting for a whole request)."""
+    global runner
+    runner = web.AppRunner(
+        public, access_log=None, keepalive_timeout=SETTINGS.isf_monitor_header_timeout, shutdown_timeout=5.0
+    )
+    await runner.setup()
+    await web.TCPSite(runner, SETTINGS.isf_web_bind, SETTINGS.isf_monitor_port).start()
 
 
 @app.on_before_shutdown.connect
 async def end_streams(app, **kwargs):
     stamps.close()
+    if runner is not None:
+        await runner.cleanup()
 
 
 @app.timer(0.1)
@@ -229,8 +351,8 @@ def counts(role, request):
 @endpoint("/api/timeseries")
 def timeseries(role, request):
     span = request.query.get("span", "48")
-    if not span.isdigit():
-        raise api.ApiError(400, f"span must be a whole number, got {span!r}")
+    if not api.DIGITS.fullmatch(span) or len(span) > 6:
+        raise api.ApiError(400, "span must be a whole number (0-9)")
     return api.timeseries(_r, role, request.query.get("resolution", "hour"), int(span))
 
 
@@ -242,6 +364,11 @@ def rbf(role, request):
 @endpoint("/api/statements/{year}/{kind}")
 def statement(role, request, year, kind):
     return api.statement(_r, role, year, kind, request.query.get("format", "json"))
+
+
+@endpoint("/api/coding")
+def coding_feedback(role, request):
+    return coding.coding(_r, role, request.query.get("year"), request.query.get("format", "json"))
 
 
 @endpoint("/api/errors")

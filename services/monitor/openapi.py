@@ -7,7 +7,7 @@ def _get(summary: str, params: list[dict] | None = None, content: str = "applica
     return {
         "get": {
             "summary": summary,
-            "security": [{"bearer": []}],
+            "security": [{"bearer": []}, {"session": []}],
             "parameters": params or [],
             "responses": {
                 "200": {"description": "OK", "content": {content: {}}},
@@ -16,6 +16,16 @@ def _get(summary: str, params: list[dict] | None = None, content: str = "applica
                 "403": {"$ref": "#/components/responses/Error"},
                 "404": {"$ref": "#/components/responses/Error"},
             },
+        }
+    }
+
+
+def _session(method: str, summary: str, ok: str) -> dict:
+    return {
+        method: {
+            "summary": summary,
+            "security": [{"bearer": []}] if method == "post" else [],
+            "responses": {ok: {"description": "OK"}, "401": {"$ref": "#/components/responses/Error"}},
         }
     }
 
@@ -42,10 +52,14 @@ SPEC = {
         "title": "ISF Stream monitor",
         "version": "1",
         "description": "Points, NOK, STG/TFG counts, RBF and errors per HF and RHF, scoped by the caller's "
-        "token (national, rhf:<rhf>, hf:<hf>). No patient-level data.",
+        "token (national, rhf:<rhf>, hf:<hf>), sent as `Authorization: Bearer <token>` or exchanged once for a "
+        "session cookie (POST /api/session); a token in a URL is refused. No patient-level data.",
     },
     "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "isf_session"},
+        },
         "responses": {
             "Error": {
                 "description": "error",
@@ -88,19 +102,29 @@ SPEC = {
                     "settlement statement",
                     [
                         _p("year", "rule year"),
-                        _p("kind", "statement", ["provisional", "final", "difference"]),
+                        _p("kind", "statement", ["t1", "t2", "final", "difference", "provisional"]),
                         _q("format", "file format", ["json", "csv", "xlsx"]),
                     ],
                 )["get"]
             }
         },
+        "/api/coding": _get(
+            "coding feedback per HF: episodes in error DRGs with reasons (source ids to the HF itself), case-mix "
+            "index and complication share per month, drift signals",
+            [YEAR, _q("format", "file format", ["json", "csv"])],
+        ),
         "/api/errors": _get("dead-lettered input per HF with the latest readable errors"),
         "/api/ops": _get("events per second, live workers, consumer lag and items set aside per service"),
         "/api/events": _get(
             "server-sent events: `view` with the view's generated_at whenever the settled totals' view changes "
-            "(once on connecting); the token may be given as ?token= (EventSource sends no headers)",
+            "(once on connecting); a browser's EventSource sends the session cookie. At most "
+            "ISF_MONITOR_STREAMS_PER_TOKEN open per token and ISF_MONITOR_STREAMS in all, then 429",
             content="text/event-stream",
         ),
+        "/api/session": {
+            **_session("post", "sign in: the Bearer token for an HttpOnly, SameSite=Strict session cookie", "200"),
+            **_session("delete", "sign out: the session cookie cleared", "204"),
+        },
         "/api/openapi.json": {"get": {"summary": "this document", "responses": {"200": {"description": "OK"}}}},
     },
 }

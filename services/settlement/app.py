@@ -1,5 +1,5 @@
 """Settlement service: sums point and indicator deltas into totals (each batch once), keeps external NKI
-values, publishes provisional, final and difference statements whenever they change, and keeps the
+values, publishes the statements (after tertial 1 and 2, final, difference) whenever they change, and keeps the
 monitor's materialised view current (every ISF_VIEW_INTERVAL seconds when something was settled, built from the
 view's sums that the settlement script keeps beside the totals)."""
 

@@ -64,13 +64,13 @@ class Role:
 
     def check_hf(self, hf: str) -> None:
         if hf not in hospitals():
-            raise KeyError(f"unknown HF {hf!r}")
+            raise KeyError("unknown HF")  # the code is input: never echoed
         if not self.sees_hf(hf):
             raise Denied(f"role {self} may not see HF {hf}")
 
     def check_rhf(self, rhf: str) -> None:
         if rhf not in RHFS:
-            raise KeyError(f"unknown RHF {rhf!r}")
+            raise KeyError("unknown RHF")
         if not self.sees_rhf(rhf):
             raise Denied(f"role {self} may not see RHF {rhf}")
 
@@ -105,12 +105,14 @@ def role_of(tokens: dict[str, Role], presented: str | None) -> Role | None:
 
 # What a path grants. Segments of a path: a literal key; `<hf>` a key that is an HF code (kept if the
 # role sees that HF); `<rhf>` a key that is an RHF id (kept if the role sees that RHF's figures);
-# `*` any key (a year, period, indicator, system|sector). A path ends at a value without maps in it.
+# `*` any key (a year, period, indicator, system|sector). A path ends at a value without maps in it; a list of
+# maps is copied map by map under the same rule (its elements add no segment to the path).
 PUBLIC = "public"  # every role
 NATIONAL = "national"  # the national role only
 HF_CODES = "hf codes"  # a list of HF codes, filtered to those the role sees
 RHF_CODES = "rhf codes"  # a list of RHF ids, filtered to those the role sees
 SUBJECT_HF = "subject hf"  # the HF the whole document is about: a role that does not see it is denied
+OWN_RECORDS = "own records"  # an HF's own records (its source ids): the HF itself and national, never a region
 
 _TOTAL = ("points.*", "points_total", "nok")  # one period or statement line: points by system|sector, sum, NOK
 _REGIONS = ("rhf", "rhf_sorge_for")  # RHF figures by the producing HF's owner, and by the patients' residence
@@ -177,21 +179,42 @@ GRANTS: dict[str, dict[str, str]] = {
         "nok_per_point": PUBLIC,
         **_at("rhf.<rhf>", (*_RBF_LINE, "indicators.*.achievement", "indicators.*.step", "indicators.*.points")),
     },
-    # /api/statements/{year}/provisional|final (isf.settlement.statements.statement)
+    # /api/statements/{year}/t1|t2|final (isf.settlement.statements.statements)
     "statement": {
         "year": PUBLIC,
         "kind": PUBLIC,
+        "label": PUBLIC,
+        "previous": PUBLIC,
+        "schedule.*": PUBLIC,
         "periods": PUBLIC,
         "frozen_at": PUBLIC,
         "nki_hfs": HF_CODES,
         **_at("hf.<hf>", ("rhf", *_TOTAL)),
         **_regions("", _TOTAL),
+        **_at("change.hf.<hf>", ("nok", "points_total")),
+        **_regions("", ("nok", "points_total"), prefix="change."),
         **_at("indicators.<hf>.*", ("numerator", "denominator")),
         "rbf.achievements.<rhf>.*": PUBLIC,
         "rbf.targets.*": PUBLIC,
-        **_at("rbf", ("year", "budget_year", "npr_data", "nki_year", "params_year", "budget_nok", "nok_per_point")),
+        **_at(
+            "rbf",
+            ("year", "kind", "budget_year", "npr_data", "nki_year", "params_year", "budget_nok", "nok_per_point"),
+        ),
         "rbf.steps.*": PUBLIC,
-        **_at("rbf.rhf.<rhf>", (*_RBF_LINE, "raw_points", "indicators.*.step", "indicators.*.points")),
+        **_at(
+            "rbf.rhf.<rhf>",
+            (
+                *_RBF_LINE,
+                "raw_points",
+                "indicators.*.step",
+                "indicators.*.points",
+                "base_grant_nok",
+                "difference_to_base_grant_nok",
+                "provisional_nok",
+                "change_from_provisional_nok",
+                "change_from_provisional_pct",
+            ),
+        ),
     },
     # /api/statements/{year}/difference (isf.settlement.statements.difference)
     "difference": {
@@ -214,6 +237,25 @@ GRANTS: dict[str, dict[str, str]] = {
         "services.*.consumer_lag": PUBLIC,
         "services.*.set_aside": PUBLIC,
         "sampled_at": PUBLIC,
+    },
+    # /api/coding (isf.coding.document)
+    "coding": {
+        "year": PUBLIC,
+        "error_groups.*": PUBLIC,
+        "return_codes.*": PUBLIC,
+        **_at(
+            "hf.<hf>",
+            (
+                "episodes",
+                "episodes_by_month.*",
+                *(f"error_drg.{f}" for f in ("count", "share", "by_reason.*", "by_month.*")),
+                "cmi.*",
+                "cc_share.*",
+                *(f"sectors.*.{f}" for f in ("episodes", "cmi.*", "cc_share.*")),
+                *(f"drift.{f}" for f in ("month", "measure", "value", "expected", "band")),
+            ),
+        ),
+        **_at("hf.<hf>.error_episodes", ("source", "month", "sector", "rtc", "code"), OWN_RECORDS),
     },
     # /api/me
     "me": {"role": PUBLIC, "hfs": HF_CODES, "rhfs": RHF_CODES},
@@ -255,6 +297,7 @@ class _Sight:
     """What one role sees, computed once per document (the registry is read from disk)."""
 
     national: bool
+    own_records: bool  # national or an HF role: sees the records (source ids) of the HFs it sees
     hfs: frozenset[str]
     rhfs: frozenset[str]
     known_hfs: frozenset[str]
@@ -263,6 +306,7 @@ class _Sight:
 def _sight(role: Role) -> _Sight:
     return _Sight(
         role.kind == "national",
+        role.kind in ("national", "hf"),
         frozenset(role.hfs()),
         frozenset(r for r in RHFS if role.sees_rhf(r)),
         frozenset(hospitals()),
@@ -296,7 +340,7 @@ def _copy(value: Any, node: _Node, sight: _Sight, role: Role, path: str, dropped
         if _has_map(value) or (codes and not isinstance(value, (list, type(None)))):
             dropped.append(path)
             return _LEFT_OUT
-        if node.grant == NATIONAL and not sight.national:
+        if (node.grant == NATIONAL and not sight.national) or (node.grant == OWN_RECORDS and not sight.own_records):
             return _LEFT_OUT
         if value is None:
             return None
@@ -307,6 +351,9 @@ def _copy(value: Any, node: _Node, sight: _Sight, role: Role, path: str, dropped
         return value
     if value is None:  # an absent section (no RBF yet, no last year) says nothing
         return None
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+        copied = [_copy(v, node, sight, role, path, dropped) for v in value]
+        return [c for c in copied if c is not _LEFT_OUT and c]
     if not isinstance(value, dict):
         dropped.append(path)
         return _LEFT_OUT
@@ -316,7 +363,11 @@ def _copy(value: Any, node: _Node, sight: _Sight, role: Role, path: str, dropped
         here = f"{path}.{key}" if path else key
         if child is None:
             dropped.append(here)
-        elif visible and (sight.national or child.grants_below != {NATIONAL}):
+        elif (
+            visible
+            and (sight.national or child.grants_below != {NATIONAL})
+            and (sight.own_records or child.grants_below != {OWN_RECORDS})
+        ):
             got = _copy(v, child, sight, role, here, dropped)
             if got is not _LEFT_OUT:
                 out[key] = got

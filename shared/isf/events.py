@@ -40,8 +40,8 @@ class _Input(BaseModel):
 
     @model_validator(mode="after")
     def _known_hf_and_age(self):
-        if self.hf not in hospitals():
-            raise ValueError(f"unknown HF {self.hf!r} (see the registry in README)")
+        if self.hf not in hospitals():  # the value is input: an error text never quotes it
+            raise ValueError("hf is not an HF code of the registry (see README)")
         if self.patient_municipality is not None and not known_municipality(self.patient_municipality):
             raise ValueError(
                 f"patient_municipality {self.patient_municipality}: no county "

@@ -1,6 +1,7 @@
 """Ingest: parse and validate hospital events, pseudonymise, and decide which version is current.
 
-`parse` never raises on bad input: it returns readable errors for the dead-letter topic.
+`parse` never raises on bad input: it returns readable errors for the dead-letter topic, built from fixed
+messages and the names of known fields; what they quote of the input goes through `scrub`.
 `decide` is the revision state machine shared by replay (`MemoryIngestLedger`) and the
 ingest service (the ingest script in `services/common/redis_store.py`). Revisions order the events
 of one source totally (`revision`), so any delivery order ends with the same current event.
@@ -32,7 +33,14 @@ SCHEMAS: dict[str, type[EpisodeV1] | type[PrescriptionV1]] = {
 Decision = Literal["accepted", "superseded", "repeat", "repeat_current"]
 FIRST_SIGHT = ("accepted", "superseded")
 PASS_ON = ("accepted", "repeat_current")
-_ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{11}(?!\d)")
+# a national id: eleven digits, also written with a space, dot or dash after the six of the birth date
+_ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{6}[ .-]?\d{5}(?!\d)")
+# in an error text, what came from input: six or more digits (with or without separators between them: a
+# national id written 010170 12345 too), anything shaped like an e-mail address, and control characters
+_DIGIT_RUN = re.compile(r"\d(?:[\s./:-]?\d){5,}")
+_EMAIL = re.compile(r"\S+@\S+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+MAX_ERRORS = 10  # per rejection; the rest are counted
 # a patient_id in text that is not (or no longer, once truncated) valid JSON: up to its closing quote or the end
 _PATIENT_FIELD = re.compile(r'("patient_id"\s*:\s*)"(?:[^"\\]|\\.)*("|$)')
 
@@ -71,11 +79,26 @@ def redact(raw: bytes | str, key: bytes) -> str:
     return _ELEVEN_DIGITS.sub("[redacted-id]", text)
 
 
-def _readable(exc: ValidationError) -> list[str]:
-    out = []
-    for e in exc.errors(include_url=False):
-        where = ".".join(str(p) for p in e["loc"]) or "event"
-        out.append(f"{where}: {e['msg']}")
+def scrub(text: str, cap: int = 60) -> str:
+    """Input shown in an error text: numbers that could identify someone and e-mail addresses replaced,
+    control characters made visible, and at most `cap` characters."""
+    text = _CONTROL.sub("?", _EMAIL.sub("[redacted]", _DIGIT_RUN.sub("[redacted-number]", text)))
+    return text if len(text) <= cap else text[: cap - 1] + "…"
+
+
+def _where(loc: tuple, known: set[str]) -> str:
+    """A validation error's location: names of the model's own fields and list positions as they are, a field
+    the model does not know only scrubbed (its name is input)."""
+    parts = [p if isinstance(p, int) or p in known else f"unknown field {scrub(repr(p), 40)}" for p in loc]
+    return ".".join(map(str, parts)) or "event"
+
+
+def _readable(exc: ValidationError, model: type[EpisodeV1] | type[PrescriptionV1]) -> list[str]:
+    known = {*model.model_fields, *(f.alias for f in model.model_fields.values() if f.alias)}
+    errors = exc.errors(include_url=False)
+    out = [f"{_where(e['loc'], known)}: {scrub(e['msg'], 200)}" for e in errors[:MAX_ERRORS]]
+    if len(errors) > MAX_ERRORS:
+        out.append(f"and {len(errors) - MAX_ERRORS} more errors")
     return out
 
 
@@ -100,8 +123,10 @@ def _parse(raw: bytes, key: bytes, open_from: int | None) -> InputEvent | Reject
         obj = json.loads(text)
     except RecursionError:
         return Rejected([f"JSON nested deeper than {MAX_DEPTH} levels"], redact(text, key))
-    except ValueError as exc:
-        return Rejected([f"not valid JSON: {exc}"], redact(text, key))
+    except json.JSONDecodeError as exc:
+        return Rejected([f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"], redact(text, key))
+    except ValueError:
+        return Rejected(["not valid JSON"], redact(text, key))
     if not isinstance(obj, dict):
         return Rejected([f"expected a JSON object, got {type(obj).__name__}"], redact(text, key))
     # only a known HF names where a rejection is counted; anything else is counted under "none"
@@ -114,12 +139,12 @@ def _parse(raw: bytes, key: bytes, open_from: int | None) -> InputEvent | Reject
     )
     if model is None:
         return Rejected(
-            [f"schema: expected one of {sorted(SCHEMAS)}, got {obj.get('schema')!r}"], redact(text, key), hf
+            [f"schema: expected one of {sorted(SCHEMAS)}, got {scrub(repr(obj.get('schema')))}"], redact(text, key), hf
         )
     try:
         event = model.model_validate(obj)
     except ValidationError as exc:
-        return Rejected(_readable(exc), redact(text, key), hf)
+        return Rejected(_readable(exc, model), redact(text, key), hf)
     end = event.discharged_at if isinstance(event, EpisodeV1) else event.dispensed_at
     if end is not None and end.year not in YEARS:
         return Rejected(

@@ -1,6 +1,11 @@
 """The registries: hospital trusts (HF) and their owning RHF (data/registry.csv), and the RHF a patient's
 home municipality belongs to ("sørge for", data/residence.csv: county prefix to region, with the known
-exceptions by full municipality number)."""
+exceptions by full municipality number).
+
+A provider without financing responsibility for H-resept drugs (seed 003 sec. 5.2: private non-profit hospitals
+have treatment responsibility "men ikke finansieringsansvar for H-resept legemidler") names, in
+`drug_financing_hf`, the HF whose money its prescriptions' STG and TFG points are: the HF of the hospital area
+the provider serves under its agreement (an inference: the seeds say who does not pay, not who does)."""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ class Hospital:
     rhf: str
     somatic_points_2025: int  # seed 000, "Effekter HF somatikk", 2025 weights
     phv_tsb_points_2025: int  # seed 000, "Effekter HF PHV/TSB", 2025 weights
+    drug_financing_hf: str = ""  # "": finances its own H-resept drugs; else the HF that does (module docstring)
 
 
 @lru_cache(maxsize=1)
@@ -26,17 +32,33 @@ def hospitals() -> dict[str, Hospital]:
     path = Path(__file__).with_name("data") / "registry.csv"
     with path.open(encoding="utf-8", newline="") as fh:
         rows = [
-            Hospital(r["hf"], r["name"], r["rhf"], int(r["somatic_points_2025"]), int(r["phv_tsb_points_2025"]))
+            Hospital(
+                r["hf"],
+                r["name"],
+                r["rhf"],
+                int(r["somatic_points_2025"]),
+                int(r["phv_tsb_points_2025"]),
+                r.get("drug_financing_hf") or "",
+            )
             for r in csv.DictReader(fh)
         ]
     bad = [h.hf for h in rows if h.rhf not in RHFS]
     if bad:
         raise ValueError(f"registry.csv: unknown RHF for {bad}")
-    return {h.hf: h for h in rows}
+    by_hf = {h.hf: h for h in rows}
+    payers = [h.hf for h in rows if h.drug_financing_hf and by_hf.get(h.drug_financing_hf, h).drug_financing_hf != ""]
+    if payers:
+        raise ValueError(f"registry.csv: drug_financing_hf must name an HF that finances its own drugs: {payers}")
+    return by_hf
 
 
 def rhf_of(hf: str) -> str:
     return hospitals()[hf].rhf
+
+
+def drug_financing_hf(hf: str) -> str:
+    """The HF whose money the H-resept prescriptions of provider `hf` are: itself, or the HF it names."""
+    return hospitals()[hf].drug_financing_hf or hf
 
 
 @lru_cache(maxsize=1)

@@ -84,9 +84,16 @@ def test_only_the_monitor_and_kafkas_host_listener_are_published_and_only_on_loo
     assert published_off_loopback(config) == []
 
 
+def test_the_monitor_publishes_its_api_port_and_not_its_ops_port(config):
+    monitor = config["services"]["monitor"]
+    env = monitor["environment"]
+    targets = {str(p["target"] if isinstance(p, dict) else p.rsplit(":", 1)[1]).split("/")[0] for p in monitor["ports"]}
+    assert targets == {env["ISF_MONITOR_PORT"]} and env["ISF_WEB_PORT"] != env["ISF_MONITOR_PORT"]
+
+
 def test_a_port_published_on_every_interface_is_caught(docker_compose, tmp_path):
     (tmp_path / "docker-compose.yml").write_text(
-        (ROOT / "docker-compose.yml").read_text().replace('"127.0.0.1:6066:6066"', '"6066:6066"')
+        (ROOT / "docker-compose.yml").read_text().replace('"127.0.0.1:8080:8080"', '"8080:8080"')
     )
     assert published_off_loopback(render(docker_compose, tmp_path)) != []
 

@@ -121,6 +121,25 @@ def test_the_topic_job_creates_topics_with_replication_factor_3_and_the_monitor_
     service = next(d for d in documents() if d["kind"] == "Service")
     assert service["spec"]["selector"]["app.kubernetes.io/component"] == "monitor"
     assert service["spec"]["type"] == "ClusterIP"
+
+
+def test_no_service_or_ingress_routes_to_an_ops_port_and_the_monitor_serves_its_api_apart_from_them():
+    """/metrics, /healthz and /ready are on every worker's `web` port (probes, Prometheus); the monitor's API and
+    dashboard on `http` (ISF_MONITOR_PORT): the only port a Service (or an Ingress through one) reaches."""
+    config = next(d for d in documents() if d["kind"] == "ConfigMap")["data"]
+    (monitor,) = deployments()["monitor"]["spec"]["template"]["spec"]["containers"]
+    ports = {p["name"]: p["containerPort"] for p in monitor["ports"]}
+    assert ports == {"web": int(config["ISF_WEB_PORT"]), "http": int(config["ISF_MONITOR_PORT"])}
+    assert ports["web"] != ports["http"]
+    services = [d for d in documents() if d["kind"] == "Service"]
+    assert services and all(p["targetPort"] in ("http", ports["http"]) for s in services for p in s["spec"]["ports"])
+    for ingress in (d for d in documents() if d["kind"] == "Ingress"):
+        for rule in ingress["spec"].get("rules", []):
+            for path in rule["http"]["paths"]:
+                assert path["backend"]["service"]["name"] in {s["metadata"]["name"] for s in services}
+    for d in deployments().values():
+        template = d["spec"]["template"]
+        assert template["metadata"]["annotations"]["prometheus.io/port"] == config["ISF_WEB_PORT"]
     config = next(d for d in documents() if d["kind"] == "ConfigMap")
     assert config["data"]["REDIS_CLUSTER"] == "1"
 

@@ -121,15 +121,16 @@ def test_faust_debug_pages_are_closed(system):
 def test_monitor_access_log_names_the_role_and_resource_never_the_token(system):
     token = system.tokens["rhf:vest"]
     assert get(system.monitor_port, "/api/me", token)[0] == 200
-    assert get(system.monitor_port, "/api/hf/ous?token=" + token)[0] == 403
+    assert get(system.monitor_port, "/api/hf/ous", token)[0] == 403
+    assert get(system.monitor_port, "/api/me?token=" + token)[0] == 401  # refused in a URL, and never logged
     assert get(system.monitor_port, "/api/me", "not-a-token-at-all-0123456789")[0] == 401
     log = system.logdir / "monitor-0.log"
 
     def logged():
-        """three access lines in the monitor's log"""
+        """four access lines in the monitor's log"""
         lines = [json.loads(line) for line in log.read_text().splitlines()]
         hits = [d["message"] for d in lines if d["logger"] == "isf.access"]
-        return hits if len(hits) >= 3 else None
+        return hits if len(hits) >= 4 else None
 
     hits = wait_for(logged, 10)
     assert any("role=rhf:vest" in h and "resource=/api/me" in h and "status=200" in h for h in hits)

@@ -4,6 +4,7 @@ import asyncio
 import json
 import random
 import time
+import urllib.request
 
 import pytest
 import redis
@@ -12,11 +13,14 @@ import redis.asyncio as aredis
 from isf.feed import Feed, FeedConfig
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
+from services import cli
 from services.common.infra import LocalInfra
 from services.common.redis_store import RedisStore, read_totals
 from services.common.scripted import apply_events
 from services.run import expected_state, wait_converged
 from services.runner import Stack, produce
+from tests.unit.helpers import episode
+from tests.unit.helpers import raw as raw_event
 from tests.unit.test_any_order import with_conflicts
 from tests.unit.test_residence import _tfg_members
 
@@ -33,9 +37,10 @@ def test_redis_scripts_equal_the_in_memory_ledger():
         assert read_totals(redis.Redis.from_url(infra.redis_url)) == list(expected.totals.rows())
 
 
-def test_5000_events_through_the_services_settle_exactly_as_replay_even_with_a_worker_killed():
+def test_5000_events_through_the_services_settle_exactly_as_replay_even_with_a_worker_killed(tmp_path, capsys):
     """Shuffled, with same-version conflicts and TFG activity of the same patients cloned at a second HF:
-    residence figures, the national TFG credit and the revision order all as replay gives them."""
+    residence figures, the national TFG credit and the revision order all as replay gives them; the coding
+    feedback the monitor serves is what `isf coding` prints, a corrected episode out of its error list."""
     events = list(
         Feed(FeedConfig(seed=11, duplicates=0.02, corrections=0.05, deletes=0.02, late=0.02, invalid=0.01)).events(4800)
     )
@@ -52,6 +57,12 @@ def test_5000_events_through_the_services_settle_exactly_as_replay_even_with_a_w
         ).encode()
         for ev in _tfg_members([raw for _k, raw in events])[:150]
     ]
+    errors = [
+        episode(hf="unn", episode_id=f"coding-{i}", patient_id=f"SYN-CODING-{i}", main_condition="X999", version=1)
+        for i in range(4)
+    ]
+    extra += [raw_event(e) for e in errors]
+    extra.append(raw_event({**errors[0], "event_id": "coding-fix", "version": 2, "main_condition": "J189"}))
     events += [(f"x{i}", raw) for i, raw in enumerate(extra)]
     rng.shuffle(events)
     expected = Pipeline(DEMO_KEY).run([raw for _k, raw in events])
@@ -83,3 +94,22 @@ def test_5000_events_through_the_services_settle_exactly_as_replay_even_with_a_w
             dump += b" " + (client.get(key) or b"")
         assert not any(rid in dump for rid in list(raw_ids)[:500])
         assert all(n == 1 for n in stack.alive().values())
+        served = _get(stack, "/api/coding?year=2026")
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"\n".join(raw for _k, raw in events))
+    capsys.readouterr()
+    assert cli.main(["coding", "--year", "2026", "--workers", "1", str(path)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert served == printed
+    unn = served["hf"]["unn"]
+    assert sorted(e["source"] for e in unn["error_episodes"] if e["code"] == "X999") == [
+        f"E:unn:coding-{i}" for i in (1, 2, 3)
+    ]
+
+
+def _get(stack: Stack, path: str) -> dict:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{stack.monitor_port}{path}", headers={"Authorization": f"Bearer {stack.tokens['national']}"}
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())

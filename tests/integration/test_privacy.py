@@ -1,8 +1,10 @@
-"""No raw patient identifier after ingest: not in any internal topic, not in Redis, not in any service log."""
+"""No raw patient identifier after ingest: not in any internal topic, not in Redis, not in any service log, not in
+the monitor's error views, also when the identifier comes as a field name or inside a value."""
 
 import hashlib
 import json
 import time
+import urllib.request
 
 import pytest
 import redis
@@ -41,7 +43,39 @@ def with_national_ids(events):
     # broken input that still carries an identifier: truncated JSON and a wrong-typed field
     out += [(f"t{i}", raw[:200]) for i, (_k, raw) in enumerate(out[:40])]
     out += [(f"w{i}", raw.replace(b'"version": 1', b'"version": "x"')) for i, (_k, raw) in enumerate(out[40:80])]
-    return out, ids
+    return out + hostile(out[80:200]), ids
+
+
+def hostile(events):
+    """Events whose own patient id comes back as a field name, in the schema, as the HF or inside a wrong value."""
+    out = []
+    for i, (_key, raw) in enumerate(events):
+        ev = json.loads(raw)
+        if not isinstance(ev, dict) or not isinstance(ev.get("patient_id"), str):
+            continue
+        pid = ev["patient_id"]
+        variants = [
+            {**ev, pid: "x"},
+            {**ev, "schema": f"episode/{pid}"},
+            {**ev, "hf": pid},
+            {**ev, "version": f"{pid}\n"},
+            {**ev, f"x\n{pid[:6]} {pid[6:]}": 1},
+        ]
+        out.append((f"h{i}", json.dumps(variants[i % len(variants)]).encode()))
+    return out
+
+
+def error_views(port: int, token: str) -> str:
+    """The monitor's /api/errors and every HF's latest_errors as the national role reads them."""
+    from isf.registry import hospitals
+
+    def read(path):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=20) as resp:
+            return json.loads(resp.read())
+
+    views = [read("/api/errors")] + [read(f"/api/hf/{hf}")["latest_errors"] for hf in hospitals()]
+    return json.dumps(views, ensure_ascii=False)
 
 
 def consume_all(bootstrap: str, topic: str) -> list[bytes]:
@@ -72,7 +106,7 @@ def test_no_raw_identifier_in_topics_after_ingest_in_redis_or_in_logs():
         for topic in AFTER_INGEST:
             blob = b"\n".join(consume_all(stack.infra.bootstrap, topic))
             found[topic] = len(blob)
-            assert not any(i.encode() in blob for i in ids), f"raw identifier in {topic}"
+            assert not any(i.encode() in blob or f"{i[:6]} {i[6:]}".encode() in blob for i in ids), topic
         assert found[names.ACTIVITY] > 0 and found[names.DEAD_LETTER] > 0 and found[names.STATEMENTS] > 0
         dump = []
         for key in client.scan_iter(count=5000):
@@ -90,6 +124,9 @@ def test_no_raw_identifier_in_topics_after_ingest_in_redis_or_in_logs():
                 dump += client.zrange(key, 0, -1)
         blob = b"\n".join(dump)
         assert len(blob) > 100_000 and not any(i.encode() in blob for i in ids), "raw identifier in Redis"
+        views = error_views(stack.monitor_port, stack.tokens["national"])
+        assert "unknown field" in views and "Extra inputs are not permitted" in views  # the hostile ones are shown
+        assert not any(i in views or f"{i[:6]} {i[6:]}" in views for i in ids), "raw identifier in an error view"
     logs = b"\n".join(p.read_bytes() for p in stack.logdir.glob("*.log"))
     assert b"dead-lettered" in logs  # the logs do talk about the rejected input ...
-    assert not any(i.encode() in logs for i in ids), "raw identifier in a service log"  # ... without identifiers
+    assert not any(i.encode() in logs or f"{i[:6]} {i[6:]}".encode() in logs for i in ids), "identifier in a log"

@@ -1,4 +1,5 @@
-"""A frozen provisional statement stays as paid; late first-tertial corrections land in the difference."""
+"""A statement frozen when paid stays as paid; late first-tertial corrections land in the difference and in the
+next statement's change."""
 
 import asyncio
 import json
@@ -25,30 +26,47 @@ def settle(url, batches):
     asyncio.run(go())
 
 
-def test_frozen_provisional_and_the_difference_against_what_was_paid(capsys):
-    early, late = [], []
-    events = [raw for _k, raw in Feed(FeedConfig(seed=71)).events(3000)]
+def test_frozen_statements_and_the_changes_against_what_was_paid(capsys):
+    early, late, later = [], [], []
+    events = [raw for _k, raw in Feed(FeedConfig(seed=71)).events(3600)]
     pipe = Pipeline(b"k", on_batch=early.append)
     pipe.run(events[:2000])
     pipe.on_batch = late.append
-    pipe.run(events[2000:])  # corrections and new activity, some of it in the first tertial
+    pipe.run(events[2000:3000])  # corrections and new activity, some of it in the first tertial
+    pipe.on_batch = later.append
+    pipe.run(events[3000:])
     with LocalInfra() as infra:
         client = redis.Redis.from_url(infra.redis_url)
         settle(infra.redis_url, early)
-        before = compute_statements(client)["2026|provisional"]
-        assert main(["statement", "--year", "2026", "--freeze", "--redis", infra.redis_url]) == 0
-        assert main(["statement", "--year", "2026", "--freeze", "--redis", infra.redis_url]) == 2
+        before = compute_statements(client)["2026|t1"]
+        assert main(["statement", "--year", "2026", "--freeze", "--redis", infra.redis_url]) == 0  # t1 by default
+        assert main(["statement", "--year", "2026", "--kind", "t1", "--freeze", "--redis", infra.redis_url]) == 2
         assert "frozen already" in capsys.readouterr().err
+        assert main(["statement", "--year", "2026", "--kind", "final", "--freeze", "--redis", infra.redis_url]) == 2
         settle(infra.redis_url, late)
         docs = compute_statements(client)
-        prov, final, diff = docs["2026|provisional"], docs["2026|final"], docs["2026|difference"]
-        assert prov["hf"] == before["hf"] and "frozen_at" in prov  # the provisional stays as it was paid
-        live = Pipeline(b"k").run(events).totals.rows()
+        t1, t2, final, diff = (docs[f"2026|{k}"] for k in ("t1", "t2", "final", "difference"))
+        assert t1["hf"] == before["hf"] and "frozen_at" in t1  # the statement after tertial 1 stays as it was paid
+        live = Pipeline(b"k").run(events[:3000]).totals.rows()
         from isf.settlement.statements import statement
 
-        assert statement(list(live), 2026, "provisional")["hf"] != prov["hf"]  # the first tertial did move
+        assert statement(list(live), 2026, "t1")["hf"] != t1["hf"]  # the first tertial did move
         for hf, v in final["hf"].items():
-            paid = Decimal(prov["hf"].get(hf, {"nok": "0"})["nok"])
+            paid = Decimal(t1["hf"].get(hf, {"nok": "0"})["nok"])
             assert Decimal(diff["hf"][hf]["nok"]) == Decimal(v["nok"]) - paid
+        for hf, v in t2["hf"].items():
+            paid = Decimal(t1["hf"].get(hf, {"nok": "0"})["nok"])
+            assert Decimal(t2["change"]["hf"][hf]["nok"]) == Decimal(v["nok"]) - paid
         assert main(["statement", "--year", "2026", "--kind", "provisional", "--redis", infra.redis_url]) == 0
-        assert json.loads(capsys.readouterr().out)["frozen_at"] == prov["frozen_at"]
+        assert json.loads(capsys.readouterr().out)["frozen_at"] == t1["frozen_at"]
+        # the statement after tertial 2, once paid, is what the final statement's change is measured from
+        assert main(["statement", "--year", "2026", "--kind", "t2", "--freeze", "--redis", infra.redis_url]) == 0
+        settle(infra.redis_url, later)
+        docs = compute_statements(client)
+        paid_t2, final = docs["2026|t2"], docs["2026|final"]
+        assert paid_t2["frozen_at"] and paid_t2["hf"] == t2["hf"]
+        for hf, v in final["hf"].items():
+            paid = Decimal(paid_t2["hf"].get(hf, {"nok": "0"})["nok"])
+            assert Decimal(final["change"]["hf"][hf]["nok"]) == Decimal(v["nok"]) - paid
+        moved = statement(list(Pipeline(b"k").run(events).totals.rows()), 2026, "t2")
+        assert moved["hf"] != paid_t2["hf"]  # the later activity did move the first two tertials

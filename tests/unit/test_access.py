@@ -13,9 +13,12 @@ from isf.ingest import Rejected, parse
 from isf.registry import RHFS, hospitals
 from isf.replay import Pipeline
 from isf.settlement.money import points_by_hf
-from isf.settlement.statements import difference, statement
+from isf.settlement.statements import statement, statements
 from isf.settlement.views import summary_view
 from services.monitor import api
+from services.monitor import coding as coding_api
+
+from . import helpers
 
 KEY = b"access-test-key"
 REG = hospitals()
@@ -41,6 +44,10 @@ class MemoryRedis:
     def hgetall(self, key: str) -> dict[bytes, bytes]:
         return dict(self.hashes.get(key, {}))
 
+    def hscan_iter(self, key: str, match: str, count: int = 10):
+        prefix = match.rstrip("*").encode()  # the monitor scans by prefix only
+        return ((k, v) for k, v in self.hashes.get(key, {}).items() if k.startswith(prefix))
+
     def lrange(self, key: str, start: int, stop: int) -> list[bytes]:
         return self.lists.get(key, [])[start : stop + 1]
 
@@ -64,17 +71,23 @@ def redis_state():
     raws = [
         raw for year in (2025, 2026) for _k, raw in Feed(FeedConfig(seed=year, year=year, invalid=0.02)).events(2500)
     ]  # own ids per year
+    # episodes in an error DRG (an unknown main condition) in two regions, for the coding feedback
+    raws += [
+        helpers.raw(helpers.episode(hf=hf, patient_id=f"SYN-ERR-{i}", main_condition="X999"))
+        for i, hf in enumerate(("ous", "ous", "unn"))
+    ]
     pipe = Pipeline(KEY).run(raws)
     rows = list(pipe.totals.rows())
     r = MemoryRedis()
     view = summary_view(rows)
+    for key, pts, cnt in rows:  # the settled totals the coding feedback reads
+        r.hset("isf:{totals}:pts", key, pts)
+        r.hset("isf:{totals}:cnt", key, cnt)
     r.hset("isf:{totals}:views", "summary", json.dumps({**view, "generated_at": 1.0}))
     for year in (2025, 2026):
-        prov, final = statement(rows, year, "provisional"), statement(rows, year, "final")
-        prov["frozen_at"] = "2026-05-20T10:00:00Z"
-        r.hset("isf:{totals}:statements", f"{year}|provisional", json.dumps(prov))
-        r.hset("isf:{totals}:statements", f"{year}|final", json.dumps(final))
-        r.hset("isf:{totals}:statements", f"{year}|difference", json.dumps(difference(final, prov)))
+        t1 = {**statement(rows, year, "t1"), "frozen_at": "2026-05-20T10:00:00Z"}
+        for kind, doc in statements(rows, year, paid={"t1": t1}).items():
+            r.hset("isf:{totals}:statements", f"{year}|{kind}", json.dumps(doc))
     hour = datetime.now(timezone.utc).strftime("%Y%m%d%H")
     for hf, micro in points_by_hf(rows).items():
         r.hset(f"isf:{{totals}}:ts:{hour}", hf, micro)
@@ -105,7 +118,9 @@ def _answers(r, role: Role) -> list:
         out.append(api.summary(r, role, None, period))
     for year in ("2025", "2026"):
         out += [api.rbf(r, role, year, kind) for kind in ("provisional", "final")]
-        out += [api.statement(r, role, year, kind)[1] for kind in ("provisional", "final", "difference")]
+        kinds = ("t1", "t2", "final", "difference", "provisional")
+        out += [api.statement(r, role, year, kind)[1] for kind in kinds]
+        out.append(coding_api.coding(r, role, year)[1])
     out += [api.hf_detail(r, role, hf) for hf in role.hfs()]
     return out
 
@@ -122,6 +137,7 @@ def documents(redis_state):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(api, "scope", recording)
+        mp.setattr(coding_api, "scope", recording)
         answers = {role: _answers(r, Role.parse(role)) for role in ROLES}
     return seen, answers
 
@@ -188,12 +204,32 @@ def test_an_hf_sees_only_itself_and_no_region_totals(documents, role):
     assert me in text
 
 
+def test_an_hf_sees_its_own_episodes_in_error_drgs_by_source_id_a_region_only_the_rates_of_its_hfs(documents):
+    _, answers = documents
+
+    def coding(role: str) -> dict:
+        return next(a for a in answers[role] if "error_groups" in a and a["year"] == 2026)
+
+    national, own, region = coding("national"), coding("hf:ous"), coding("rhf:sor-ost")
+    ous_errors = [e["source"] for e in national["hf"]["ous"]["error_episodes"]]
+    assert len(ous_errors) == 2 and all(s.startswith("E:ous:") for s in ous_errors)
+    assert set(own["hf"]) == {"ous"} and [e["source"] for e in own["hf"]["ous"]["error_episodes"]] == ous_errors
+    assert own["hf"]["ous"]["error_drg"]["by_reason"] == {"9:X999": 2}
+    assert set(region["hf"]) == set(OWN["sor-ost"]) & set(national["hf"])
+    assert region["hf"]["ous"]["error_drg"]["count"] == 2 and region["hf"]["ous"]["cmi"]
+    assert all("error_episodes" not in h for h in region["hf"].values())
+    assert not _strings(region) & set(ous_errors)
+    assert "unn" not in region["hf"] and coding("rhf:nord")["hf"]["unn"]["error_drg"]["count"] == 1
+
+
 def test_residence_figures_follow_the_rhf_rule(documents):
     _, answers = documents
     statements = {
         role: [a for a in answers[role] if "periods" in a and "kind" in a or "rbf_nok" in a] for role in ROLES
     }
-    assert len(statements["national"]) == 6
+    assert (
+        len(statements["national"]) == 10
+    )  # t1, t2, final, difference and provisional (t1 by its other name), two years
     assert all(set(a["rhf_sorge_for"]) == set(RHFS) for a in statements["national"])
     for rhf in RHFS:
         assert all(set(a["rhf_sorge_for"]) == {rhf} for a in statements[f"rhf:{rhf}"])

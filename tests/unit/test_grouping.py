@@ -50,6 +50,29 @@ def test_demo_sets_are_large_enough_and_illustrative():
         assert len(mdcs) >= 24
 
 
+def test_the_illustrative_rule_data_is_what_tools_demo_definitions_writes():
+    """The definition sets and weight lists are generated: a change made to the CSVs alone would be lost."""
+    import csv
+    import importlib.util
+
+    from isf.rules import DATA
+
+    spec = importlib.util.spec_from_file_location("demo_definitions", DATA.parents[3] / "tools" / "demo_definitions.py")
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+
+    def read(path):
+        with path.open(encoding="utf-8", newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    for year in (2025, 2026):
+        tables, weights = demo.build(year)
+        assert read(DATA / str(year) / "weights.csv") == weights
+        for name, rows in tables.items():
+            assert read(DATA / str(year) / "definitions" / f"{name}.csv") == rows, (year, name)
+
+
 codes = st.sampled_from(["E119", "I509", "E870", "N179", "J969", "A418", "I10", "C509", "Z099", "M545"])
 procs = st.sampled_from(["NFB40", "JEA01", "KAS00", "WMGA28", "ZZCO", "ZZHA", "CKD05", "EMB10"])
 

@@ -108,3 +108,31 @@ def test_a_closed_rule_year_is_refused_and_its_state_expiry_follows_final_settle
 def test_an_identifier_with_control_characters_is_rejected_since_ids_become_parts_of_keys():
     r = parse(raw(episode(episode_id="a\x1fb")), KEY)
     assert isinstance(r, Rejected) and r.errors[0].startswith("episode_id")
+
+
+HOSTILE_NAMES = [
+    FAKE_ID,
+    "010170 12345",
+    "ola.nordmann@example.no",
+    "x\nINFO isf.access access role=national",
+    "k" * 500,
+]
+
+
+def test_error_texts_quote_no_identifier_from_hostile_field_names_or_values():
+    """A field name or value is input: an error text names known fields, and shows anything else only scrubbed."""
+    cases = [raw({**episode(), name: "x"}) for name in HOSTILE_NAMES]
+    cases += [raw({**episode(), "schema": f"episode/{name}"}) for name in HOSTILE_NAMES]
+    cases += [raw({**episode(), "hf": name}) for name in HOSTILE_NAMES]
+    cases += [raw({**episode(), "version": name}) for name in HOSTILE_NAMES]
+    cases.append(raw({**episode(), **{f"{FAKE_ID}{i}": i for i in range(50)}}))
+    for c in cases:
+        r = parse(c, KEY)
+        assert isinstance(r, Rejected)
+        text = "\n".join(r.errors)
+        for leak in (FAKE_ID, "12345", "nordmann", "\nINFO", "k" * 100):
+            assert leak not in text, (leak, text)
+        assert len(r.errors) <= 11 and all(len(e) < 300 for e in r.errors)
+    extra = parse(raw({**episode(), "sexx": "M"}), KEY)
+    assert extra.errors == ["unknown field 'sexx': Extra inputs are not permitted"]  # a typo still says which
+    assert parse(raw(episode(version="x")), KEY).errors[0].startswith("version: ")  # known fields by name

@@ -190,8 +190,9 @@ def test_indicator_9_fallback_counts_phv_and_tsb_discharges_and_serves_the_rbf_t
             _consultation(hf, "2026-02-02", "video", 9),
         ]
     )
-    assert indicator_figures(rows, 2025, "2025")[hf]["9"] == (2, 4)  # PHV and TSB stays count with the somatic one
+    # PHV and TSB stays count with the somatic one; sent the next calendar day (30 h) is in time, two days later not
+    assert indicator_figures(rows, 2025, "2025")[hf]["9"] == (3, 4)
     # no NKI value for 2025: RBF 2027 (NPR 2026) takes the stream's own count over 2025
     final = statement(rows, 2026, "final")
     assert final["rbf"]["nki_year"] == 2025 and final["nki_hfs"] == []
-    assert final["indicators"][hf]["9"] == {"numerator": 2, "denominator": 4}
+    assert final["indicators"][hf]["9"] == {"numerator": 3, "denominator": 4}

@@ -44,27 +44,35 @@ def test_without_tfg_the_members_of_a_tfg_are_priced_as_themselves_with_each_yea
     events = _dialysis_month()
     for y in (2025, 2026):
         assert rule_year(y).tfg_of_member[("DRG", "317O")].tfg == "MT01"
-    out = compare(replay(events, KEY, 2025, 2026), 2025, 2026)
+    out = compare(replay(events, KEY, 2025, 2026), 2025, 2026, budget_neutral=False)
     line = out["hf"]["ous"]["somatic"]
     assert Decimal(line["before"]) == 3 * rule_year(2025).weights["317O"].weight
     assert Decimal(line["after"]) == 3 * rule_year(2026).weights["317O"].weight
     assert out["mode"] == "weights_only" and out["tfg"] is False and out["point_supplements"] is False
     # settled under the year's full rules, the same month is one TFG patient-period instead
-    full = compare(replay(events, KEY, 2025, 2026, regroup=True), 2025, 2026, mode="regroup")
+    full = compare(replay(events, KEY, 2025, 2026, regroup=True), 2025, 2026, mode="regroup", budget_neutral=False)
     assert Decimal(full["hf"]["ous"]["somatic"]["after"]) == rule_year(2026).tfgs["MT01"].weight
     assert full["mode"] == "regroup" and full["tfg"] is True
 
 
-def test_budget_neutral_scaling_keeps_the_national_total_of_each_sector_group():
-    events = _feed()
-    rows = replay(events, KEY, 2025, 2026)
-    plain, neutral = compare(rows, 2025, 2026), compare(rows, 2025, 2026, budget_neutral=True)
-    assert any(Decimal(v["change"]) for v in plain["national"].values())  # the weights differ
+def test_by_default_the_national_change_is_exactly_zero_per_sector_while_hfs_and_regions_still_move():
+    """Seed 000: "Nytt vektsett er kalibrert for å sikre budsjettnøytralitet"; TOTALT ... 0 0,00 % per sector."""
+    rows = replay(_feed(), KEY, 2025, 2026)
+    raw_, neutral = compare(rows, 2025, 2026, budget_neutral=False), compare(rows, 2025, 2026)
+    assert neutral["budget_neutral"] is True and raw_["budget_neutral"] is False and raw_["scale"] is None
+    assert set(neutral["national"]) == {"somatic", "phv_tsb"}
+    assert all(Decimal(v["change"]) for v in raw_["national"].values())  # the raw weights do move the nation
     for group, line in neutral["national"].items():
-        assert Decimal(line["after"]) == Decimal(line["before"]) == Decimal(plain["national"][group]["before"])
+        assert Decimal(line["change"]) == 0 and line["change_pct"] == "0.00", group
+        assert Decimal(line["after"]) == Decimal(line["before"]) == Decimal(raw_["national"][group]["before"])
+        assert Decimal(neutral["scale"][group]) == Decimal(line["before"]) / Decimal(raw_["national"][group]["after"])
         hf_after = sum(Decimal(v[group]["after"]) for v in neutral["hf"].values() if group in v)
         assert hf_after == Decimal(line["after"])
-        assert Decimal(neutral["scale"][group]) == Decimal(line["before"]) / Decimal(plain["national"][group]["after"])
+        # shares between HFs and regions still move: some gain and some lose against a zero national change
+        hf_changes = [Decimal(v[group]["change"]) for v in neutral["hf"].values() if group in v]
+        assert min(hf_changes) < 0 < max(hf_changes), group
+        rhf_changes = [Decimal(v[group]["change"]) for v in neutral["rhf_sorge_for"].values() if group in v]
+        assert min(rhf_changes) < 0 < max(rhf_changes), group
 
 
 def test_the_residence_view_puts_all_points_in_the_residents_region_when_every_patient_lives_in_one_region():
@@ -103,13 +111,20 @@ def test_weights_only_groups_with_the_old_logic_and_so_settles_what_the_old_year
     assert sum(Decimal(v["before"]) for v in out["national"].values()) == Decimal(earned + moved) / 1_000_000
 
 
-def test_the_cli_labels_the_mode_and_scales_on_request(tmp_path, capsys):
+def test_the_cli_prints_a_zero_national_change_by_default_and_the_raw_change_on_request(tmp_path, capsys):
     from services.cli import main
 
     f = tmp_path / "ev.jsonl"
     f.write_bytes(b"\n".join(_feed(600, seed=44)) + b"\n")
-    assert main(["redistribute", "--budget-neutral", str(f)]) == 0
+    assert main(["redistribute", "--from", "2025", "--to", "2026", str(f)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["mode"] == "weights_only" and out["budget_neutral"] and out["grouping_logic"] == 2025
+    assert {g: v["change_pct"] for g, v in out["national"].items()} == {g: "0.00" for g in out["national"]}
+    assert set(out["scale"]) == set(out["national"])
+    assert main(["redistribute", "--no-budget-neutral", str(f)]) == 0
+    raw_ = json.loads(capsys.readouterr().out)
+    assert raw_["budget_neutral"] is False and raw_["scale"] is None
+    assert {g: v["before"] for g, v in raw_["national"].items()} == {g: v["before"] for g, v in out["national"].items()}
+    assert any(v["change_pct"] != "0.00" for v in raw_["national"].values())
     assert main(["redistribute", "--regroup", str(f)]) == 0
     assert json.loads(capsys.readouterr().out)["mode"] == "regroup"

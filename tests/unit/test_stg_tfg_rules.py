@@ -96,7 +96,100 @@ def test_the_online_treatment_programme_in_somatic_care_weighs_0_178_in_2026_up_
     assert grouped(main_condition="I509", procedures=["IEAB20"]).stg == "XSEB"
     assert rule_year(2026).stgs["XSEB"].weight == Decimal("0.178")
     assert rule_year(2025).stgs["XSEB"].weight < Decimal("0.178")
-    assert grouped(sector="phv", main_condition="F322", procedures=["IEAB20"]).stg is None  # somatic care only
+    assert grouped(sector="phv", main_condition="F322", procedures=["IEAB20"]).stg != "XSEB"  # somatic care only
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+@pytest.mark.parametrize("sector,main", [("phv", "F322"), ("tsb", "F100")])
+def test_a_phv_tsb_online_treatment_programme_gives_the_phv_tsb_online_stg_beside_its_drg(year, sector, main):
+    """Seed 003 sec. 1.4: PHV/TSB outpatient care has STGs for periods of "nettbasert behandlingsprogram"."""
+    kw = dict(sector=sector, main_condition=main, procedures=["IEAB20"])
+    kw.update(admitted_at=f"{year}-03-02T08:00:00", discharged_at=f"{year}-03-02T09:00:00")
+    g = grouped(None, **kw)
+    assert (g.stg, g.drg is not None) == ("TSEB", True)
+    assert rule_year(year).stgs["TSEB"].weight > 0 and rule_year(year).stgs["TSEB"].period == "month"
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_continuous_drug_treatment_in_lar_gives_the_lar_stg_once_per_patient_and_month(year):
+    """Seed 003 sec. 1.4: an STG for "kontinuerlig legemiddelbehandling som ledd i LAR" (TSB outpatient care);
+    a contact giving an opioid-substitution drug (ATC N07BC, our trigger) is LAR activity."""
+
+    def lar(day, **kw):
+        ev = dict(
+            sector="tsb",
+            main_condition="F112",
+            atc_codes=["N07BC02"],
+            admitted_at=f"{year}-03-{day:02d}T08:00:00",
+            discharged_at=f"{year}-03-{day:02d}T08:30:00",
+        )
+        return episode(**{**ev, **kw})
+
+    r = run([lar(2), lar(9), lar(16)])
+    assert r["counts"][str(year)]["STG"] == {"TSLAR": 1}
+    assert Decimal(r["points"][str(year)]["hf"]["ous"]["STG"]) == rule_year(year).stgs["TSLAR"].weight
+    assert group_activity(activity(lar(2, sector="phv", main_condition="F322"))).stg is None  # TSB only
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_b0045_structured_follow_up_by_an_integrated_team_gives_the_somatic_team_stg_xs09(year):
+    """Seed 004: "B0045 – Strukturert oppfølging fra tverrfaglige integrerte team" (which STG: our inference)."""
+    day = dict(admitted_at=f"{year}-03-02T08:00:00", discharged_at=f"{year}-03-02T09:00:00")
+    assert grouped(None, main_condition="I509", special_codes=["B0045"], **day).stg == "XS09"
+    assert grouped(None, sector="phv", main_condition="F200", special_codes=["B0045"], **day).stg is None
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_wrba24_palliative_centre_collaboration_with_the_municipality_gives_the_somatic_collaboration_stg(year):
+    """Seed 004 lists WRBA24 with WPBA10/15/20: a meeting gives XS08 alone, a consultation its DRG and XS08."""
+    day = dict(admitted_at=f"{year}-03-02T08:00:00", discharged_at=f"{year}-03-02T09:00:00")
+    meeting = grouped(
+        None, main_condition="Z515", care_level="indirect", contact_mode=None, procedures=["WRBA24"], **day
+    )
+    assert (meeting.drg, meeting.stg) == (None, "XS08")
+    consultation = grouped(None, main_condition="C509", procedures=["WRBA24"], **day)
+    assert consultation.drg is not None and consultation.stg == "XS08"
+
+
+@pytest.mark.parametrize(
+    "atc,stg",
+    [
+        ("N04BA02", "AS04"),
+        ("N04BA03", "AS04"),
+        ("N04BA07", "AS04"),
+        ("N04BC07", "AS04"),
+        ("J06BD01", "DS04"),
+        ("J06BD08", "DS04"),
+        ("N04BA01", None),
+        ("N04BC05", None),
+        ("J06BD02", None),
+    ],
+)
+def test_as04_and_ds04_are_seed_000s_exact_atc_codes_not_their_prefixes(atc, stg):
+    def stg_of_drug(year):
+        e = prescription(atc=atc, drug_code=None, indication="G20", dispensed_at=f"{year}-03-05T10:00:00")
+        return group_activity(activity(e)).stg
+
+    assert stg_of_drug(2026) == stg
+    assert stg_of_drug(2025) is None  # new in 2026
+    if stg is not None:
+        assert rule_year(2026).stgs[stg].weight == 0  # STG without financing in 2026
+
+
+def test_as04_and_ds04_carry_the_names_seed_000_gives_them():
+    stgs = rule_year(2026).stgs
+    assert stgs["AS04"].name == "Pasientadministrert legemiddelbehandling ved Parkinsons sykdom"
+    assert stgs["DS04"].name == (
+        "Pasientadministrert legemiddelbehandling for forebygging av alvorlig nedre luftveisinfeksjoner"
+    )
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_every_stg_row_names_the_seed_it_rests_on_and_our_own_codes_say_they_are_inferences(year):
+    for r in rule_year(year).stg_rules:
+        assert "seed 00" in r.basis, r
+        if r.stg in ("XSEB", "TSEB", "TSLAR"):  # codes the seeds do not give
+            assert f"the code {r.stg}" in r.basis and "inference" in r.basis, r
 
 
 def test_an_stg_row_of_the_2026_drug_logic_applies_from_the_tertial_it_enters_force():
@@ -278,6 +371,45 @@ def test_phv_tsb_outpatients_until_the_year_they_turn_26_earn_the_point_suppleme
     u26 = next(s for s in rule_year(2026).supplements if s.code == "U26")
     assert Decimal(r["points"]["2026"]["hf"]["ous"]["SUPP"]) == u26.points
     assert Decimal(r["points"]["2026"]["hf"]["ous"]["DRG"]) == 2 * rule_year(2026).weights["TP10A"].weight
+
+
+def test_the_under_26_supplement_is_seed_000s_2026_rule_and_absent_in_2025():
+    r = run([phv("2010-01-01", year=2025), phv("2010-01-01", year=2026, patient_id="SYN-2")])
+    assert "SUPP" not in r["counts"]["2025"]
+    assert r["counts"]["2026"]["SUPP"] == {"U26": 1}
+    assert "U26" not in {s.code for s in rule_year(2025).supplements}
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(sector="tsb", main_condition="F112", atc_codes=["N07BC02"]),
+        dict(sector="tsb", main_condition="F112", special_codes=["PUT"]),
+        dict(sector="phv", main_condition="F322", special_codes=["PUT"]),
+    ],
+    ids=["lar", "put_tsb", "put_phv"],
+)
+def test_no_under_26_supplement_for_lar_and_put_patients_whose_unit_refund_covers_it(kw):
+    """Seed 000: "Unntak er pasienter i LAR samt PUT opp til 30 år, hvor refusjonen ligger inne i
+    enhetsrefusjonen"."""
+    r = run([phv("2005-06-01", **kw), phv("2005-06-01", patient_id="SYN-2", sector=kw["sector"])])
+    assert r["counts"]["2026"]["SUPP"] == {"U26": 1}  # only the contact outside the exception
+
+
+def test_the_put_exception_covers_patients_up_to_30_and_a_supplement_for_older_patients_keeps_the_rest():
+    """The exceptions are data: a supplement with a higher age limit still pays a PUT patient turning 30 or more."""
+    from isf.periods.points import supplement_holds
+
+    u26 = next(s for s in rule_year(2026).supplements if s.code == "U26")
+    assert [x.name for x in u26.exceptions] == ["LAR", "PUT"]
+    wide = dataclasses.replace(u26, age_in_year_below=40)
+
+    def holds(birth_date):
+        e = phv(birth_date, special_codes=["PUT"])
+        return supplement_holds(wide, group_activity(activity(e)))
+
+    assert not holds("1997-01-01")  # turns 29 in 2026: PUT, no supplement
+    assert holds("1996-01-01")  # turns 30: outside PUT's age, the supplement holds
 
 
 def test_the_under_26_supplement_is_for_phv_tsb_outpatient_contacts_only():

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from ..events import Activity
-from ..rules import MICRO, DrgDeduction, RuleYear, StgRule, data_version, rule_year
+from ..rules import MICRO, DrgDeduction, NotInIsf, RuleYear, StgRule, data_version, rule_year
 from .engine import DrgResult, group_case
 from .mapping import length_of_stay, to_case
 
@@ -26,6 +26,7 @@ class Grouped(BaseModel):
     drg_points: Decimal = Decimal(0)
     stg: str | None = None
     explanation: dict | None = None
+    cc: int = 0  # complication level the DRG logic saw (`Features.cc_level`): the coding feedback's CC share
     rules: str = ""  # the version of the rule year's data it was grouped under (`rules.data_version`)
 
     @classmethod
@@ -49,6 +50,7 @@ class Grouped(BaseModel):
                 "drg_points": points,
                 "stg": stg,
                 "explanation": explanation,
+                "cc": r.cc,
                 "rules": data_version(year),
             },
         )
@@ -64,7 +66,26 @@ class Grouped(BaseModel):
 
     @property
     def isf_liable(self) -> bool:
-        return self.counts and self.activity.debtor in rule_year(self.rule_year).isf_debtors
+        """Reported with a debtor inside ISF (debtor 11) and not activity the rule year keeps out of ISF
+        (`not_in_isf`). Activity outside ISF is counted, never money."""
+        if not self.counts:
+            return False
+        rules = rule_year(self.rule_year)
+        return self.activity.debtor in rules.isf_debtors and not outside_isf(rules, self.activity)
+
+    @property
+    def block_funded(self) -> bool:
+        """A stay the block grant alone finances (the rule year's `block_funded`: PHV/TSB inpatient stays): its DRG
+        and weight are management information, never ISF money."""
+        a = self.activity
+        return (
+            self.counts and a.kind == "episode" and (a.sector, a.care_level) in rule_year(self.rule_year).block_funded  # type: ignore[arg-type]
+        )
+
+    @property
+    def isf_financed(self) -> bool:
+        """What ISF pays for and counts ("tellende ISF-opphold"): debtor inside ISF, not block-funded."""
+        return self.isf_liable and not self.block_funded
 
 
 _ALL_FIELDS = frozenset(Grouped.model_fields)
@@ -75,9 +96,20 @@ def activity_year(a: Activity) -> int | None:
     return a.end.year if a.end is not None else None
 
 
+def not_in_isf_holds(n: NotInIsf, a: Activity) -> bool:
+    if n.procedures and n.procedures.isdisjoint(a.procedures):
+        return False
+    return not n.main_conditions or a.main_condition.replace(".", "").upper().startswith(n.main_conditions)
+
+
+def outside_isf(rules: RuleYear, a: Activity) -> bool:
+    """Whether the rule year keeps this activity outside ISF whatever its debtor (`not_in_isf` in params.json)."""
+    return any(not_in_isf_holds(n, a) for n in rules.not_in_isf)
+
+
 def drg_points(rules: RuleYear, a: Activity, drg: str | None) -> Decimal:
     """Cost weight, plus per-day weight beyond the trim point, times the acute factor; 0 outside ISF."""
-    if drg is None or a.debtor not in rules.isf_debtors:
+    if drg is None or a.debtor not in rules.isf_debtors or outside_isf(rules, a):
         return Decimal(0)
     w = rules.weights.get(drg)
     if w is None:
@@ -140,6 +172,8 @@ def _stg_holds(r: StgRule, a: Activity, rules: RuleYear) -> bool:
     if r.procedure and r.procedure not in a.procedures:
         return False
     if r.atc_prefix and not any(c.startswith(r.atc_prefix) for c in a.atc_codes):
+        return False
+    if r.atc and r.atc.isdisjoint(a.atc_codes):
         return False
     if r.indication_prefix and not a.main_condition.replace(".", "").startswith(r.indication_prefix):
         return False

@@ -14,15 +14,21 @@ class DrgResult(NamedTuple):
     rtc: str | None
     mdc: str | None  # MDC of the resulting DRG (drgnames), may be None
     explanation: dict
+    is_error: bool  # no DRG, or a return code the definition set does not count as fine (`Definitions.fine_rtcs`)
+    cc: int = 0  # the case's complication level (`Features.cc_level`)
 
-    @property
-    def is_error(self) -> bool:
-        return self.drg is None or self.rtc not in ("0", "A")
+
+OK_RTC = frozenset({"0", "A"})  # the fine return codes of the old format (a set of today's says its own)
+
+
+def is_error(drg: str | None, rtc: str | None, fine: frozenset[str] = OK_RTC) -> bool:
+    """An error group: no DRG, or a return code the definition set does not count as fine."""
+    return drg is None or rtc not in fine
 
 
 _tuple = tuple.__new__  # a NamedTuple built positionally, without its Python-level constructor
-CODE_ERROR_RTC = "9"
-# What a return code means. The tables do not say (FORMAT.md Q7): inferred from the rows that carry them.
+# What a return code means when the tables do not say (the old format; FORMAT.md Q7): inferred from the rows
+# that carry them. A set in today's format brings its own texts (`Definitions.rtc_texts`).
 RTC_REASONS = {
     "1": "no usable principal diagnosis",
     "4": "age too low for the principal diagnosis",
@@ -32,6 +38,8 @@ RTC_REASONS = {
     "8": "cannot be grouped",
     "9": "code error (a procedure or diagnosis the tables do not accept here)",
 }
+# Which code a return code is about when it is not the principal diagnosis (the coding feedback names it).
+RTC_SUBJECT = {"7": "procedure"}
 
 
 def first_rule(defs: Definitions, case: GroupingCase, f: Features) -> LogicRow | None:
@@ -61,15 +69,27 @@ def group_case(defs: Definitions, case: GroupingCase, explain: bool = True) -> D
     row = first_rule(defs, case, f)
     if row is None:
         return DrgResult(
-            None, None, None, None, {**_explain(None, f), "reason": "no drglogic row holds"} if explain else {}
+            None,
+            None,
+            None,
+            None,
+            {**_explain(None, f), "reason": "no drglogic row holds"} if explain else {},
+            True,
+            f.cc_level,
         )
-    rtc = CODE_ERROR_RTC if unknown and row.rtc not in ("0", "A") else row.rtc
+    fine = defs.fine_rtcs
+    rtc = row.rtc
+    if unknown and rtc not in fine and defs.unknown_principal_rtc:
+        rtc = defs.unknown_principal_rtc
     expl = _explain(row, f) if explain else {}
     if explain and unknown:
         expl["reason"] = f"unknown principal diagnosis code {principal}"
-    elif explain and rtc not in ("0", "A"):
-        expl["reason"] = RTC_REASONS.get(rtc, f"return code {rtc}")
-    return _tuple(DrgResult, (row.drg, row.ord, rtc, defs.drg_mdc.get(row.drg) or None, expl))
+    elif explain and rtc not in fine:
+        texts = defs.rtc_texts or RTC_REASONS
+        expl["reason"] = texts.get(rtc) or f"return code {rtc}"
+    return _tuple(
+        DrgResult, (row.drg, row.ord, rtc, defs.drg_mdc.get(row.drg) or None, expl, rtc not in fine, f.cc_level)
+    )
 
 
 def _explain(row: LogicRow | None, f: Features) -> dict:

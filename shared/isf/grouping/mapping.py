@@ -5,6 +5,8 @@ procedure codes that the project's definition sets give properties to (official 
 not know them, so they add nothing there):
 `ZZCD` day treatment, `ZZCO` outpatient contact, `ZZSP` PHV, `ZZST` TSB, `ZZHA` acute.
 Discharge mode is `H` (home): the event contract carries no death or transfer field.
+The drugs given (ATC codes) reach the grouper as procedure codes, as NPK reads them: the definition
+data can give a drug a property (seed 000, 2026: "L04AC05 Ustekinumab gis egenskap PROCPR 90O10").
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ def length_of_stay(a: Activity) -> int:
 def to_case(a: Activity) -> GroupingCase:
     """The activity as the engine sees it: sex, age, discharge mode, stay, diagnosis pairs, procedures and markers."""
     procedures = tuple(a.procedures)  # the markers are appended to a copy, never to the activity
+    if a.atc_codes:
+        procedures += a.atc_codes
     for marker in (CARE_MARKERS.get(a.care_level), SECTOR_MARKERS.get(a.sector)):
         if marker:
             procedures += (marker,)

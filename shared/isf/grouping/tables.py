@@ -1,8 +1,9 @@
 """Load NordDRG definition data (directorate JSON or a folder of CSV tables), validate it, compile it.
 
 The six tables are `drglogic`, `dg`, `proc`, `complcat`, `complexcl` and `drgnames`,
-laid out as in the NordDRG definition data (see README "Definition data"). Broken data
-fails loudly with `DefinitionError`, naming the table, the row and the field.
+laid out as in the NordDRG definition data (see README "Definition data"); today's table
+format is read into them by `modern` (docs/definitions.md). Broken data fails loudly with
+`DefinitionError`, naming the table, the row and the field.
 
 Compiling turns every code into the set of "facts" it gives a case (`CodeProps`) and every
 logic row into a `Rule` (facts required, facts forbidden, numeric ranges), each rule filed
@@ -20,7 +21,7 @@ import json
 import re
 import zipfile
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -326,14 +327,22 @@ def code_props(values: dict[str, list[str]], cc: int = 0, dgcat: tuple[str, str]
 NO_PROPS = code_props({})
 
 
-def _pair_dgcat(rows1, rows2, c1: str, c2: str) -> tuple[str, str] | None:
-    """The asterisk code's row for this pair, else its first row, else the first code's first row."""
+# Which code of a principal pair (c1, c2) gives its DGCAT when both have one: the 2016 reference takes the second
+# (FORMAT.md section 4, step 2; golden case 38); one public benchmark of today's logic takes the first
+# (MODERN-FORMAT.md item 8). An open question, so a labelled choice per definition set.
+PAIR_CATEGORY = ("second", "first")
+
+
+def _pair_dgcat(rows1, rows2, c1: str, c2: str, pair_category: str = "second") -> tuple[str, str] | None:
+    """The row of the (dagger c1, asterisk c2) pair, else the chosen code's first row, else the other code's."""
     for d_code, value in rows2:
         if d_code == c1:
             return value, f"{c1}+{c2}"
-    if rows2:
-        return rows2[0][1], c2
-    return (rows1[0][1], c1) if rows1 else None
+    order = ((rows2, c2), (rows1, c1)) if pair_category == "second" else ((rows1, c1), (rows2, c2))
+    for rows, code in order:
+        if rows:
+            return rows[0][1], code
+    return None
 
 
 @dataclass
@@ -353,6 +362,11 @@ class Definitions:
     rules_by_fact: dict[str, list[int]]  # each rule (its position in `rules`) under the rarest fact it requires
     rules_always: list[int]  # rules that require no fact
     rule_keys: frozenset[str] = frozenset()
+    pair_category: str = "second"  # PAIR_CATEGORY
+    fine_rtcs: frozenset[str] = frozenset({"0", "A"})  # return codes with which the DRG stands (no error)
+    rtc_texts: dict[str, str] = field(default_factory=dict)  # return code -> its text, where the tables give one
+    unknown_principal_rtc: str | None = "9"  # given instead of a row's error code when the principal is unknown
+    report: dict = field(default_factory=dict)  # what was read (format, counts, anything not used)
 
     def __post_init__(self):
         self.rule_keys = frozenset(self.rules_by_fact)
@@ -393,7 +407,9 @@ class Definitions:
         values = {k: [v for v, _ in got] for k, got in self.pair_values(c1, c2).items()}
         return code_props(
             values,
-            dgcat=_pair_dgcat(self.dg.get(c1, {}).get("DGCAT", ()), self.dg.get(c2, {}).get("DGCAT", ()), c1, c2),
+            dgcat=_pair_dgcat(
+                self.dg.get(c1, {}).get("DGCAT", ()), self.dg.get(c2, {}).get("DGCAT", ()), c1, c2, self.pair_category
+            ),
         )
 
     def procedure_values(self, code: str) -> dict[str, list[tuple[str, str]]]:
@@ -480,7 +496,8 @@ def _clean_rows(data: dict, table: str) -> list[tuple[int, dict[str, str]]]:
     return out
 
 
-def compile_definitions(data: dict, name: str = "definitions") -> Definitions:
+def compile_definitions(data: dict, name: str = "definitions", **options) -> Definitions:
+    """The six tables compiled; `options` are the `Definitions` fields after `rule_keys` (pair rule, return codes)."""
     logic: list[LogicRow] = []
     seen_ord: set[str] = set()
     for i, row in _clean_rows(data, "drglogic"):
@@ -555,6 +572,7 @@ def compile_definitions(data: dict, name: str = "definitions") -> Definitions:
         rules,
         rules_by_fact,
         rules_always,
+        **options,
     )
 
 
@@ -582,21 +600,46 @@ def _index(rules: list[Rule], counts: Counter) -> tuple[dict[str, list[int]], li
     return by_fact, always
 
 
-_MEMO: dict[str, Definitions] = {}
+_MEMO: dict[tuple[str, str, str], Definitions] = {}
+FORMATS = ("auto", "old", "current")  # old: the six tables (JSON, zip, CSV folder); current: today's NCC tables
 
 
-def load_definitions(source: str | Path) -> Definitions:
-    """Load, validate and compile; once per process for the same content."""
+def detect_format(source: Path) -> str:
+    from .modern import is_current_format
+
+    return "current" if is_current_format(Path(source)) else "old"
+
+
+def load_definitions(source: str | Path, fmt: str = "auto", pair_category: str = "second") -> Definitions:
+    """Load, validate and compile, in the format given or detected; once per process for the same content."""
+    if fmt not in FORMATS:
+        raise ValueError(f"definition format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    if pair_category not in PAIR_CATEGORY:
+        raise ValueError(f"pair category {pair_category!r}: expected one of {', '.join(PAIR_CATEGORY)}")
     source = Path(source).resolve()
-    digest = _content_digest(source)
-    if digest not in _MEMO:
-        _MEMO[digest] = compile_definitions(read_raw(source), name=source.name)
-    return _MEMO[digest]
+    if not source.exists():
+        raise DefinitionError(str(source), None, None, "no such file or folder")
+    fmt = detect_format(source) if fmt == "auto" else fmt
+    key = (_content_digest(source), fmt, pair_category)
+    if key not in _MEMO:
+        if fmt == "current":
+            from .modern import read_tables, translate
+
+            tables, version = read_tables(source)
+            raw, options = translate(tables, source.name, version)
+            options["report"]["pair_category"] = pair_category
+            _MEMO[key] = compile_definitions(raw, name=source.name, pair_category=pair_category, **options)
+        else:
+            report = {"source": source.name, "version": source.stem, "format": "old", "pair_category": pair_category}
+            _MEMO[key] = compile_definitions(read_raw(source), source.name, pair_category=pair_category, report=report)
+        defs = _MEMO[key]
+        defs.report.update(rules=len(defs.logic), diagnoses=len(defs.dg), procedures=len(defs.proc))
+    return _MEMO[key]
 
 
 def _content_digest(source: Path) -> str:
     h = hashlib.sha256()
-    files = sorted(source.glob("*.csv")) if source.is_dir() else [source]
+    files = sorted(p for p in source.iterdir() if p.suffix.lower() == ".csv") if source.is_dir() else [source]
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())

@@ -1,6 +1,7 @@
 """Patient-level periods: the contribution ledger and the two ledgers built on it."""
 
-from . import indicators, points
+from . import coding, indicators, points
 
-# (namespace, contributions of a grouped activity): every ledger a grouped activity is applied to
-LEDGERS = ((points.NAMESPACE, points.point_contributions), (indicators.NAMESPACE, indicators.indicator_contributions))
+# (namespace, contributions of a grouped activity): every ledger a grouped activity is applied to; the points
+# ledger carries the coding feedback's items too (`coding.points_and_coding`)
+LEDGERS = ((points.NAMESPACE, coding.points_and_coding), (indicators.NAMESPACE, indicators.indicator_contributions))

@@ -1,58 +1,52 @@
 """What a grouped activity contributes to the RBF indicators 1-9, per HF, tertial and year.
 
-Stat keys: `I|year|hf|<indicator>|num` and `I|year|hf|<indicator>|den` for counted
-indicators (1, 9); unique patients `I|year|hf|<indicator>|num` and shared denominators
-`I|year|hf|patients|<population>`. Indicators 1-8 take only activity that counts in ISF (seed 002,
-appendix: "kun tellende ISF-opphold"); indicator 1 counts outpatient consultations, i.e. episodes
-grouped to a DRG of the service type "polikliniske konsultasjoner" (the rule year's
-`service_types.csv`). Indicator 9 is NKI data; the count kept here (every inpatient discharge,
-somatic, PHV and TSB, whatever its debtor) is only its fallback where no NKI value is given.
+Stat keys: `I|year|hf|<indicator>|num` and `I|year|hf|<indicator>|den` for counted indicators (1, 9); unique
+patients `I|year|hf|<indicator>|num` and shared denominators `I|year|hf|patients|<population>[+indirect]`
+(`isf.rules.UniqueIndicator`, the rule year's `rbf_indicators`). Indicators 1-8 take only ISF-counting activity
+(seed 002, appendix: "Kun tellende ISF-opphold"): a debtor inside ISF, financed by ISF (no PHV/TSB inpatient
+stay), no H-resept dispensing, and no indirect activity unless the indicator takes it. Indicator 1 counts
+outpatient consultations, i.e. episodes grouped to a DRG of the service type "polikliniske konsultasjoner" (the
+rule year's `service_types.csv`). Indicator 9 is NKI data; the count kept here (every inpatient discharge,
+somatic, PHV and TSB, whatever its debtor or financing) is only its fallback where no NKI value is given: a
+summary sent by the end of the calendar day after discharge counts ("innen 1 dag", in days, not 24 hours).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from ..events import Delta
 from ..grouping.activity import Grouped
-from ..rules import rule_year
+from ..rules import UniqueIndicator, rule_year
 from .calendar import label, score
 from .ledger import Contributions, Unit, contributions
 
 NAMESPACE = "ind"
 
-# Indicators over unique patients: (id, population, how an activity qualifies for the numerator)
-UNIQUE = (
-    ("2", "phv_tsb", {"stg": {"TS08A", "TS08B"}}),
-    ("3", "somatic", {"stg": {"XS08"}}),
-    ("4", "phv_tsb", {"stg": {"TS01"}}),
-    ("5", "somatic", {"stg": {"XS09"}}),
-    ("6", "all", {"procedure": {"WMGA28"}}),
-    ("7", "all", {"procedure": {"IEAB20"}}),
-    ("8", "somatic", {"stg": {"CS11", "ES11", "HS11", "JS11", "XS11"}}),
-)
-POPULATION_OF = {i: pop for i, pop, _ in UNIQUE}
 REMOTE_MODES = {"video", "phone"}
 CONSULTATION = "outpatient_consultation"
-SUMMARY_WITHIN = timedelta(days=1)
+SUMMARY_WITHIN_DAYS = 1
 
 
-def _population(g: Grouped) -> tuple[str, ...]:
-    sector = g.activity.sector if g.activity.kind == "episode" else "somatic"
-    return ("all", "phv_tsb" if sector in ("phv", "tsb") else "somatic")
+def _populations(g: Grouped) -> tuple[str, str]:
+    return ("all", "phv_tsb" if g.activity.sector in ("phv", "tsb") else "somatic")
 
 
-def _qualifies(g: Grouped, test: dict, procedures: frozenset[str]) -> bool:
-    if "stg" in test:
-        return g.stg in test["stg"]
-    return bool(test["procedure"] & procedures)
+def _qualifies(ind: UniqueIndicator, g: Grouped, procedures: frozenset[str]) -> bool:
+    return g.stg in ind.stgs or bool(ind.procedures & procedures)
+
+
+def summary_in_time(g: Grouped) -> bool:
+    """Indicator 9's fallback: the discharge summary sent within 1 calendar day of the discharge."""
+    a = g.activity
+    sent = a.discharge_summary_sent_at
+    return sent is not None and a.end is not None and (sent.date() - a.end.date()).days <= SUMMARY_WITHIN_DAYS
 
 
 def indicator_contributions(g: Grouped) -> Contributions:
     if not g.counts:
         return Contributions()
     a, y = g.activity, g.rule_year
-    assert a.end is not None  # grouped under a rule year: it has ended
+    assert a.end is not None and y is not None  # grouped under a rule year: it has ended
+    rules = rule_year(y)
     end = a.end
     day = end.date()
     sc = score(day)
@@ -60,19 +54,23 @@ def indicator_contributions(g: Grouped) -> Contributions:
     # the statistics this activity counts in, the same for its tertial and its year
     unique: list[str] = []
     counted: list[str] = []
-    if g.isf_liable:
-        pops = _population(g)
-        unique += [f"{base}|patients|{pop}" for pop in pops]
+    if g.isf_financed and a.kind == "episode":
+        indirect = a.care_level == "indirect"
+        pops = _populations(g)
         procedures = frozenset(a.procedures)
-        unique += [f"{base}|{ind}|num" for ind, pop, test in UNIQUE if pop in pops and _qualifies(g, test, procedures)]
-        if rule_year(y).service_types.get(g.drg or "") == CONSULTATION:
+        for ind in rules.indicators:
+            if ind.population in pops and (ind.indirect or not indirect):
+                unique.append(f"{base}|{ind.denominator}")
+                if _qualifies(ind, g, procedures):
+                    unique.append(f"{base}|{ind.id}|num")
+        unique = list(dict.fromkeys(unique))  # one membership per shared denominator
+        if rules.service_types.get(g.drg or "") == CONSULTATION:
             counted.append(f"{base}|1|den")
             if a.contact_mode in REMOTE_MODES:
                 counted.append(f"{base}|1|num")
     if a.kind == "episode" and a.care_level == "inpatient":
         counted.append(f"{base}|9|den")
-        sent = a.discharge_summary_sent_at
-        if sent is not None and sent - end <= SUMMARY_WITHIN:
+        if summary_in_time(g):
             counted.append(f"{base}|9|num")
     items: list[Delta] = []
     units: list[tuple[Unit, int]] = []

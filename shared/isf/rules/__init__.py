@@ -55,6 +55,8 @@ class StgRule:
     hdg: str = ""  # main diagnostic group (HDG) of the main condition, e.g. "03"; "" = any
     valid_from: date | None = None  # first day the row is in force; None = the whole rule year
     valid_to: date | None = None  # last day the row is in force (inclusive); None = to the end of the year
+    atc: frozenset[str] = frozenset()  # exact ATC codes, one of which the activity carries; empty = any
+    basis: str = ""  # which seed gives the row, and what in it is an inference
 
     def in_force(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
@@ -83,11 +85,36 @@ class DrgDeduction:
 
 
 @dataclass(frozen=True)
+class SupplementException:
+    """Activity a point supplement leaves out (`exceptions` of a supplement in params.json): activity that
+    carries one of the ATC codes (by prefix), special codes or procedures, of a patient who turns less
+    than `age_in_year_below` in the activity's year when that is given."""
+
+    name: str
+    atc: tuple[str, ...] = ()
+    special_codes: frozenset[str] = frozenset()
+    procedures: frozenset[str] = frozenset()
+    age_in_year_below: int | None = None
+
+
+@dataclass(frozen=True)
+class NotInIsf:
+    """Activity a rule year keeps outside ISF whatever its debtor (`not_in_isf` in params.json): it is
+    grouped and counted, and earns no ISF points. It matches when the main condition starts with one of
+    `main_conditions` and the activity carries one of `procedures` (each condition only when given)."""
+
+    name: str
+    main_conditions: tuple[str, ...] = ()
+    procedures: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Supplement:
     """A point supplement (`supplements` in params.json), earned per qualifying DRG episode as its own
     stat (system `SUPP`, code = `code`), so it shows apart from the DRG points. Conditions: sector,
-    care level, a main or secondary condition starting with one of `conditions`, and an age limit:
-    the age the patient turns in the activity's calendar year is below `age_in_year_below`."""
+    care level, a main or secondary condition starting with one of `conditions`, an age limit (the age
+    the patient turns in the activity's calendar year is below `age_in_year_below`), and none of its
+    `exceptions` covers the activity."""
 
     code: str
     name: str
@@ -97,6 +124,7 @@ class Supplement:
     conditions: tuple[str, ...] = ()
     age_in_year_below: int | None = None
     per_day: bool = False  # points per day of stay (at least one) instead of per episode
+    exceptions: tuple[SupplementException, ...] = ()  # activity that earns no supplement
 
 
 @dataclass(frozen=True)
@@ -107,6 +135,26 @@ class Tfg:
     weight: Decimal
     finances: bool
     members: frozenset[tuple[str, str]]  # (system, code)
+
+
+@dataclass(frozen=True)
+class UniqueIndicator:
+    """An RBF indicator over unique patients per HF (2-8; `rbf_indicators` in params.json, seed 002's appendix).
+    Numerator: the patients of `population` with an ISF-counting activity that has one of `stgs` or `procedures`.
+    Denominator (`denominator`, shared by the indicators that name it): the patients of `population` with an
+    ISF-counting episode ("Kun tellende ISF-opphold": debtor in ISF, financed by ISF, no H-resept dispensing) and,
+    where `indirect` holds, indirect activity too: the collaboration STGs are earned without the patient present,
+    and their patients then count in both (numerator within denominator)."""
+
+    id: str
+    population: str  # "all", "somatic" or "phv_tsb"
+    stgs: frozenset[str] = frozenset()
+    procedures: frozenset[str] = frozenset()
+    indirect: bool = False
+
+    @property
+    def denominator(self) -> str:
+        return f"patients|{self.population}{'+indirect' if self.indirect else ''}"
 
 
 @dataclass(frozen=True)
@@ -154,6 +202,11 @@ class RuleYear:
     service_types: dict[str, str]  # DRG -> DRG service type (DRG-tjenestetype), where the project needs it
     drg_deductions: tuple[DrgDeduction, ...] = ()
     supplements: tuple[Supplement, ...] = ()
+    # (sector, care level) pairs financed by the block grant alone (`block_funded` in params.json): their DRG and
+    # weight are kept as management information, never as ISF money
+    block_funded: frozenset[tuple[str, str]] = frozenset()
+    indicators: tuple[UniqueIndicator, ...] = ()
+    not_in_isf: tuple[NotInIsf, ...] = ()
 
     @cached_property
     def stg_index(self) -> dict[str, StgIndex]:
@@ -254,6 +307,8 @@ def _stg_rows(path: Path, year: int) -> tuple[StgRule, ...]:
             r.get("hdg", ""),
             _day(r.get("valid_from", ""), where),
             _day(r.get("valid_to", ""), where),
+            frozenset(c for c in r.get("atc", "").split("|") if c),
+            r.get("basis", ""),
         )
         for d in (row.valid_from, row.valid_to):
             if d is not None and d.year != year:
@@ -273,9 +328,33 @@ def _deductions(p: dict) -> tuple[DrgDeduction, ...]:
             Decimal(d["factor"]),
             d.get("urgency", ""),
             Decimal(d["under_hours"]) if d.get("under_hours") is not None else None,
-            tuple(c.replace(".", "") for c in d.get("main_conditions", ())),
+            _icd(d.get("main_conditions", ())),
         )
         for d in p.get("drg_deductions", ())
+    )
+
+
+def _icd(codes) -> tuple[str, ...]:
+    return tuple(c.replace(".", "") for c in codes)
+
+
+def _exceptions(s: dict) -> tuple[SupplementException, ...]:
+    return tuple(
+        SupplementException(
+            x["name"],
+            tuple(x.get("atc", ())),
+            frozenset(x.get("special_codes", ())),
+            frozenset(x.get("procedures", ())),
+            x.get("age_in_year_below"),
+        )
+        for x in s.get("exceptions", ())
+    )
+
+
+def _not_in_isf(p: dict) -> tuple[NotInIsf, ...]:
+    return tuple(
+        NotInIsf(n["name"], _icd(n.get("main_conditions", ())), frozenset(n.get("procedures", ())))
+        for n in p.get("not_in_isf", ())
     )
 
 
@@ -287,15 +366,40 @@ def _supplements(p: dict) -> tuple[Supplement, ...]:
             Decimal(s["points"]),
             frozenset(s["sectors"]),
             frozenset(s.get("care_levels", ())),
-            tuple(c.replace(".", "") for c in s.get("conditions", ())),
+            _icd(s.get("conditions", ())),
             s.get("age_in_year_below"),
             bool(s.get("per_day", False)),
+            _exceptions(s),
         )
         for s in p.get("supplements", ())
     )
     codes = [s.code for s in out]
     if len(set(codes)) != len(codes):
         raise RuleError(f"params.json: supplement codes repeat: {codes}")
+    return out
+
+
+def _block_funded(p: dict) -> frozenset[tuple[str, str]]:
+    return frozenset((b["sector"], b["care_level"]) for b in p.get("block_funded", {}).get("rows", ()))
+
+
+POPULATIONS = ("all", "somatic", "phv_tsb")
+
+
+def _indicators(p: dict) -> tuple[UniqueIndicator, ...]:
+    out = tuple(
+        UniqueIndicator(
+            str(i["id"]),
+            i["population"],
+            frozenset(i.get("stgs", ())),
+            frozenset(i.get("procedures", ())),
+            bool(i.get("indirect", False)),
+        )
+        for i in p["rbf_indicators"]["unique"]
+    )
+    bad = [i.id for i in out if i.population not in POPULATIONS or not (i.stgs or i.procedures)]
+    if bad or len({i.id for i in out}) != len(out):
+        raise RuleError(f"params.json rbf_indicators: bad or repeated indicators {bad or [i.id for i in out]}")
     return out
 
 
@@ -330,15 +434,23 @@ def load_weights(path: Path) -> dict[str, DrgWeight]:
 
 _WEIGHTS: dict[int, Path] = {}
 _DEFINITIONS: dict[int, Path] = {}
+_DEFINITION_OPTIONS: dict[int, dict[str, str]] = {}
 
 
-def use_sources(weights: Mapping[int, Path] | None = None, definitions: Mapping[int, Path] | None = None) -> None:
+def use_sources(
+    weights: Mapping[int, Path] | None = None,
+    definitions: Mapping[int, Path] | None = None,
+    definition_options: Mapping[int, Mapping[str, str]] | None = None,
+) -> None:
     """Point rule years at official weight lists / definition data (years not named keep the illustrative sets);
-    rule years already loaded are loaded again on next use."""
+    `definition_options` per year are `load_definitions`' `fmt` and `pair_category`. Rule years already loaded are
+    loaded again on next use."""
     _WEIGHTS.clear()
     _WEIGHTS.update(weights or {})
     _DEFINITIONS.clear()
     _DEFINITIONS.update(definitions or {})
+    _DEFINITION_OPTIONS.clear()
+    _DEFINITION_OPTIONS.update({year: dict(o) for year, o in (definition_options or {}).items()})
     rule_year.cache_clear()
     data_version.cache_clear()
 
@@ -379,7 +491,7 @@ def rule_year(year: int) -> RuleYear:
             tfg_of_member[m] = t
     return RuleYear(
         year=year,
-        definitions=load_definitions(definitions_path(year)),
+        definitions=load_definitions(definitions_path(year), **_DEFINITION_OPTIONS.get(year, {})),
         weights=load_weights(weights_path(year)),
         stg_rules=stg_rules,
         tfgs=tfgs,
@@ -392,14 +504,18 @@ def rule_year(year: int) -> RuleYear:
         service_types={r["drg"]: r["service_type"] for r in _csv(folder / "service_types.csv")},
         drg_deductions=_deductions(params),
         supplements=_supplements(params),
+        block_funded=_block_funded(params),
+        indicators=_indicators(params),
+        not_in_isf=_not_in_isf(params),
     )
 
 
 @lru_cache(maxsize=None)
 def data_version(year: int) -> str:
     """The version of a rule year's data as loaded here: the first 16 hex digits of a SHA-256 over the content
-    of every file it is read from (definitions, weights, params, STG, TFG, service types). Every item a stage
-    emits names the version it was produced under; a stage that has other data sets such an item aside."""
+    of every file of its folder, the official definitions and weight list it points at, if any, and their
+    options. Every item a stage emits names the version it was produced under; a stage that has other data sets
+    such an item aside."""
     from ..grouping.tables import _content_digest
 
     if year not in YEARS:
@@ -408,8 +524,9 @@ def data_version(year: int) -> str:
     h = hashlib.sha256()
     for part in (definitions_path(year), weights_path(year)):
         h.update(_content_digest(Path(part).resolve()).encode())
-    for name in ("params.json", "stg.csv", "tfg.csv", "service_types.csv"):
-        h.update(name.encode() + b"\0" + (folder / name).read_bytes())
+    h.update(json.dumps(_DEFINITION_OPTIONS.get(year, {}), sort_keys=True).encode())
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(folder)).encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:16]
 
 

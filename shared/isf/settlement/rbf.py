@@ -106,6 +106,12 @@ def distribute(
     return out
 
 
+def base_grants(budget: Decimal, key: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Each RHF's share of the RBF budget by the base grant's key, in øre adding up to the budget: what a
+    distribution "etter basisbevilgningen" gives (seed 000), against which RBF income is compared."""
+    return _to_ore({r: budget * k for r, k in key.items()})
+
+
 def _to_ore(exact: dict[str, Decimal]) -> dict[str, Decimal]:
     """Round to øre so that the parts still add up to the exact total (largest remainder)."""
     ore = Decimal("0.01")

@@ -4,9 +4,11 @@ Two questions, labelled in the output by `mode`:
 - `weights_only`, the directorate's (seed 000, "Omfordelingseffekter" / "Effekter RHF/HF - nye vekter") and the
   default: the activity grouped once, with the old year's logic; each DRG episode and STG patient-period priced with
   both years' weights, looked up by its code in each year's lists; no TFG (members priced as themselves) and no
-  point supplements. With `budget_neutral` the new points are scaled, somatic and PHV/TSB apart, so that the national
-  total is unchanged (the directorate calibrates its new weight set so).
+  point supplements.
 - `regroup`: each year's full rules over the same events (own grouping logic, weights, TFG and supplements).
+Budget-neutral by default (seed 000: the new weight set is "kalibrert for å sikre budsjettnøytralitet", national
+change 0,00 %): the new points are scaled, somatic and PHV/TSB apart, so that each national total is the old one;
+`budget_neutral=False` shows the raw change.
 Per HF, per RHF by residence (`rhf_sorge_for`, the directorate's view) and by the producing HF's owner (`rhf`),
 somatic and PHV/TSB apart: points before and after, the change and the change in percent.
 """
@@ -38,7 +40,7 @@ def weights_only_contributions(years: tuple[int, ...]):
     patient-periods (unique per HF, period of the grouping year's STG), keyed by the weights' year."""
 
     def contributions_of(g: Grouped) -> Contributions:
-        if not g.counts:
+        if not g.isf_financed:  # outside ISF or block-funded: never ISF money, under any weights
             return Contributions()
         a = g.activity
         assert a.end is not None  # counted: grouped under a rule year, so it has ended
@@ -61,7 +63,7 @@ def weights_only_contributions(years: tuple[int, ...]):
             if g.stg is not None:
                 grouped_as = rule_year(g.rule_year).stgs[g.stg]
                 priced = rules.stgs.get(g.stg)
-                pts = micro(priced.weight) if priced is not None and g.isf_liable else 0
+                pts = micro(priced.weight) if priced is not None and g.isf_financed else 0
                 st = PointStat("P", y, a.hf, sector, "STG", g.stg, a.residence)
                 units.append(
                     (
@@ -118,7 +120,7 @@ def _line(a: int, b: int) -> dict:
     }
 
 
-def compare(rows, before: int, after: int, mode: str = "weights_only", budget_neutral: bool = False) -> dict:
+def compare(rows, before: int, after: int, mode: str = "weights_only", budget_neutral: bool = True) -> dict:
     """Per HF, RHF (by residence and by owner) and nation, somatic and PHV/TSB apart: before, after, change, percent."""
     cells: dict[tuple[str, str, str], list[int]] = {}  # (hf, residence, group) -> [before, after] micro-points
     unpriced: dict[str, dict[str, int]] = {}

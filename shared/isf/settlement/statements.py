@@ -1,13 +1,21 @@
 """Settlement statements from settled totals: ISF points and NOK per HF and RHF for an activity year, and the RBF
 that year's data decides.
 
-A statement of year Y (one document, two money streams, each labelled with its years):
-- ISF: the activity of Y itself. Provisional (foreløpig): its first tertial; final (endelig): the whole year.
+The statements of year Y (each one document, two money streams, each labelled with its years and its schedule):
+- ISF of the activity of Y, cumulative: `t1` after the first tertial, `t2` after the second, `final` the whole year,
+  each with its `change` from the one before (for `t1`, from nothing). The seeds give no ISF payment schedule: this
+  one is the project's own, and `schedule.isf` says so.
 - RBF: budget year Y+1, computed from NPR data of Y (provisional: Y-T1; final: Y) and NKI values of Y-1, the same in
-  both (seed 002 sec. 1.2, 4.1.2; `rbf.data_years`). RBF Y+1 is paid in Y+1, but it is decided by Y's data, so it
-  sits with Y's statement, and its section says `budget_year`, `npr_data`, `nki_year` and `params_year` (the rule
-  year whose RBF parameters are used: the budget year's own, or the latest earlier one while it has none).
-- difference (avregning): final minus provisional, per HF, RHF and RBF line.
+  both (seed 002 sec. 1.2, 4.1.2; `rbf.data_years`), the seeds' schedule. The provisional one goes with `t1` and
+  stands in `t2`; the final one goes with `final`, with each RHF's change from the provisional, in NOK and percent
+  (seed 001, "Endring fra foreløpig til endelig", "% endring"). Every RBF line shows the RHF's share of the
+  budget by the base grant's key and its income's difference to it (seed 000, "Differanse mot basisbevilgning").
+  RBF Y+1 is paid in Y+1, but it is decided by Y's data, so it sits with Y's statements; its section says
+  `budget_year`, `npr_data`, `nki_year` and `params_year` (the rule year whose RBF parameters are used: the budget
+  year's own, or the latest earlier one while it has none).
+- difference (avregning): final minus the statement after the first tertial (the provisional one, as paid), per
+  HF, RHF and RBF line.
+A statement frozen when it was paid stands for its kind, so the next one's change is measured from what was paid.
 Indicator 9 per HF: an external NKI value for the NKI year where one is given, else the stream's own count of
 discharge summaries over the NKI year (when the stream settled that year), else none (its points fall out).
 Money is Decimal throughout, rounded to øre only when a sum is shown.
@@ -16,34 +24,48 @@ Money is Decimal throughout, rounded to øre only when a sum is shown.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Iterable, Literal
+from typing import Iterable
 
 from ..periods.calendar import tertial_of_label
-from ..periods.indicators import POPULATION_OF
 from ..registry import RHFS, hospitals
-from ..rules import rule_year
+from ..rules import YEARS, rule_year
 from ..stats import indicator_totals, point_totals
 from .money import MICRO, ORE, rhf_scopes
-from .rbf import DataYears, data_years, distribute, params_for
+from .rbf import DataYears, base_grants, data_years, distribute, params_for
 
-Kind = Literal["provisional", "final"]
-KINDS = ("provisional", "final", "difference")
+ISF_KINDS = ("t1", "t2", "final")
+KINDS = (*ISF_KINDS, "difference")
+ALIASES = {"provisional": "t1"}  # the statement after tertial 1 is the one the provisional RBF goes with
+LABELS = {"t1": "after tertial 1", "t2": "after tertial 2", "final": "final"}
+PREVIOUS = {"t1": None, "t2": "t1", "final": "t2"}
+RBF_KIND = {"t1": "provisional", "t2": "provisional", "final": "final"}
+SCHEDULE = {
+    "isf": "ours (the seeds give no ISF payment schedule): after tertial 1, after tertial 2 and final, cumulative, "
+    "each with its change from the one before",
+    "rbf": "the seeds' (seed 002 sec. 1.2, 4.1.2): provisional from NPR data of the first tertial, final from the "
+    "whole year; the provisional stands until the final",
+}
 SYSTEMS = ("DRG", "STG", "TFG", "SUPP")  # SUPP: point supplements (params.json `supplements`)
 INDICATORS = tuple(str(i) for i in range(1, 10))
 Nki = dict[str, tuple[int, int]]  # hf -> (numerator, denominator) for indicator 9, of one NKI year
+PCT = Decimal("0.01")
 
 
 class StatementError(ValueError):
     pass
 
 
-def _periods(year: int, kind: Kind) -> set[str]:
-    """The tertials of ISF activity a statement covers."""
-    if kind == "provisional":
-        return {f"{year}-T1"}
-    if kind == "final":
-        return {f"{year}-T{t}" for t in (1, 2, 3)}
-    raise StatementError(f"unknown statement kind {kind!r}: expected provisional or final")
+def kind_of(name: str) -> str:
+    """A statement kind by its name (`provisional` is the statement after tertial 1)."""
+    kind = ALIASES.get(name, name)
+    if kind not in KINDS:
+        raise StatementError(f"unknown statement kind {name!r}: expected one of {', '.join((*KINDS, *ALIASES))}")
+    return kind
+
+
+def _periods(year: int, kind: str) -> set[str]:
+    """The tertials of ISF activity a statement covers: from the first up to its own."""
+    return {f"{year}-T{t}" for t in range(1, ISF_KINDS.index(kind) + 2)}
 
 
 def indicator_figures(
@@ -54,14 +76,13 @@ def indicator_figures(
     for st, p, cnt in indicator_totals(rows):
         if st.year == year and p == period:
             raw.setdefault(st.hf, {})[st.name] = cnt
+    # indicators 2-8 need the counting rules of their year; indicator 9 alone is read for a year without them
+    denominators = {i.id: i.denominator for i in rule_year(year).indicators} if year in YEARS else {}
     out: dict[str, dict[str, tuple[int, int]]] = {}
     for hf, stats in raw.items():
         figs = {}
         for ind in INDICATORS:
-            if ind in POPULATION_OF:
-                num, den = stats.get(f"{ind}|num", 0), stats.get(f"patients|{POPULATION_OF[ind]}", 0)
-            else:
-                num, den = stats.get(f"{ind}|num", 0), stats.get(f"{ind}|den", 0)
+            num, den = stats.get(f"{ind}|num", 0), stats.get(denominators.get(ind, f"{ind}|den"), 0)
             if den:
                 figs[ind] = (num, den)
         out[hf] = figs
@@ -104,23 +125,94 @@ def achievements(figures: dict[str, dict[str, tuple[int, int]]]) -> dict[str, di
     }
 
 
-def rbf_section(figures: dict[str, dict[str, tuple[int, int]]], years: DataYears) -> dict:
-    """RBF of a budget year from its figures, labelled with the data it comes from."""
+def rbf_section(figures: dict[str, dict[str, tuple[int, int]]], years: DataYears, kind: str) -> dict:
+    """RBF of a budget year from its figures, labelled with the data it comes from; each RHF's line with its share by
+    the base grant's key and the difference to it."""
     ach = achievements(figures)
     params = params_for(years.budget_year)[1]
+    dist = distribute(years.budget_year, {r: ach.get(r, {}) for r in RHFS} if ach else {})
+    base = base_grants(Decimal(dist["budget_nok"]), params.key)
+    for r, line in dist["rhf"].items():
+        line["base_grant_nok"] = str(base[r])
+        line["difference_to_base_grant_nok"] = str(Decimal(line["nok"]) - base[r])
     return {
-        **distribute(years.budget_year, {r: ach.get(r, {}) for r in RHFS} if ach else {}),
+        **dist,
+        "kind": kind,
         "npr_data": years.npr_period,
         "nki_year": years.nki_year,
-        "achievements": {r: {i: str(v.quantize(Decimal("0.01"))) for i, v in inds.items()} for r, inds in ach.items()},
+        "achievements": {r: {i: str(v.quantize(PCT)) for i, v in inds.items()} for r, inds in ach.items()},
         "targets": {i: str(t) for i, t in params.targets.items()},
         "steps": {i: [[str(t), m] for t, m in s] for i, s in params.steps.items()},
     }
 
 
-def statement(rows: Iterable[tuple[str, int, int]], year: int, kind: Kind, nki: dict[int, Nki] | None = None) -> dict:
-    """ISF of activity year `year` and RBF of budget year `year + 1`; `nki`: external NKI values by NKI year."""
+def _from_provisional(final: dict, provisional: dict) -> dict:
+    """The final RBF with each RHF's provisional income, and the change from it in NOK and percent (seed 001)."""
+    lines = {}
+    for r, line in final["rhf"].items():
+        f, p = Decimal(line["nok"]), Decimal(provisional.get("rhf", {}).get(r, {}).get("nok", "0"))
+        lines[r] = {
+            **line,
+            "provisional_nok": str(p),
+            "change_from_provisional_nok": str(f - p),
+            "change_from_provisional_pct": str(((f - p) / p * 100).quantize(PCT)) if p else None,
+        }
+    return {**final, "rhf": lines}
+
+
+def _diff(a: dict, b: dict, *fields: str) -> dict:
+    """Per key of either side, each field's `a` minus `b` (a missing side counts 0)."""
+    return {
+        k: {f: str(Decimal(str(a.get(k, {}).get(f, "0"))) - Decimal(str(b.get(k, {}).get(f, "0")))) for f in fields}
+        for k in sorted(set(a) | set(b))
+    }
+
+
+def _change(doc: dict, previous: dict | None) -> dict:
+    """A statement's change from the one before (from nothing for the first), per HF and RHF: NOK and points."""
+    previous = previous or {}
+    return {
+        level: _diff(doc.get(level, {}), previous.get(level, {}), "nok", "points_total")
+        for level in ("hf", "rhf", "rhf_sorge_for")
+    }
+
+
+def statements(
+    rows: Iterable[tuple[str, int, int]],
+    year: int,
+    nki: dict[int, Nki] | None = None,
+    paid: dict[str, dict] | None = None,
+) -> dict[str, dict]:
+    """The statements of activity year `year` by kind: after tertial 1 and 2 and final, each with its change from the
+    one before, and the difference. `nki`: external NKI values by NKI year; `paid`: statements frozen when paid, by
+    kind, which stand for their kind."""
     rows = list(rows)
+    paid = paid or {}
+    out: dict[str, dict] = {}
+    for kind in ISF_KINDS:
+        if kind in paid:
+            out[kind] = paid[kind]
+            continue
+        doc = _isf(rows, year, kind)
+        if kind == "t2":  # the provisional RBF stands until the final, as the statement after tertial 1 gave it
+            doc.update({k: out["t1"][k] for k in ("nki_hfs", "indicators", "rbf")})
+        else:
+            doc.update(_rbf(rows, year, RBF_KIND[kind], nki))
+        if kind == "final":
+            doc["rbf"] = _from_provisional(doc["rbf"], out["t1"]["rbf"])
+        before = PREVIOUS[kind]
+        out[kind] = {**doc, "change": _change(doc, out[before] if before else None)}
+    out["difference"] = difference(out["final"], out["t1"])
+    return out
+
+
+def statement(rows: Iterable[tuple[str, int, int]], year: int, kind: str, nki: dict[int, Nki] | None = None) -> dict:
+    """One statement of activity year `year` (see `statements`)."""
+    return statements(rows, year, nki)[kind_of(kind)]
+
+
+def _isf(rows: list[tuple[str, int, int]], year: int, kind: str) -> dict:
+    """ISF of activity year `year` up to the statement's tertial."""
     ry = rule_year(year)
     reg = hospitals()
     periods = _periods(year, kind)
@@ -164,52 +256,66 @@ def statement(rows: Iterable[tuple[str, int, int]], year: int, kind: Kind, nki: 
         }
         for scope, pts_of in regions.items()
     }
+    return {
+        "year": year,
+        "kind": kind,
+        "label": LABELS[kind],
+        "previous": PREVIOUS[kind],
+        "schedule": SCHEDULE,
+        "periods": sorted(periods),
+        "hf": hf_out,
+        "rhf": region_out["rhf"],
+        "rhf_sorge_for": region_out["rhf_sorge_for"],
+    }
+
+
+def _rbf(rows: list[tuple[str, int, int]], year: int, kind: str, nki: dict[int, Nki] | None) -> dict:
+    """The provisional or final RBF of budget year `year + 1`, with the indicator figures it comes from."""
     years = data_years(year + 1, kind)
     nki_given = (nki or {}).get(years.nki_year)
     figures = rbf_figures(rows, years, nki_given)
     return {
-        "year": year,
-        "kind": kind,
-        "periods": sorted(periods),
         "nki_hfs": sorted(nki_given or {}),
-        "hf": hf_out,
-        "rhf": region_out["rhf"],
-        "rhf_sorge_for": region_out["rhf_sorge_for"],
         "indicators": {
             hf: {i: {"numerator": n, "denominator": d} for i, (n, d) in figs.items()}
             for hf, figs in sorted(figures.items())
         },
-        "rbf": rbf_section(figures, years),
+        "rbf": rbf_section(figures, years, kind),
     }
 
 
 def difference(final: dict, provisional: dict) -> dict:
-    """Final minus provisional, per HF, RHF and RBF income: what the settlement moves (avregning)."""
+    """Final minus the statement after tertial 1 (the provisional one), per HF, RHF and RBF income: what the
+    settlement moves (avregning)."""
     if final["year"] != provisional["year"]:
         raise StatementError("a difference needs two statements of the same year")
-
-    def diff(a: dict, b: dict, *fields: str) -> dict:
-        """Per key of either side, each field's final minus provisional (a missing side counts 0)."""
-        return {
-            k: {f: str(Decimal(str(a.get(k, {}).get(f, "0"))) - Decimal(str(b.get(k, {}).get(f, "0")))) for f in fields}
-            for k in sorted(set(a) | set(b))
-        }
-
-    rbf = {r: v["nok"] for r, v in diff(final["rbf"]["rhf"], provisional["rbf"]["rhf"], "nok").items()}
+    rbf = {r: v["nok"] for r, v in _diff(final["rbf"]["rhf"], provisional["rbf"]["rhf"], "nok").items()}
     return {
         "year": final["year"],
         "kind": "difference",
         "rbf_budget_year": final["rbf"]["budget_year"],
-        "hf": diff(final["hf"], provisional["hf"], "nok", "points_total"),
-        "rhf": diff(final["rhf"], provisional["rhf"], "nok"),
-        "rhf_sorge_for": diff(final.get("rhf_sorge_for", {}), provisional.get("rhf_sorge_for", {}), "nok"),
+        "hf": _diff(final["hf"], provisional["hf"], "nok", "points_total"),
+        "rhf": _diff(final["rhf"], provisional["rhf"], "nok"),
+        "rhf_sorge_for": _diff(final.get("rhf_sorge_for", {}), provisional.get("rhf_sorge_for", {}), "nok"),
         "rbf_nok": rbf,
     }
 
 
+RBF_COLUMNS = (
+    "nok",
+    "normalised_points",
+    "base_grant_nok",
+    "difference_to_base_grant_nok",
+    "provisional_nok",
+    "change_from_provisional_nok",
+    "change_from_provisional_pct",
+)
+
+
 def table(doc: dict) -> list[list[str]]:
     """A statement as rows for CSV and Excel: one row per HF, one per RHF by owner (`RHF`), one per RHF by
-    residence (`RHF_SORGE_FOR`), then the RBF lines."""
+    residence (`RHF_SORGE_FOR`), each with its change from the statement before; then the RBF lines."""
+    change = doc.get("change") or {}
     out = [
         [
             "level",
@@ -218,11 +324,13 @@ def table(doc: dict) -> list[list[str]]:
             "nok",
             "points_total",
             *[f"points {s}|{sec}" for s in SYSTEMS for sec in ("somatic", "phv", "tsb")],
+            *(["change nok", "change points_total"] if change else []),
         ]
     ]
     for level in ("hf", "rhf", "rhf_sorge_for"):
         for name, v in doc.get(level, {}).items():
             pts = v.get("points", {})
+            moved = change.get(level, {}).get(name, {})
             out.append(
                 [
                     level.upper(),
@@ -231,8 +339,13 @@ def table(doc: dict) -> list[list[str]]:
                     v["nok"],
                     v.get("points_total", ""),
                     *[pts.get(f"{s}|{sec}", "") for s in SYSTEMS for sec in ("somatic", "phv", "tsb")],
+                    *([moved.get("nok", ""), moved.get("points_total", "")] if change else []),
                 ]
             )
+    if doc.get("label"):
+        out.append([])
+        previous = LABELS[doc["previous"]] if doc.get("previous") else "nothing (the first of the year)"
+        out.append(["statement", doc["label"], "change from", previous, "schedule", doc["schedule"]["isf"]])
     if doc.get("rbf"):
         rb = doc["rbf"]
         out.append([])
@@ -246,12 +359,16 @@ def table(doc: dict) -> list[list[str]]:
                 str(rb["nki_year"]),
                 "parameters of",
                 str(rb["params_year"]),
+                rb.get("kind", ""),
+                doc.get("schedule", {}).get("rbf", ""),
             ]
         )
-        out.append(["RBF", "rhf", "", "nok", "normalised_points", *[f"achievement {i} %" for i in INDICATORS]])
-        for r, v in doc["rbf"]["rhf"].items():
-            ach = doc["rbf"]["achievements"].get(r, {})
-            out.append(["RBF", r, r, str(v["nok"]), str(v["normalised_points"]), *[ach.get(i, "") for i in INDICATORS]])
+        out.append(["RBF", "rhf", "", *RBF_COLUMNS, *[f"achievement {i} %" for i in INDICATORS]])
+        for r, v in rb["rhf"].items():
+            ach = rb["achievements"].get(r, {})
+            out.append(
+                ["RBF", r, r, *[str(v.get(c) or "") for c in RBF_COLUMNS], *[ach.get(i, "") for i in INDICATORS]]
+            )
     if doc.get("rbf_nok"):
         out.append([])
         out.append(["RBF budget year", str(doc["rbf_budget_year"]), "final minus provisional"])
