@@ -19,7 +19,7 @@ TOPICS = (EPISODES, PRESCRIPTIONS, ACTIVITY, GROUPED, POINTS, INDICATORS, DEAD_L
 INPUTS = (EPISODES, PRESCRIPTIONS)
 PARTITIONS = 4  # per topic: the most workers of one service that get work
 
-# Redis keys (README's "Redis keys" table says what each holds and when it expires). One hash tag per
+# Redis keys (docs/delivery.md's "Redis keys" table says what each holds and when it expires). One hash tag per
 # script: `{<hf>}` ingest, `{<patient>}` the contribution ledgers, `{totals}` settlement; the Lua
 # scripts build the other names of their tag from the KEYS[1] they are given.
 POINTS_TOTALS = "isf:{totals}:pts"

@@ -9,7 +9,7 @@ KEYS[1] (it builds the other names from it in Lua), so a cluster client routes i
 the tag: the scripts also run on Redis Cluster.
 
 The keys are named in `services/common/names.py` and catalogued (what each holds, when it expires)
-in README's "Redis keys" table; the scripts below build the names of their own tag in Lua.
+in docs/delivery.md's "Redis keys" table; the scripts below build the names of their own tag in Lua.
 """
 
 from __future__ import annotations

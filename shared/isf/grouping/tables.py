@@ -1,7 +1,7 @@
 """Load NordDRG definition data (directorate JSON or a folder of CSV tables), validate it, compile it.
 
 The six tables are `drglogic`, `dg`, `proc`, `complcat`, `complexcl` and `drgnames`,
-laid out as in the NordDRG definition data (see README "Definition data"); today's table
+laid out as in the NordDRG definition data (`../shared/norddrg/FORMAT.md`); today's table
 format is read into them by `modern` (docs/definitions.md). Broken data fails loudly with
 `DefinitionError`, naming the table, the row and the field.
 
