@@ -244,16 +244,21 @@ def bench_replay(n: int, baseline_n: int = 100_000) -> dict:
     from isf.settlement.redistribution import pipelines
 
     from . import replay_shards
+    from .common.progress import Progress
 
     workers = os.cpu_count() or 1
     Pipeline(b"bench").run(raw for _k, raw in Feed(FeedConfig(seed=101)).events(200))  # rules loaded before forking
     with tempfile.TemporaryDirectory(prefix="isf-bench-replay-") as tmp:
         path, first = os.path.join(tmp, "feed.jsonl"), os.path.join(tmp, "first.jsonl")
+        written = Progress("bench: writing the feed")
         with open(path, "wb") as fh, open(first, "wb") as head:
             for i, (_k, raw) in enumerate(Feed(FeedConfig(seed=102)).events(n)):
                 fh.write(raw + b"\n")
                 if i < baseline_n:
                     head.write(raw + b"\n")
+                if i % 1000 == 0:
+                    written.update(i, i / n)
+        written.close(n)
 
         def rate(file: str, make, w: int, events: int) -> tuple[float, float]:
             t = time.perf_counter()

@@ -268,10 +268,15 @@ def cmd_statement(args) -> int:
         rows, nki = read_totals(client), read_nki(client)
         paid = frozen(client, args.year)
     else:
+        from functools import partial
+
         from isf.pseudonym import DEMO_KEY
         from isf.replay import Pipeline
 
-        rows, nki = list(Pipeline(DEMO_KEY).run(_lines(args.file)).totals.rows()), {}
+        from . import replay_shards
+
+        with replay_shards.readable(args.file) as path:
+            rows, nki = replay_shards.run(path, partial(Pipeline, DEMO_KEY), args.workers, "statement")[1], {}
     if args.nki:
         values, errors = _read_nki(args.nki)
         if errors:
@@ -308,10 +313,11 @@ def cmd_redistribute(args) -> int:
     from . import replay_shards
 
     with replay_shards.readable(args.file) as path:
+        makes = pipelines(DEMO_KEY, args.before, args.after, args.regroup)
         rows = [
             row
-            for make in pipelines(DEMO_KEY, args.before, args.after, args.regroup)
-            for row in replay_shards.run(path, make, args.workers)[1]
+            for i, make in enumerate(makes, 1)
+            for row in replay_shards.run(path, make, args.workers, f"redistribute {i}/{len(makes)}")[1]
         ]
     _print(compare(rows, args.before, args.after, "regroup" if args.regroup else "weights_only", args.budget_neutral))
     return 0
@@ -474,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
         "(with --redis; once per statement)",
     )
     s_.add_argument("file", nargs="?", help="events (JSON lines) to replay; stdin if omitted")
+    _workers_option(s_)
     s_.set_defaults(fn=cmd_statement)
     rd = sub.add_parser(
         "redistribute",

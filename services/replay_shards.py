@@ -30,13 +30,15 @@ from isf.replay import BATCH, Pipeline, shard_of, source_key
 from isf.settlement.totals import Totals
 
 from .common.config import freeze_survivors, tune_gc
+from .common.progress import Progress
 
-PROGRESS_EVERY = 1_000_000  # lines, per worker, on stderr
 
-
-def _front(i: int, n: int, path: str, spool: Path, make: Callable[[], Pipeline], out) -> None:
+def _front(i: int, n: int, path: str, spool: Path, make: Callable[[], Pipeline], what: str, out) -> None:
     pipe = make()
     files = [open(spool / f"{i}-{j}", "wb") for j in range(n)]
+    # every worker reads the whole file at about the same pace: the first one shows how far they are
+    progress = Progress(f"{what}: reading and grouping", "lines") if i == 0 else None
+    size = os.path.getsize(path) or 1
 
     def flush(chunk: list[bytes]) -> None:
         grouped = pipe.front(chunk)
@@ -50,9 +52,10 @@ def _front(i: int, n: int, path: str, spool: Path, make: Callable[[], Pipeline],
 
     chunk: list[bytes] = []
     with open(path, "rb") as fh:
+        read = 0
         for read, raw in enumerate(fh, 1):
-            if read % PROGRESS_EVERY == 0:
-                print(f"replay: worker {i + 1}/{n} has read {read:,} lines", file=sys.stderr, flush=True)
+            if progress is not None and read % 1000 == 0:
+                progress.update(read, fh.tell() / size)
             raw = raw.rstrip(b"\r\n")
             if raw and shard_of(source_key(raw), n) == i:
                 chunk.append(raw)
@@ -64,13 +67,19 @@ def _front(i: int, n: int, path: str, spool: Path, make: Callable[[], Pipeline],
         flush(chunk)
     for f in files:
         f.close()
+    if progress is not None:
+        progress.close(read)
     out.put((i, pipe.counters))
 
 
-def _back(j: int, n: int, spool: Path, make: Callable[[], Pipeline], out) -> None:
+def _back(j: int, n: int, spool: Path, make: Callable[[], Pipeline], what: str, out) -> None:
     pipe = make()
-    for i in range(n):
-        with open(spool / f"{i}-{j}", "rb") as fh:
+    parts = [spool / f"{i}-{j}" for i in range(n)]
+    size, before = sum(p.stat().st_size for p in parts) or 1, 0
+    progress = Progress(f"{what}: settling", "items") if j == 0 else None
+    items = 0
+    for part in parts:
+        with open(part, "rb") as fh:
             while True:
                 try:
                     packed = pickle.load(fh)
@@ -78,6 +87,12 @@ def _back(j: int, n: int, spool: Path, make: Callable[[], Pipeline], out) -> Non
                     break
                 pipe.back([(ns, p, src, rev, Contributions.unpacked(c), close) for ns, p, src, rev, c, close in packed])
                 freeze_survivors()
+                items += len(packed)
+                if progress is not None:
+                    progress.update(items, (before + fh.tell()) / size)
+        before += part.stat().st_size
+    if progress is not None:
+        progress.close(items)
     out.put((j, list(pipe.totals.rows())))
 
 
@@ -107,19 +122,29 @@ def _phase(target, n: int, args: tuple) -> list:
     return [answers[k] for k in range(n)]
 
 
-def run(path: str, make: Callable[[], Pipeline], workers: int | None = None) -> tuple[dict, list]:
+def run(path: str, make: Callable[[], Pipeline], workers: int | None = None, what: str = "replay") -> tuple[dict, list]:
     """The event counters and settled totals (`Totals.rows`) of the lines of `path`, replayed by the
-    pipeline `make` builds over `workers` processes (default: one per core)."""
+    pipeline `make` builds over `workers` processes (default: one per core). On a terminal, progress on
+    standard error, named `what`."""
     n = workers or os.cpu_count() or 1
     tune_gc()
     if n == 1:
+        progress = Progress(what)
+        size = os.path.getsize(path) or 1
         with open(path, "rb") as fh:
-            pipe = make().run(fh, after_batch=freeze_survivors)
+            pipe = make()
+
+            def after_batch() -> None:
+                freeze_survivors()
+                progress.update(pipe.seen, fh.tell() / size)
+
+            pipe.run(fh, after_batch=after_batch)
+        progress.close(pipe.seen)
         return pipe.counters, list(pipe.totals.rows())
     spool = Path(tempfile.mkdtemp(prefix="isf-replay-"))
     try:
-        fronts = _phase(_front, n, (path, spool, make))
-        backs = _phase(_back, n, (spool, make))
+        fronts = _phase(_front, n, (path, spool, make, what))
+        backs = _phase(_back, n, (spool, make, what))
     finally:
         shutil.rmtree(spool, ignore_errors=True)
     counters: dict[str, int] = {}
