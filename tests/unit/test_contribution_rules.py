@@ -1,0 +1,81 @@
+"""What one grouped activity contributes, at the edges of each rule: debtor, contact mode, length of stay and
+the time a discharge summary was sent."""
+
+import pytest
+
+from isf.periods.indicators import indicator_contributions
+from isf.periods.points import point_contributions
+
+from .helpers import grouped
+
+
+def _counted(g) -> set[str]:
+    """The indicator statistics an activity counts in, for its year."""
+    return {d.stat for d in indicator_contributions(g).items if d.period == "2026"}
+
+
+def _amd(debtor: str):
+    """An injection for wet AMD in 2026: a member of the TFG BT01 patient-year (weight 1.65)."""
+    return grouped(main_condition="H353", procedures=["CKD05"], debtor=debtor)
+
+
+def test_a_tfg_patient_period_earns_its_weight_only_for_an_isf_debtor():
+    tfg = {
+        g: [u.points_micro for u, _ in point_contributions(_amd(g)).units if u.group.startswith("TFG|")]
+        for g in ("11", "30")
+    }
+    assert tfg == {"11": [1_650_000], "30": [0]}
+
+
+@pytest.mark.parametrize("mode", ["video", "phone"])
+def test_a_remote_consultation_counts_in_indicator_1s_numerator_and_denominator(mode):
+    assert {"I|2026|ous|1|num", "I|2026|ous|1|den"} <= _counted(grouped(contact_mode=mode))
+
+
+@pytest.mark.parametrize("mode", ["in_person", None])
+def test_a_consultation_in_person_or_without_contact_mode_is_not_remote_for_indicator_1(mode):
+    counted = _counted(grouped(contact_mode=mode))
+    assert "I|2026|ous|1|den" in counted and "I|2026|ous|1|num" not in counted
+
+
+def _rehab(admitted: str, discharged: str):
+    """A somatic inpatient stay with secondary rehabilitation (Z50.8): the REHAB supplement, 0.050 points a day."""
+    g = grouped(
+        care_level="inpatient",
+        main_condition="J189",
+        secondary_conditions=["Z508"],
+        contact_mode=None,
+        admitted_at=admitted,
+        discharged_at=discharged,
+    )
+    return [d.points_micro for d in point_contributions(g).items if "|SUPP|REHAB|" in d.stat]
+
+
+def test_the_rehabilitation_supplement_is_paid_per_day_of_stay():
+    assert _rehab("2026-03-02T08:00:00", "2026-03-06T10:00:00") == [200_000]  # 4 days x 0.050
+
+
+def test_a_same_day_rehabilitation_stay_earns_one_days_supplement():
+    assert _rehab("2026-03-02T08:00:00", "2026-03-02T20:00:00") == [50_000]
+
+
+def _summary_sent(at: str) -> bool:
+    g = grouped(
+        care_level="inpatient",
+        main_condition="J189",
+        contact_mode=None,
+        admitted_at="2026-03-01T08:00:00",
+        discharged_at="2026-03-04T10:00:00",
+        discharge_summary_sent_at=at,
+    )
+    counted = _counted(g)
+    assert "I|2026|ous|9|den" in counted
+    return "I|2026|ous|9|num" in counted
+
+
+def test_indicator_9_fallback_counts_a_summary_sent_exactly_at_the_limit_after_discharge():
+    assert _summary_sent("2026-03-05T10:00:00")
+
+
+def test_indicator_9_fallback_does_not_count_a_summary_sent_after_the_limit():
+    assert not _summary_sent("2026-03-05T10:00:01")

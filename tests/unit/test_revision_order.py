@@ -1,0 +1,63 @@
+"""Which revision of a source wins, and that the totals take each delta batch once: direct, fast checks of the
+rules the any-order property (tests/unit/test_any_order.py) only reaches after long shrinking."""
+
+from isf.events import Delta, DeltaBatch
+from isf.ingest import MemoryIngestLedger, revision
+from isf.periods.ledger import Contributions, MemoryLedger
+from isf.replay import Pipeline
+from isf.settlement.totals import Totals
+
+from .helpers import KEY, episode, raw
+
+
+def test_version_10_is_a_later_revision_than_version_9_whatever_the_event_ids():
+    assert revision(10, False, "a") > revision(9, False, "z")
+    assert revision(10, False, "a") > revision(9, True, "z")
+    assert revision(100, False, "a") > revision(99, True, "z") > revision(9, True, "z")
+
+
+def test_a_version_10_delete_after_version_9_withdraws_the_episode_in_replay():
+    up = episode(episode_id="x", version=9, event_id="e9")
+    down = {**up, "version": 10, "event_id": "e10", "action": "delete"}
+    assert Pipeline(KEY).run([raw(up)]).result()["points_micro_by_hf"] != {}
+    assert Pipeline(KEY).run([raw(up), raw(down)]).result()["points_micro_by_hf"] == {}
+
+
+def test_two_events_of_one_version_are_ordered_by_event_id_so_the_greater_wins_in_either_order():
+    for order in (("e-a", "e-b"), ("e-b", "e-a")):
+        led = MemoryIngestLedger()
+        outcomes = [led.decide_one("s", eid, revision(3, False, eid), "p")[0] for eid in order]
+        assert led.current["s"][1] == "e-b"
+        assert outcomes == (["accepted", "accepted"] if order[0] == "e-a" else ["accepted", "superseded"])
+
+
+def test_a_resent_version_with_other_content_replays_to_the_same_numbers_in_either_order():
+    a = episode(episode_id="x", version=2, event_id="e-a", main_condition="M545")
+    b = {**a, "event_id": "e-b", "main_condition": "J189", "care_level": "inpatient", "contact_mode": None}
+    results = [Pipeline(KEY).run([raw(e) for e in order]).result() for order in ((a, b), (b, a))]
+    assert results[0]["points_micro_by_hf"] == results[1]["points_micro_by_hf"] != {}
+    assert results[0]["points_micro_by_hf"] == Pipeline(KEY).run([raw(b)]).result()["points_micro_by_hf"]
+
+
+def _points(micro: int) -> Contributions:
+    return Contributions(items=(Delta("P|2026|ous|somatic|DRG|801A|0301", "2026-T1", micro, 1),))
+
+
+def test_an_older_revision_redelivered_after_a_newer_one_changes_nothing_in_the_ledger():
+    ledger, totals = MemoryLedger(), Totals()
+    r1, r2 = revision(1, False, "e1"), revision(2, False, "e2")
+    first = ledger.apply_one("pts", "p", "s", r2, _points(200))
+    assert totals.apply(first)
+    assert ledger.apply_one("pts", "p", "s", r1, _points(100)) is None
+    again = ledger.apply_one("pts", "p", "s", r2, _points(200))
+    assert again == first
+    totals.apply(again)
+    assert list(totals.rows()) == [("P|2026|ous|somatic|DRG|801A|0301|2026-T1", 200, 1)]
+
+
+def test_a_redelivered_delta_batch_is_added_to_the_totals_once():
+    totals = Totals()
+    batch = DeltaBatch("pts:s:r1", [Delta("P|2026|ous|somatic|DRG|801A|0301", "2026-T1", 250, 1)])
+    assert totals.apply(batch) is True
+    assert totals.apply(DeltaBatch("pts:s:r1", list(batch.deltas))) is False
+    assert list(totals.rows()) == [("P|2026|ous|somatic|DRG|801A|0301|2026-T1", 250, 1)]
