@@ -15,8 +15,16 @@ def _amd(month: int) -> dict:
 
 
 def test_summary_prices_points_at_the_somatic_unit_price_and_isf_share_and_rounds_each_hfs_sum_to_the_ore():
+    # two consultations at hbe in different tertials: two totals rows, priced apart and summed before rounding
     consultations = [
-        episode(hf="hbe", patient_id=f"SYN-{n}", contact_mode=m) for n, m in ((2, "video"), (3, "in_person"))
+        episode(
+            hf="hbe",
+            patient_id=f"SYN-{n}",
+            contact_mode=m,
+            admitted_at=f"{day}T08:00:00",
+            discharged_at=f"{day}T09:00:00",
+        )
+        for n, m, day in ((2, "video", "2026-03-02"), (3, "in_person", "2026-06-01"))
     ]
     r = Pipeline(KEY).run([raw(e) for e in [_amd(1), _amd(2), *consultations]]).result()
     # ous: one BT01 patient-year, 1.65 x 56 180 x 0.30 = 27 809.10; hbe: two 908X at 0.078, 2 x 1 314.612
@@ -38,3 +46,8 @@ def test_a_shards_rows_add_to_the_totals_of_a_sharded_replay():
     totals.add_rows([("P|a|2026", 100, 1), ("P|b|2026", 5, 2)])
     totals.add_rows([("P|a|2026", 50, 1)])
     assert list(totals.rows()) == [("P|a|2026", 150, 2), ("P|b|2026", 5, 2)]
+
+
+def test_the_summary_counts_each_distinct_dead_lettered_payload_once():
+    r = Pipeline(KEY).run([b"{not json", b"{not json", b"[1,2]"]).result()
+    assert r["events"]["dead_lettered"] == 2
