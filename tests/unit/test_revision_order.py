@@ -2,12 +2,12 @@
 rules the any-order property (tests/unit/test_any_order.py) only reaches after long shrinking."""
 
 from isf.events import Delta, DeltaBatch
-from isf.ingest import MemoryIngestLedger, revision
-from isf.periods.ledger import Contributions, MemoryLedger
+from isf.ingest import MemoryIngestLedger, revision, state_year, withdrawal
+from isf.periods.ledger import Contributions, MemoryLedger, Unit
 from isf.replay import Pipeline
 from isf.settlement.totals import Totals
 
-from .helpers import KEY, episode, raw
+from .helpers import KEY, activity, episode, raw
 
 
 def test_version_10_is_a_later_revision_than_version_9_whatever_the_event_ids():
@@ -61,3 +61,47 @@ def test_a_redelivered_delta_batch_is_added_to_the_totals_once():
     assert totals.apply(batch) is True
     assert totals.apply(DeltaBatch("pts:s:r1", list(batch.deltas))) is False
     assert list(totals.rows()) == [("P|2026|ous|somatic|DRG|801A|0301|2026-T1", 250, 1)]
+
+
+def test_a_withdrawal_from_the_old_patient_keeps_the_stays_dates_and_so_expires_with_its_rule_year():
+    a = activity(
+        episode(care_level="inpatient", admitted_at="2025-12-30T08:00:00", discharged_at="2026-01-02T10:00:00")
+    )
+    w = withdrawal(a, "old-patient")
+    assert (w.deleted, w.patient, w.source_id) == (True, "old-patient", a.source_id)
+    assert (w.start, w.end, w.residence, w.hf) == (a.start, a.end, a.residence, a.hf)
+    assert state_year(w) == state_year(a) == 2026
+
+
+def _settle(revisions: list[Contributions]) -> list:
+    """The totals after applying each contribution set as the next revision of one source."""
+    ledger, totals = MemoryLedger(), Totals()
+    for v, c in enumerate(revisions, start=1):
+        totals.apply(ledger.apply_one("pts", "p", "s", revision(v, False, f"e{v}"), c))
+    return list(totals.rows())
+
+
+DRG = "P|2026|ous|somatic|DRG|801A|0301"
+
+
+def test_a_correction_that_changes_only_the_points_of_a_statistic_moves_its_total():
+    planned, acute = (Contributions(items=(Delta(DRG, "2026-T1", m, 1),)) for m in (1_000_000, 1_150_000))
+    assert _settle([planned, acute]) == [(f"{DRG}|2026-T1", 1_150_000, 1)]
+
+
+TFG = "P|2026|ous|somatic|TFG|BT01|0301"
+
+
+def _tfg_year(micro: int, score: int) -> tuple[Unit, int]:
+    return Unit("TFG|2026|BT01", "p", "2026", TFG, micro, by_first=True), score
+
+
+def test_a_unit_member_whose_points_change_on_the_same_date_moves_the_credit_beside_an_unchanged_unit():
+    unique = (Unit("I|2026|ous|patients|all", "p", "2026", "I|2026|ous|patients|all"), 20260302)
+    isf, not_isf = (Contributions(units=(unique, _tfg_year(m, 20260302))) for m in (1_650_000, 0))
+    assert _settle([isf, not_isf]) == [("I|2026|ous|patients|all|2026", 0, 1), (f"{TFG}|2026-T1", 0, 1)]
+
+
+def test_a_year_long_unit_whose_only_member_moves_to_another_tertial_is_credited_to_that_tertial():
+    march, june = (Contributions(units=(_tfg_year(1_650_000, score),)) for score in (20260302, 20260601))
+    assert _settle([march, june]) == [(f"{TFG}|2026-T2", 1_650_000, 1)]
