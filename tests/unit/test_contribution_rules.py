@@ -81,12 +81,17 @@ def test_indicator_9_fallback_does_not_count_a_summary_sent_after_the_limit():
     assert not _summary_sent("2026-03-05T10:00:01")
 
 
-def _u26(birth_date: str):
-    """A PHV outpatient contact in March 2026: the U26 supplement (0.102 points) up to the year the patient turns 26."""
-    g = grouped(sector="phv", main_condition="F200", birth_date=birth_date)
+def _u26(birth_date: str, sector: str = "phv"):
+    """An outpatient contact in March 2026: the U26 supplement (0.102 points) for PHV and TSB, up to the year the
+    patient turns 26."""
+    g = grouped(sector=sector, main_condition="F200" if sector == "phv" else "M545", birth_date=birth_date)
     return [d.points_micro for d in point_contributions(g).items if "|SUPP|U26|" in d.stat]
 
 
 def test_the_under_26_supplement_is_paid_until_the_calendar_year_the_patient_turns_26():
     assert _u26("2001-01-01") == [102_000]  # turns 25 in 2026
     assert _u26("2000-12-31") == []  # 25 on the day of the contact, but turns 26 in 2026
+
+
+def test_the_under_26_supplement_is_not_paid_for_a_somatic_contact():
+    assert _u26("2010-01-01", sector="somatic") == []

@@ -63,6 +63,12 @@ def test_a_redelivered_delta_batch_is_added_to_the_totals_once():
     assert list(totals.rows()) == [("P|2026|ous|somatic|DRG|801A|0301|2026-T1", 250, 1)]
 
 
+def test_no_batch_or_an_empty_one_is_not_recorded_as_settled():
+    totals = Totals()
+    assert totals.apply(None) is False and totals.apply(DeltaBatch("pts:s:r2", [])) is False
+    assert totals.applied == set()
+
+
 def test_a_withdrawal_from_the_old_patient_keeps_the_stays_dates_and_so_expires_with_its_rule_year():
     a = activity(
         episode(care_level="inpatient", admitted_at="2025-12-30T08:00:00", discharged_at="2026-01-02T10:00:00")
