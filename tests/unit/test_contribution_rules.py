@@ -95,3 +95,21 @@ def test_the_under_26_supplement_is_paid_until_the_calendar_year_the_patient_tur
 
 def test_the_under_26_supplement_is_not_paid_for_a_somatic_contact():
     assert _u26("2010-01-01", sector="somatic") == []
+
+
+def _supplements(**kw) -> dict[str, int]:
+    g = grouped(care_level="inpatient", contact_mode=None, **kw)
+    return {d.stat.split("|")[5]: d.points_micro for d in point_contributions(g).items if "|SUPP|" in d.stat}
+
+
+def test_the_palliative_supplement_reads_the_condition_with_or_without_its_dot():
+    for code in ("Z51.5", "Z515"):
+        assert _supplements(main_condition="J189", secondary_conditions=[code]) == {"PALL": 200_000}
+
+
+def test_no_supplement_is_paid_for_a_stay_whose_debtor_is_not_isf():
+    assert _supplements(main_condition="J189", secondary_conditions=["Z515", "Z508"], debtor="30") == {}
+    assert _supplements(main_condition="J189", secondary_conditions=["Z515", "Z508"]) == {
+        "PALL": 200_000,
+        "REHAB": 50_000,
+    }
