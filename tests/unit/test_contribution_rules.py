@@ -113,3 +113,8 @@ def test_no_supplement_is_paid_for_a_stay_whose_debtor_is_not_isf():
         "PALL": 200_000,
         "REHAB": 50_000,
     }
+
+
+def test_a_phv_contacts_points_are_credited_to_the_phv_sector_whose_unit_price_applies():
+    sectors = {d.stat.split("|")[3] for d in point_contributions(grouped(sector="phv", main_condition="F200")).items}
+    assert sectors == {"phv"}

@@ -52,3 +52,10 @@ def test_a_shards_rows_add_to_the_totals_of_a_sharded_replay():
 def test_the_summary_counts_each_distinct_dead_lettered_payload_once():
     r = Pipeline(KEY).run([b"{not json", b"{not json", b"[1,2]"]).result()
     assert r["events"]["dead_lettered"] == 2
+
+
+def test_the_summary_counts_accepted_versions_by_what_they_are_grouped_or_withdrawn():
+    up = episode(episode_id="x", version=1, event_id="e1")
+    down = {**up, "version": 2, "event_id": "e2", "action": "delete"}
+    events = Pipeline(KEY).run([raw(up), raw(down)]).result()["events"]
+    assert (events["grouped"], events["deleted"]) == (1, 1)
