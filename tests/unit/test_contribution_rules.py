@@ -48,15 +48,15 @@ def _rehab(admitted: str, discharged: str):
         admitted_at=admitted,
         discharged_at=discharged,
     )
-    return [d.points_micro for d in point_contributions(g).items if "|SUPP|REHAB|" in d.stat]
+    return [(d.points_micro, d.count) for d in point_contributions(g).items if "|SUPP|REHAB|" in d.stat]
 
 
 def test_the_rehabilitation_supplement_is_paid_per_day_of_stay():
-    assert _rehab("2026-03-02T08:00:00", "2026-03-06T10:00:00") == [200_000]  # 4 days x 0.050
+    assert _rehab("2026-03-02T08:00:00", "2026-03-06T10:00:00") == [(200_000, 1)]  # 4 days x 0.050, one item
 
 
 def test_a_same_day_rehabilitation_stay_earns_one_days_supplement():
-    assert _rehab("2026-03-02T08:00:00", "2026-03-02T20:00:00") == [50_000]
+    assert _rehab("2026-03-02T08:00:00", "2026-03-02T20:00:00") == [(50_000, 1)]
 
 
 def _summary_sent(at: str) -> bool:
@@ -118,3 +118,37 @@ def test_no_supplement_is_paid_for_a_stay_whose_debtor_is_not_isf():
 def test_a_phv_contacts_points_are_credited_to_the_phv_sector_whose_unit_price_applies():
     sectors = {d.stat.split("|")[3] for d in point_contributions(grouped(sector="phv", main_condition="F200")).items}
     assert sectors == {"phv"}
+
+
+def test_a_phv_contact_counts_its_patient_in_the_phv_and_tsb_population_of_the_indicators():
+    stats = {(u.stat, u.period) for u, _ in indicator_contributions(grouped(sector="phv", main_condition="F200")).units}
+    assert stats == {(f"I|2026|ous|patients|{pop}", p) for pop in ("all", "phv_tsb") for p in ("2026-T1", "2026")}
+
+
+def _fields(g) -> list[tuple]:
+    return [(u.group, u.patient, u.period, u.stat, u.points_micro, u.by_first) for u, _ in point_contributions(g).units]
+
+
+def test_home_dialysis_is_an_ms01_patient_month_whose_weight_moves_to_the_mt01_tfg_and_is_kept_as_suppressed():
+    for debtor, (stg, tfg) in (("11", (900_000, 1_500_000)), ("30", (0, 0))):
+        g = grouped(
+            main_condition="N185", procedures=["KAS10"], care_level="indirect", contact_mode=None, debtor=debtor
+        )
+        p = g.activity.patient
+        assert _fields(g) == [
+            ("P|2026|ous|STG|MS01", p, "2026-03", "P|2026|ous|somatic|STG|MS01|sor-ost", 0, False),
+            ("S|2026|ous|STG|MS01", p, "2026-03", "S|2026|ous|somatic|STG|MS01|sor-ost", stg, False),
+            ("TFG|2026|MT01", p, "2026-03", "P|2026|ous|somatic|TFG|MT01|sor-ost", tfg, False),
+        ]
+
+
+def test_an_amd_injection_in_2026_earns_the_bt01_patient_year_and_keeps_its_drg_points_as_suppressed():
+    g = _amd("11")
+    c = point_contributions(g)
+    assert [(d.stat, d.period, d.points_micro, d.count) for d in c.items] == [
+        ("P|2026|ous|somatic|DRG|802U|sor-ost", "2026-T1", 0, 1),
+        ("S|2026|ous|somatic|DRG|802U|sor-ost", "2026-T1", 181_000, 1),
+    ]
+    assert _fields(g) == [
+        ("TFG|2026|BT01", g.activity.patient, "2026", "P|2026|ous|somatic|TFG|BT01|sor-ost", 1_650_000, True)
+    ]
