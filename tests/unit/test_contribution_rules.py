@@ -29,7 +29,14 @@ def test_a_tfg_patient_period_earns_its_weight_only_for_an_isf_debtor():
 
 @pytest.mark.parametrize("mode", ["video", "phone"])
 def test_a_remote_consultation_counts_in_indicator_1s_numerator_and_denominator(mode):
-    assert {"I|2026|ous|1|num", "I|2026|ous|1|den"} <= _counted(grouped(contact_mode=mode))
+    g = grouped(contact_mode=mode)
+    assert {"I|2026|ous|1|num", "I|2026|ous|1|den"} <= _counted(g)
+    assert all(d.points_micro == 0 and d.count == 1 for d in indicator_contributions(g).items)  # counts, no points
+
+
+def test_a_procedure_of_indicator_6_counts_the_patient_in_its_numerator_for_the_tertial_and_the_year():
+    units = {(u.stat, u.period) for u, _ in indicator_contributions(grouped(procedures=["WMGA28"])).units}
+    assert {("I|2026|ous|6|num", "2026-T1"), ("I|2026|ous|6|num", "2026")} <= units
 
 
 @pytest.mark.parametrize("mode", ["in_person", None])
