@@ -58,4 +58,4 @@ def test_the_summary_counts_accepted_versions_by_what_they_are_grouped_or_withdr
     up = episode(episode_id="x", version=1, event_id="e1")
     down = {**up, "version": 2, "event_id": "e2", "action": "delete"}
     events = Pipeline(KEY).run([raw(up), raw(down)]).result()["events"]
-    assert (events["grouped"], events["deleted"]) == (1, 1)
+    assert (events["accepted"], events["grouped"], events["deleted"]) == (2, 1, 1)
