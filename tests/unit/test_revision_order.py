@@ -3,7 +3,7 @@ rules the any-order property (tests/unit/test_any_order.py) only reaches after l
 
 from isf.events import Delta, DeltaBatch
 from isf.ingest import MemoryIngestLedger, revision, state_year, withdrawal
-from isf.periods.ledger import Contributions, MemoryLedger, Unit
+from isf.periods.ledger import Contributions, MemoryLedger, Unit, contributions
 from isf.replay import Pipeline
 from isf.settlement.totals import Totals
 
@@ -111,3 +111,8 @@ def test_a_unit_member_whose_points_change_on_the_same_date_moves_the_credit_bes
 def test_a_year_long_unit_whose_only_member_moves_to_another_tertial_is_credited_to_that_tertial():
     march, june = (Contributions(units=(_tfg_year(1_650_000, score),)) for score in (20260302, 20260601))
     assert _settle([march, june]) == [(f"{TFG}|2026-T2", 1_650_000, 1)]
+
+
+def test_an_activity_whose_drg_and_stg_belong_to_one_tfg_is_one_member_of_it_as_first_given():
+    by_drg, by_stg = _tfg_year(1_650_000, 20260302), _tfg_year(0, 20260302)
+    assert contributions([], [by_drg, by_stg]).units == (by_drg,)
