@@ -220,3 +220,14 @@ def test_hf_code_lists_are_filtered_to_what_the_role_sees(documents):
     assert scope(final, "statement", Role.parse("rhf:nord"))["nki_hfs"] == OWN["nord"]
     assert scope(final, "statement", Role.parse("hf:unn"))["nki_hfs"] == ["unn"]
     assert api.me(Role.parse("rhf:nord")) == {"role": "rhf:nord", "hfs": OWN["nord"], "rhfs": ["nord"]}
+
+
+def test_a_map_where_a_rule_grants_a_single_value_is_dropped_for_every_role_and_reported(documents):
+    seen, _ = documents
+    doc = copy.deepcopy(next(d for d, kind in seen if kind == "statement" and d["hf"]))
+    hf = next(iter(doc["hf"]))
+    leaf = next(k for k, v in doc["hf"][hf].items() if isinstance(v, str))
+    doc["hf"][hf][leaf] = {"hidden_detail": "1"}
+    assert uncovered(doc, "statement") == [f"hf.{hf}.{leaf}"]
+    for role in ROLES:
+        assert "hidden_detail" not in json.dumps(scope(doc, "statement", Role.parse(role)))
