@@ -127,8 +127,10 @@ def test_a_phv_contacts_points_are_credited_to_the_phv_sector_whose_unit_price_a
     assert sectors == {"phv"}
 
 
-def test_a_phv_contact_counts_its_patient_in_the_phv_and_tsb_population_of_the_indicators():
-    stats = {(u.stat, u.period) for u, _ in indicator_contributions(grouped(sector="phv", main_condition="F200")).units}
+@pytest.mark.parametrize("sector, condition", [("phv", "F200"), ("tsb", "F100")])
+def test_a_phv_or_tsb_contact_counts_its_patient_in_the_phv_and_tsb_population_of_the_indicators(sector, condition):
+    g = grouped(sector=sector, main_condition=condition)
+    stats = {(u.stat, u.period) for u, _ in indicator_contributions(g).units}
     assert stats == {(f"I|2026|ous|patients|{pop}", p) for pop in ("all", "phv_tsb") for p in ("2026-T1", "2026")}
 
 
