@@ -64,7 +64,7 @@ integration: deps
 
 # Mutation testing of the modules that decide money, counts, revisions and access ([tool.mutmut] in pyproject.toml,
 # docs/mutation.md): in a fresh copy under var/, where shared/isf is the top-level package mutmut expects. CPU heavy
-# (about 40 minutes on 2 shared cores); not part of `make test`.
+# (over an hour on 2 busy shared cores; `make mutation MUTANTS=...` runs a part); not part of `make test`.
 MUTATION_DIR := var/mutation
 MUTMUT := $(abspath $(VENV))/bin/mutmut
 # the functions that decide money, counts, revisions and access (not input parsing or explanations)

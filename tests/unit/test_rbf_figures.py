@@ -7,6 +7,8 @@ and 350 for indicator 3 (weight 0.07).
 
 from decimal import Decimal
 
+import pytest
+
 from isf.registry import RHFS
 from isf.settlement.rbf import distribute
 
@@ -53,3 +55,8 @@ def test_the_leftover_ore_of_the_rbf_split_go_to_the_regions_with_the_largest_re
         "midt-norge": Decimal("15.69"),
         "nord": Decimal("31.37"),
     }
+
+
+def test_a_region_without_a_distribution_key_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"no distribution key for \['atlantis'\]"):
+        distribute(2026, {**ACHIEVED, "atlantis": {"1": Decimal(12)}}, Decimal("100"), key=EQUAL_KEY)
