@@ -53,3 +53,11 @@ def test_a_rehabilitation_stay_ending_in_death_groups_to_462a_only_when_longer_t
     # row 423D01002 ("dur > 1") gives 462A; shorter stays fall through to 423D01003, 462B
     r = group_case(_defs(norddrg), _case(("Z5080", ""), los=los, discharge="E"))
     assert (r.drg, r.ord) == (("462A", "423D01002") if los > 1 else ("462B", "423D01003"))
+
+
+def test_a_case_of_unknown_sex_groups_by_its_sex_neutral_properties():
+    from isf.rules import rule_year
+
+    defs = rule_year(2026).definitions
+    unknown, woman = (group_case(defs, GroupingCase(sex, 20000, "H", 3, (("J189", ""), ("", "")), ())) for sex in "UF")
+    assert unknown.drg is not None and (unknown.drg, unknown.ord) == (woman.drg, woman.ord)
