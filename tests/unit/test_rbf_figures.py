@@ -60,3 +60,16 @@ def test_the_leftover_ore_of_the_rbf_split_go_to_the_regions_with_the_largest_re
 def test_a_region_without_a_distribution_key_is_refused_by_name():
     with pytest.raises(ValueError, match=r"no distribution key for \['atlantis'\]"):
         distribute(2026, {**ACHIEVED, "atlantis": {"1": Decimal(12)}}, Decimal("100"), key=EQUAL_KEY)
+
+
+def test_the_rbf_lines_show_each_indicators_step_and_points_the_normalised_points_and_the_price_of_a_point():
+    out = distribute(2026, ACHIEVED, Decimal("1000000"), key=EQUAL_KEY)
+    assert Decimal(out["nok_per_point"]) == 10  # 1 MNOK over 100 000 points
+    vest = out["rhf"]["vest"]
+    assert {i: (d["step"], Decimal(d["points"])) for i, d in vest["indicators"].items()} == {"3": (5, 1750)}
+    assert Decimal(vest["normalised_points"]) == Decimal("13725.4902")  # 100 000 x 1 750 / 12 750
+
+
+def test_when_no_region_reaches_a_step_every_region_has_no_points_and_no_kroner():
+    out = distribute(2026, {r: {"1": Decimal(0)} for r in RHFS}, Decimal("100"), key=EQUAL_KEY)
+    assert {(Decimal(v["normalised_points"]), v["nok"]) for v in out["rhf"].values()} == {(0, "0.00")}
