@@ -14,7 +14,7 @@ UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --generate-hashes
 	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 DOCKER_COMPOSE ?= /usr/bin/docker-compose
 
-.PHONY: venv deps run test lint unit integration bench bench-national conformance demo-defs schemas audit clean lock secrets k8s-secrets deploy-check
+.PHONY: venv deps run test lint unit integration mutation bench bench-national conformance demo-defs schemas audit clean lock secrets k8s-secrets deploy-check
 
 $(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,21 @@ unit: $(STAMP)
 
 integration: deps
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest tests -m integration
+
+# Mutation testing of the modules that decide money, counts, revisions and access ([tool.mutmut] in pyproject.toml,
+# docs/mutation.md): in a fresh copy under var/, where shared/isf is the top-level package mutmut expects. CPU heavy
+# (over an hour on 2 busy shared cores; `make mutation MUTANTS=...` runs a part); not part of `make test`.
+MUTATION_DIR := var/mutation
+MUTMUT := $(abspath $(VENV))/bin/mutmut
+# the functions that decide money, counts, revisions and access (not input parsing or explanations)
+MUTANTS ?= 'isf.settlement.*' 'isf.periods.*' 'isf.ingest.x_revision*' 'isf.ingest.x_withdrawal*' \
+	'isf.ingest.x*MemoryIngestLedger*' 'isf.access.x_scope*' 'isf.access.x__copy*' 'isf.access.x__child*' \
+	'isf.access.x__sight*' 'isf.access.x*Role*' 'isf.grouping.features.x_derive*' 'isf.grouping.engine.x_first_rule*'
+mutation: $(STAMP)
+	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)
+	cp -r shared/isf tests pyproject.toml tools/mutmut_pytest9.py $(MUTATION_DIR)/
+	cd $(MUTATION_DIR) && NORDDRG=$(abspath ../shared/norddrg) nice -n 19 $(MUTMUT) run --max-children 2 $(MUTANTS) > mutmut-run.log
+	cd $(MUTATION_DIR) && $(MUTMUT) export-cicd-stats && cat mutants/mutmut-cicd-stats.json && $(MUTMUT) results | grep -v 'not checked'
 
 bench: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/isf bench

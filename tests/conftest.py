@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-NORDDRG = Path(__file__).resolve().parent.parent.parent / "shared" / "norddrg"
+NORDDRG = Path(os.environ.get("NORDDRG") or Path(__file__).resolve().parent.parent.parent / "shared" / "norddrg")
 KAFKA_IMAGE = "apache/kafka:3.8.0"  # the compose file's broker
 REDIS_IMAGE = "redis:7"
 

@@ -191,6 +191,13 @@ class StoreContract:
         assert self.decide(ingest, "e2", 2, patient="B") == ("accepted", "A")
         assert self.decide(ingest, "e2", 2, patient="B") == ("repeat_current", "A")
 
+    def test_a_version_10_delete_after_version_9_withdraws_the_episode(self):
+        up = episode(episode_id="x", version=9, event_id="e9", main_condition="H353", procedures=["CKD05"])
+        assert self.run_events([raw(up)], batch=1) != []
+        assert (
+            self.run_events([raw(up), raw({**up, "version": 10, "event_id": "e10", "action": "delete"})], batch=1) == []
+        )
+
     def test_a_dead_lettered_payload_is_counted_once(self):
         ingest, _, _ = self.fresh()
         assert self.drive(ingest.dead_letter([("ous", "d1", "[]"), ("ous", "d1", "[]"), (None, "d2", "[]")])) == [

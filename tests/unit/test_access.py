@@ -256,3 +256,17 @@ def test_hf_code_lists_are_filtered_to_what_the_role_sees(documents):
     assert scope(final, "statement", Role.parse("rhf:nord"))["nki_hfs"] == OWN["nord"]
     assert scope(final, "statement", Role.parse("hf:unn"))["nki_hfs"] == ["unn"]
     assert api.me(Role.parse("rhf:nord")) == {"role": "rhf:nord", "hfs": OWN["nord"], "rhfs": ["nord"]}
+
+
+def test_a_map_where_a_rule_grants_a_value_or_a_key_beside_hf_codes_is_dropped_for_every_role_and_reported(documents):
+    seen, _ = documents
+    doc = copy.deepcopy(next(d for d, kind in seen if kind == "statement" and d["hf"]))
+    hf = next(iter(doc["hf"]))
+    leaf = next(k for k, v in doc["hf"][hf].items() if isinstance(v, str))
+    doc["hf"][hf][leaf] = {"hidden_detail": "1"}
+    doc["hf"]["all_hfs"] = "1"  # beside the HF codes and region names: neither an HF nor a region
+    doc["rhf"]["all_regions"] = "1"
+    assert sorted(uncovered(doc, "statement")) == sorted([f"hf.{hf}.{leaf}", "hf.all_hfs", "rhf.all_regions"])
+    for role in ROLES:
+        shown = json.dumps(scope(doc, "statement", Role.parse(role)))
+        assert "hidden_detail" not in shown and "all_hfs" not in shown and "all_regions" not in shown

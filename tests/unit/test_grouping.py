@@ -222,6 +222,21 @@ def _cases(defs):
     pair = st.one_of(
         st.tuples(code, st.just("")), st.tuples(code, code), *([st.sampled_from(dagger_pairs)] if dagger_pairs else [])
     )
+    # a principal and a secondary whose complication that principal excludes (none in the demo sets)
+    gives: dict[str, list] = {}
+    for c, props in defs.diagnoses.items():
+        for comp in props.complications:
+            gives.setdefault(comp.value, []).append((c, comp.category))
+    excluded = sorted(
+        (p, s)
+        for value, p in defs.exclusions
+        if p in defs.diagnoses
+        for s, category in gives.get(value, ())
+        if category not in defs.diagnoses[p].categories  # else the same-category rule drops it first
+    )
+    first_two = st.tuples(pair, pair)
+    if excluded:
+        first_two = st.one_of(first_two, st.sampled_from(excluded).map(lambda ps: ((ps[0], ""), (ps[1], ""))))
     # ages and stays on both sides of every limit a rule sets, and anywhere else
     ages = sorted({n + d for r in defs.rules for n in r.age if abs(n) < 10**9 for d in (-1, 0, 1) if n + d >= 0})
     stays = sorted({n + d for r in defs.rules for n in r.los if abs(n) < 10**9 for d in (-1, 0, 1) if n + d >= 0})
@@ -231,7 +246,7 @@ def _cases(defs):
         age_days=st.one_of(st.sampled_from(ages or [0]), st.integers(0, 45000)),
         discharge=st.sampled_from(["H", "N", "E", "R", ""]),
         los_days=st.one_of(st.sampled_from(stays or [0]), st.integers(0, 90)),
-        pairs=st.tuples(pair, pair).flatmap(lambda two: st.lists(pair, max_size=6).map(lambda more: two + tuple(more))),
+        pairs=first_two.flatmap(lambda two: st.lists(pair, max_size=6).map(lambda more: two + tuple(more))),
         procedures=st.lists(st.sampled_from(sorted(defs.proc) + ["NOPE1"]), max_size=6).map(tuple),
     )
 
