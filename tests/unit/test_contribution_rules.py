@@ -19,12 +19,12 @@ def _amd(debtor: str):
     return grouped(main_condition="H353", procedures=["CKD05"], debtor=debtor)
 
 
-def test_a_tfg_patient_period_earns_its_weight_only_for_an_isf_debtor():
+def test_a_tfg_patient_period_earns_its_weight_only_for_an_isf_debtor_and_a_non_isf_one_is_no_member():
     tfg = {
         g: [u.points_micro for u, _ in point_contributions(_amd(g)).units if u.group.startswith("TFG|")]
         for g in ("11", "30")
     }
-    assert tfg == {"11": [1_650_000], "30": [0]}
+    assert tfg == {"11": [1_650_000], "30": []}
 
 
 @pytest.mark.parametrize("mode", ["video", "phone"])
@@ -80,12 +80,14 @@ def _summary_sent(at: str) -> bool:
     return "I|2026|ous|9|num" in counted
 
 
-def test_indicator_9_fallback_counts_a_summary_sent_exactly_at_the_limit_after_discharge():
-    assert _summary_sent("2026-03-05T10:00:00")
+def test_indicator_9_fallback_counts_a_summary_sent_by_the_end_of_the_next_calendar_day():
+    assert _summary_sent("2026-03-04T10:00:00")  # at discharge
+    assert _summary_sent("2026-03-05T10:00:01")  # a second past 24 hours: still the next day
+    assert _summary_sent("2026-03-05T23:59:59")
 
 
-def test_indicator_9_fallback_does_not_count_a_summary_sent_after_the_limit():
-    assert not _summary_sent("2026-03-05T10:00:01")
+def test_indicator_9_fallback_does_not_count_a_summary_sent_two_calendar_days_after_discharge():
+    assert not _summary_sent("2026-03-06T00:00:00")
 
 
 def _u26(birth_date: str, sector: str = "phv"):
@@ -131,7 +133,8 @@ def test_a_phv_contacts_points_are_credited_to_the_phv_sector_whose_unit_price_a
 def test_a_phv_or_tsb_contact_counts_its_patient_in_the_phv_and_tsb_population_of_the_indicators(sector, condition):
     g = grouped(sector=sector, main_condition=condition)
     stats = {(u.stat, u.period) for u, _ in indicator_contributions(g).units}
-    assert stats == {(f"I|2026|ous|patients|{pop}", p) for pop in ("all", "phv_tsb") for p in ("2026-T1", "2026")}
+    pops = ("all", "phv_tsb", "phv_tsb+indirect")  # the last: the collaboration indicator's denominator
+    assert stats == {(f"I|2026|ous|patients|{pop}", p) for pop in pops for p in ("2026-T1", "2026")}
 
 
 def _fields(g) -> list[tuple]:
@@ -139,16 +142,22 @@ def _fields(g) -> list[tuple]:
 
 
 def test_home_dialysis_is_an_ms01_patient_month_whose_weight_moves_to_the_mt01_tfg_and_is_kept_as_suppressed():
-    for debtor, (stg, tfg) in (("11", (900_000, 1_500_000)), ("30", (0, 0))):
-        g = grouped(
-            main_condition="N185", procedures=["KAS10"], care_level="indirect", contact_mode=None, debtor=debtor
-        )
-        p = g.activity.patient
-        assert _fields(g) == [
-            ("P|2026|ous|STG|MS01", p, "2026-03", "P|2026|ous|somatic|STG|MS01|sor-ost", 0, False),
-            ("S|2026|ous|STG|MS01", p, "2026-03", "S|2026|ous|somatic|STG|MS01|sor-ost", stg, False),
-            ("TFG|2026|MT01", p, "2026-03", "P|2026|ous|somatic|TFG|MT01|sor-ost", tfg, False),
-        ]
+    g = grouped(main_condition="N185", procedures=["KAS10"], care_level="indirect", contact_mode=None, debtor="11")
+    p = g.activity.patient
+    assert _fields(g) == [
+        ("P|2026|ous|STG|MS01", p, "2026-03", "P|2026|ous|somatic|STG|MS01|sor-ost", 0, False),
+        ("S|2026|ous|STG|MS01", p, "2026-03", "S|2026|ous|somatic|STG|MS01|sor-ost", 900_000, False),
+        ("TFG|2026|MT01", p, "2026-03", "P|2026|ous|somatic|TFG|MT01|sor-ost", 1_500_000, False),
+    ]
+
+
+def test_home_dialysis_outside_isf_is_counted_and_in_no_patient_period():
+    g = grouped(main_condition="N185", procedures=["KAS10"], care_level="indirect", contact_mode=None, debtor="30")
+    c = point_contributions(g)
+    assert _fields(g) == []
+    assert [(d.stat, d.period, d.points_micro, d.count) for d in c.items] == [
+        ("N|2026|ous|somatic|STG|MS01|sor-ost", "2026-T1", 0, 1)
+    ]
 
 
 def test_an_amd_injection_in_2026_earns_the_bt01_patient_year_and_keeps_its_drg_points_as_suppressed():

@@ -39,7 +39,13 @@ def test_summary_prices_points_at_the_somatic_unit_price_and_isf_share_and_round
     assert r["points"]["2026"]["hf"] == {"hbe": {"DRG": "0.156"}, "ous": {"DRG": "0", "TFG": "1.65"}}
     assert r["points_micro_by_hf"] == {"2026|hbe": 156_000, "2026|ous": 1_650_000}
     assert r["counts"] == {"2026": {"DRG": {"802U": 2, "908X": 2}, "TFG": {"BT01": 1}}}
-    assert r["indicators"]["2026"]["hbe"]["2026"] == {"1|den": 2, "1|num": 1, "patients|all": 2, "patients|somatic": 2}
+    assert r["indicators"]["2026"]["hbe"]["2026"] == {
+        "1|den": 2,
+        "1|num": 1,
+        "patients|all": 2,
+        "patients|somatic": 2,
+        "patients|somatic+indirect": 2,
+    }
 
 
 def test_a_shards_rows_add_to_the_totals_of_a_sharded_replay():
