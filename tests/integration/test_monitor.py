@@ -350,8 +350,13 @@ def test_dashboard_in_headless_chromium_signs_in_once_and_never_puts_a_token_in_
             own = browser.new_page(viewport={"width": 1400, "height": 1600})
             sign_in(own, base, stack.tokens["hf:ous"])
             own.wait_for_selector("#coding-errors tbody tr", timeout=30000)
-            sources = [r.inner_text().split("\t")[0] for r in own.query_selector_all("#coding-errors tbody tr")]
-            assert {f"E:ous:coding-{i}" for i in range(3)} <= set(sources)
+
+            def own_errors() -> set:
+                rows = own.query_selector_all("#coding-errors tbody tr")
+                return {r.query_selector("td").text_content() for r in rows}
+
+            # the page redraws on each pushed view: wait until it shows all three of the HF's own error episodes
+            until(lambda: {f"E:ous:coding-{i}" for i in range(3)} <= own_errors(), "the HF's own error episodes")
             assert all(r.get_attribute("data-hf") == "ous" for r in own.query_selector_all("#coding-table tbody tr"))
             region.screenshot(path=str(ARTIFACTS / "dashboard-rhf-nord.png"), full_page=True)
 
