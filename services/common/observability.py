@@ -96,8 +96,7 @@ INPUT: Input | None = None
 
 
 def consuming(source: AnyInput) -> AnyInput:
-    """Make `source` (with `consumes`, `assignment()`, `end(tp)` and `next_offset(tp)`) the input that lag and
-    readiness report on."""
+    """Make `source` the input that lag and readiness report on."""
     global INPUT
     INPUT = source
     return source
