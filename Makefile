@@ -47,7 +47,7 @@ deps: $(STAMP) $(NODE_STAMP) $(CHROMIUM) $(DOCKER_COMPOSE)
 run: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/isf run
 
-# ruff (linter and formatter, line length 120) and mypy over shared/isf: run first by `make test`
+# ruff (linter and formatter, line length 120) and mypy over services and shared/isf: run first by `make test`
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

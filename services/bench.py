@@ -24,6 +24,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -87,7 +88,7 @@ def _distinct_activities(n: int, seed: int) -> list:
     rng = random.Random(seed)
     codes = {y: (sorted(rule_year(y).definitions.dg), sorted(rule_year(y).definitions.proc)) for y in YEARS}
     seen: set = set()
-    out = []
+    out: list[Activity] = []
     while len(out) < n:
         year = rng.choice(YEARS)
         dx, pr = codes[year]
@@ -317,7 +318,7 @@ def bench_redis_memory(redis_url: str, n: int) -> dict:
     as_json = client.register_script("return cjson.encode(cmsgpack.unpack(redis.call('GET', KEYS[1])))")
     for key in client.scan_iter(match="isf:{*}:L:*", count=5000):
         doc = json.loads(as_json(keys=[key]))
-        units = set()
+        units: set[str] = set()
         for rec in doc["s"].values():
             sources += 1
             u = rec[3]
@@ -405,6 +406,7 @@ def bench_raw_aiokafka(bootstrap: str, values: list[bytes]) -> float:
                             await prod.send("bench.raw-out", v, key=r.key)
                             n += 1
                 await prod.flush()
+                assert t is not None, "a record arrived: values is not empty"
                 return n / (time.perf_counter() - t)
             finally:
                 await cons.stop()
@@ -466,20 +468,23 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
             while not done.is_set():
                 for name, pid in pids.items():
                     peak[name] = max(peak[name], _rss_kib(pid))
-                proc = {k.decode(): int(v) for k, v in client.hgetall(names.STATS_PROCESSED).items()}
+                proc = {
+                    k.decode(): int(v)  # type: ignore[union-attr]  # stubs allow str keys; this client returns bytes
+                    for k, v in client.hgetall(names.STATS_PROCESSED).items()
+                }
                 lag_peak[0] = max(lag_peak[0], len(warm) + sent[0] - proc.get("ingest", 0))
                 time.sleep(0.25)
 
         sent = [0]
         sampler = threading.Thread(target=sample, daemon=True)
         _log(f"flood of {n_flood} events")
-        cpu_pids = {
+        watched: dict[str, int | subprocess.Popen | None] = {
             **pids,
             "broker": stack.infra.broker_proc,
             "redis": stack.infra.redis_proc,
             "bench (feed)": os.getpid(),
         }
-        cpu_pids = {k: (v if isinstance(v, int) else v.pid) for k, v in cpu_pids.items() if v is not None}
+        cpu_pids = {k: (v if isinstance(v, int) else v.pid) for k, v in watched.items() if v is not None}
         cpu0 = {name: _cpu_s(pid) for name, pid in cpu_pids.items()}
         t0 = time.monotonic()
         sampler.start()

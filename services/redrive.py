@@ -90,8 +90,7 @@ def destination(record: dict) -> tuple[str, bytes] | None:
 def redrive(bootstrap: str, redis_client, dry_run: bool = False, stage: str | None = None) -> dict:
     """Send the set-aside items not yet redriven back (or, with `dry_run`, only say what would go where)."""
     letters = [d for d in read_dead_letters(bootstrap) if stage is None or d.record.get("stage") == stage]
-    todo = [(d, destination(d.record)) for d in letters]
-    todo = [(d, dest) for d, dest in todo if dest is not None]
+    todo = [(d, dest) for d in letters if (dest := destination(d.record)) is not None]
     done = redis_client.smismember(names.REDRIVEN, [d.id for d, _ in todo]) if todo else []
     fresh = [(d, dest) for (d, dest), seen in zip(todo, done) if not seen]
     plan = Counter(f"{d.record['stage']} -> {dest[0]}" for d, dest in fresh)

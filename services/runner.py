@@ -50,6 +50,7 @@ class Stack:
 
         roles = ["national", *(f"rhf:{r}" for r in RHFS), *(f"hf:{h}" for h in hospitals())]
         self.tokens = {role: secrets.token_urlsafe(24) for role in roles}
+        assert self.logdir is not None, "start() sets the log directory first"
         path = self.logdir / "tokens.json"
         path.write_text(json.dumps(self.tokens, indent=1))
         path.chmod(0o600)
@@ -78,6 +79,7 @@ class Stack:
         env["ISF_WEB_PORT"] = str(port)  # faust workers always serve web (ops pages); each needs its own port
         # numbered by starts, not by live workers: a restarted worker gets a log and data dir of its own
         index = self.started[name] = self.started.get(name, -1) + 1
+        assert self.logdir is not None, "start() sets the log directory first"
         datadir = self.logdir / f"{name}-{index}-data"
         with open(self.logdir / f"{name}-{index}.log", "ab") as log:
             proc = subprocess.Popen(

@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NoReturn
 
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -86,7 +86,7 @@ def describe(exc: ValidationError) -> str:
     return "configuration error: " + "; ".join(parts)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """End the process at start with one line on stderr and EX_CONFIG."""
     print(f"isf: {message}", file=sys.stderr, flush=True)
     raise SystemExit(EX_CONFIG)
@@ -105,7 +105,8 @@ def rule_sources(environ: Mapping[str, str] = os.environ) -> tuple[dict[int, Pat
     """ISF_WEIGHTS_<year> and ISF_DEFINITIONS_<year> (or ISF_DEFINITIONS for every year): official weight lists
     and definition data instead of the illustrative sets; a named file that does not exist is a configuration
     error."""
-    weights, definitions = {}, {}
+    weights: dict[int, Path] = {}
+    definitions: dict[int, Path] = {}
     for year in YEARS:
         for into, names in (
             (weights, [f"ISF_WEIGHTS_{year}"]),
@@ -298,8 +299,8 @@ def _short_fetch_wait() -> None:
         consumer._fetch_max_wait_ms = wait_ms
         return consumer
 
-    driver.AIOKafkaConsumerThread._create_worker_consumer = create
-    driver.AIOKafkaConsumerThread._isf_patched = True
+    setattr(driver.AIOKafkaConsumerThread, "_create_worker_consumer", create)  # noqa: B010 (replacing a method)
+    setattr(driver.AIOKafkaConsumerThread, "_isf_patched", True)  # noqa: B010 (a mark of our own on faust's class)
 
 
 @functools.cache

@@ -127,6 +127,7 @@ class LocalInfra:
         import redis as redis_client
 
         old = self.redis_proc
+        assert old is not None, "only the Redis this started can be restarted"
         old.kill()
         old.wait(10)
         self.procs.remove(old)

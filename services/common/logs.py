@@ -96,4 +96,4 @@ def banner_as_a_log_line() -> None:
             dict((str(k).strip(), str(v).strip()) for k, v in self._banner_data(worker) if str(k).strip()),
         )
 
-    cli.worker.on_worker_created = on_worker_created
+    setattr(cli.worker, "on_worker_created", on_worker_created)  # noqa: B010 (replacing a method)

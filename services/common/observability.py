@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Protocol, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -52,6 +53,22 @@ def redis_round_trip(script: str, seconds: float) -> None:
     REDIS.labels(SERVICE, script).observe(seconds)
 
 
+class Input(Protocol):
+    """What lag and readiness need of a worker's input."""
+
+    @property
+    def consumes(self) -> bool: ...
+
+    def assignment(self) -> set: ...
+
+    def end(self, tp) -> int | None: ...
+
+    def next_offset(self, tp) -> int: ...
+
+
+AnyInput = TypeVar("AnyInput", bound=Input)
+
+
 class FaustInput:
     """What lag and readiness need of a worker whose agents consume through faust."""
 
@@ -74,12 +91,12 @@ class FaustInput:
         return committed + 1 if committed is not None else 0
 
 
-INPUT = None  # the worker's input (FaustInput, or ingest's PlainInput), set by `serve_operations` or `consuming`
+# the worker's input (FaustInput, or ingest's PlainInput), set by `serve_operations` or `consuming`
+INPUT: Input | None = None
 
 
-def consuming(source):
-    """Make `source` (with `consumes`, `assignment()`, `end(tp)` and `next_offset(tp)`) the input that lag and
-    readiness report on."""
+def consuming(source: AnyInput) -> AnyInput:
+    """Make `source` the input that lag and readiness report on."""
     global INPUT
     INPUT = source
     return source
@@ -88,6 +105,7 @@ def consuming(source):
 def measure_lag(service: str) -> None:
     """Per assigned partition: its end offset (highwater) minus the next offset this worker will commit."""
     LAG.clear()
+    assert INPUT is not None, "serve_operations sets the input before the lag sampler runs"
     for tp in INPUT.assignment():
         end = INPUT.end(tp)
         if end is not None:
@@ -98,6 +116,7 @@ async def readiness(app, store) -> tuple[bool, dict]:
     """Ready when this worker has partitions (if it consumes anything), Redis answers a PING and the
     broker answers a metadata request, each within CHECK_TIMEOUT seconds."""
     reasons = {}
+    assert INPUT is not None, "serve_operations sets the input before the ready page is served"
     if INPUT.consumes and not INPUT.assignment():
         reasons["partitions"] = "no partitions assigned yet"
     try:

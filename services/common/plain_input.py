@@ -45,13 +45,14 @@ class PlainInput:
     def __init__(self, group: str, *topics: str):
         self.group = group
         self.topics = topics
-        self.consumer = None
+        self.consumer: AIOKafkaConsumer | None = None
         self.committed: dict = {}  # partition -> next offset to read, as committed for the group
 
     def assignment(self) -> set:
         return set(self.consumer.assignment()) if self.consumer is not None else set()
 
     def end(self, tp) -> int | None:
+        assert self.consumer is not None, "asked only of partitions in the assignment, which a consumer gave"
         return self.consumer.highwater(tp)
 
     def next_offset(self, tp) -> int:
@@ -89,6 +90,7 @@ class PlainInput:
         before the next, and input keyed other than by source could hand a correction over before the version it
         corrects), topped up for at most
         `within` seconds after the first arrives while fewer than `least` are in hand."""
+        assert self.consumer is not None, "run() creates the consumer before taking"
         batch: dict = {}
         while not batch:
             batch = await self.consumer.getmany(timeout_ms=1000)
@@ -102,6 +104,7 @@ class PlainInput:
         return batch
 
     async def _commit(self, offsets: dict) -> None:
+        assert self.consumer is not None, "run() creates the consumer before committing"
         try:
             await self.consumer.commit(offsets)
             self.committed.update(offsets)
@@ -123,5 +126,6 @@ class _Committed(ConsumerRebalanceListener):
             self.plain.committed.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned) -> None:
+        assert self.plain.consumer is not None, "an assignment comes from the consumer run() started"
         for tp in assigned:
             self.plain.committed[tp] = await self.plain.consumer.committed(tp) or 0

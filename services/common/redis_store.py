@@ -543,7 +543,7 @@ class RedisStore:
         self.r = client
         self.clock = clock
         self.cluster = isinstance(client, aredis.RedisCluster)
-        self._nodes: dict[str, object] = {}  # node name -> a plain client on that node (cluster only)
+        self._nodes: dict[str, aredis.Redis] = {}  # node name -> a plain client on that node (cluster only)
         self._sha = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in self.SCRIPTS.items()}
 
     def _now(self) -> str:
@@ -561,7 +561,7 @@ class RedisStore:
                 pipe.evalsha(sha, len(keys), *keys, *args)
             return await pipe.execute()
 
-    def _node_client(self, node):
+    def _node_client(self, node) -> aredis.Redis:
         if node.name not in self._nodes:
             self._nodes[node.name] = aredis.Redis(
                 connection_pool=aredis.ConnectionPool(connection_class=node.connection_class, **node.connection_kwargs)

@@ -252,7 +252,7 @@ def errors(r, role: Role) -> dict:
         for hf in hfs
         if counters.get(hf, {}).get("dead_lettered") or hf in latest
     }
-    doc = {"hf": out}
+    doc: dict[str, dict] = {"hf": out}
     if role.kind == "national":  # input whose HF could not be read belongs to no region
         doc["unknown_hf"] = {
             "dead_lettered": counters.get("none", {}).get("dead_lettered", 0),
