@@ -59,17 +59,24 @@ def cmd_group(args) -> int:
     return 1 if bad else 0
 
 
-def cmd_replay(args) -> int:
+def _replay_file(args, what: str) -> tuple[dict, list]:
+    """Counters and settled totals of replaying `args.file` (stdin if none) over `args.workers` processes, with
+    progress on a terminal named `what`."""
     from functools import partial
 
     from isf.pseudonym import DEMO_KEY
-    from isf.replay import Pipeline, result
+    from isf.replay import Pipeline
 
     from . import replay_shards
 
     with replay_shards.readable(args.file) as path:
-        counters, rows = replay_shards.run(path, partial(Pipeline, DEMO_KEY), args.workers)
-    _print(result(counters, rows))
+        return replay_shards.run(path, partial(Pipeline, DEMO_KEY), args.workers, what)
+
+
+def cmd_replay(args) -> int:
+    from isf.replay import result
+
+    _print(result(*_replay_file(args, "replay")))
     return 0
 
 
@@ -84,15 +91,7 @@ def cmd_coding(args) -> int:
 
         rows = read_totals(redis.Redis.from_url(args.redis))
     else:
-        from functools import partial
-
-        from isf.pseudonym import DEMO_KEY
-        from isf.replay import Pipeline
-
-        from . import replay_shards
-
-        with replay_shards.readable(args.file) as path:
-            _counters, rows = replay_shards.run(path, partial(Pipeline, DEMO_KEY), args.workers)
+        rows = _replay_file(args, "coding")[1]
     doc = document(rows, args.year)
     if args.format == "csv":
         sys.stdout.write(csv_of(table(doc)))
@@ -268,15 +267,7 @@ def cmd_statement(args) -> int:
         rows, nki = read_totals(client), read_nki(client)
         paid = frozen(client, args.year)
     else:
-        from functools import partial
-
-        from isf.pseudonym import DEMO_KEY
-        from isf.replay import Pipeline
-
-        from . import replay_shards
-
-        with replay_shards.readable(args.file) as path:
-            rows, nki = replay_shards.run(path, partial(Pipeline, DEMO_KEY), args.workers, "statement")[1], {}
+        rows, nki = _replay_file(args, "statement")[1], {}
     if args.nki:
         values, errors = _read_nki(args.nki)
         if errors:
