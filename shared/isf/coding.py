@@ -75,7 +75,7 @@ class HfCoding:
 
     def by_month(self) -> dict[str, Month]:
         out: dict[str, Month] = {}
-        for (_sector, month), m in sorted(self.months.items(), key=lambda kv: kv[0][1]):
+        for (_sector, month), m in self.months.items():
             out.setdefault(month, Month()).add(m)
         return dict(sorted(out.items()))
 

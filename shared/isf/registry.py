@@ -46,7 +46,12 @@ def hospitals() -> dict[str, Hospital]:
     if bad:
         raise ValueError(f"registry.csv: unknown RHF for {bad}")
     by_hf = {h.hf: h for h in rows}
-    payers = [h.hf for h in rows if h.drug_financing_hf and by_hf.get(h.drug_financing_hf, h).drug_financing_hf != ""]
+    # the named HF must be in the registry and finance its own drugs (no chains)
+    payers = [
+        h.hf
+        for h in rows
+        if h.drug_financing_hf and (h.drug_financing_hf not in by_hf or by_hf[h.drug_financing_hf].drug_financing_hf)
+    ]
     if payers:
         raise ValueError(f"registry.csv: drug_financing_hf must name an HF that finances its own drugs: {payers}")
     return by_hf
