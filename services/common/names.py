@@ -1,6 +1,6 @@
 """Names every service shares: the Kafka topics and their partition count, written once.
 
-The topics' roles are in README's picture; `python -m services.topics` creates them where a broker
+The topics' roles are in README's picture; `python -m services.common.topics` creates them where a broker
 does not auto-create (compose, Kubernetes), and the local stack creates them at start.
 """
 

@@ -95,11 +95,15 @@ def test_the_build_context_holds_everything_the_dockerfile_copies(planted):
             tracked = [
                 p.relative_to(planted).as_posix()
                 for p in (planted / source).rglob("*")
-                if p.is_file() and "__pycache__" not in p.parts and "secrets" not in p.parts
+                if p.is_file()
+                and "__pycache__" not in p.parts
+                and "secrets" not in p.parts
+                and not p.relative_to(planted).as_posix().startswith("services/cli/")
             ]
             assert tracked and set(tracked) <= context, source
-    for needed in ("services/topics.py", "services/monitor/dashboard.html", "shared/isf/__init__.py"):
+    for needed in ("services/common/topics.py", "services/monitor/dashboard.html", "shared/isf/__init__.py"):
         assert needed in context
+    assert not any(p.startswith("services/cli/") for p in context)  # the command-line tools stay out of the image
 
 
 def test_the_image_is_multi_stage_with_npm_ci_for_the_dashboard_and_wheels_from_the_hashed_lock():

@@ -116,7 +116,7 @@ def test_the_pseudonym_key_reaches_only_ingest_the_tokens_only_the_monitor_and_v
 def test_the_topic_job_creates_topics_with_replication_factor_3_and_the_monitor_has_a_service():
     job = next(d for d in documents() if d["kind"] == "Job")
     command = job["spec"]["template"]["spec"]["containers"][0]["command"]
-    assert command[:3] == ["python", "-m", "services.topics"]
+    assert command[:3] == ["python", "-m", "services.common.topics"]
     assert command[command.index("--replication-factor") + 1] == "3"
     service = next(d for d in documents() if d["kind"] == "Service")
     assert service["spec"]["selector"]["app.kubernetes.io/component"] == "monitor"

@@ -1,4 +1,5 @@
-"""The topic job (`python -m services.topics`, run by compose and the Kubernetes Job) against a real local broker."""
+"""The topic job (`python -m services.common.topics`, run by compose and the Kubernetes Job) against a real
+local broker."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def test_the_topic_job_creates_every_topic_with_the_partitions_asked_and_can_run
         env = {**os.environ, "KAFKA_BOOTSTRAP": bootstrap}
         for _ in range(2):
             job = subprocess.run(
-                [sys.executable, "-m", "services.topics", "--partitions", "3"],
+                [sys.executable, "-m", "services.common.topics", "--partitions", "3"],
                 cwd=ROOT,
                 env=env,
                 capture_output=True,

@@ -15,8 +15,8 @@ import redis
 from isf.feed import Feed, FeedConfig
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
-from services.run import expected_state, wait_converged
-from services.runner import SERVICES, Stack, produce
+from services.cli.run import expected_state, wait_converged
+from services.cli.runner import SERVICES, Stack, produce
 from tests.conftest import INFRA
 
 pytestmark = pytest.mark.integration

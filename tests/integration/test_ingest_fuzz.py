@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from isf.periods.calendar import first_open_year
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
+from services.cli.run import COUNTED
+from services.cli.runner import Stack, produce
 from services.common.redis_store import read_counters
-from services.run import COUNTED
-from services.runner import Stack, produce
 from tests.fuzz_inputs import HOSTILE
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ import pytest
 
 from isf.feed import Feed, FeedConfig
 from isf.registry import hospitals
+from services.cli.runner import Stack, produce
 from services.monitor.openapi import SPEC
-from services.runner import Stack, produce
 from tests.unit.helpers import episode, raw
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from isf.feed import Feed, FeedConfig
-from services.runner import SERVICES, Stack, produce
+from services.cli.runner import SERVICES, Stack, produce
 
 pytestmark = pytest.mark.integration
 

@@ -14,11 +14,11 @@ from isf.feed import Feed, FeedConfig
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
 from services import cli
+from services.cli.run import expected_state, wait_converged
+from services.cli.runner import Stack, produce
 from services.common.infra import LocalInfra
 from services.common.redis_store import RedisStore, read_totals
 from services.common.scripted import apply_events
-from services.run import expected_state, wait_converged
-from services.runner import Stack, produce
 from tests.unit.helpers import episode
 from tests.unit.helpers import raw as raw_event
 from tests.unit.test_any_order import with_conflicts

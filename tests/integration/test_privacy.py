@@ -13,10 +13,10 @@ from kafka import KafkaConsumer
 from isf.feed import Feed, FeedConfig
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
+from services.cli.run import expected_state, wait_converged
+from services.cli.runner import Stack, produce
 from services.common import names
 from services.common.infra import TOPICS
-from services.run import expected_state, wait_converged
-from services.runner import Stack, produce
 
 pytestmark = pytest.mark.integration
 AFTER_INGEST = [t for t in TOPICS if t not in (names.EPISODES, names.PRESCRIPTIONS)]

@@ -22,12 +22,12 @@ from isf.periods.calendar import closes_at
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
 from isf.settlement.views import view_sums
+from services.cli.run import expected_state, wait_converged
+from services.cli.runner import Stack, produce
 from services.common import names
 from services.common.infra import DURABLE_REDIS, free_port, wait_port
 from services.common.redis_store import RedisStore, read_applied, read_totals, read_view_sums, rebuild_view_sums
 from services.common.scripted import apply_events
-from services.run import expected_state, wait_converged
-from services.runner import Stack, produce
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,11 +15,11 @@ from isf.ingest import Rejected, parse, to_activity
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
 from isf.rules import data_version, use_sources, weights_path
+from services.cli.redrive import redrive
+from services.cli.run import expected_state, wait_converged
+from services.cli.runner import Stack, produce
 from services.common import names
 from services.common.redis_store import read_set_aside
-from services.redrive import redrive
-from services.run import expected_state, wait_converged
-from services.runner import Stack, produce
 
 pytestmark = pytest.mark.integration
 PLAIN = FeedConfig(seed=71, corrections=0, deletes=0, duplicates=0, late=0, invalid=0)

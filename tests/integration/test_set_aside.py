@@ -20,12 +20,12 @@ from isf.ingest import parse, to_activity
 from isf.periods import LEDGERS
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
+from services.cli.redrive import read_dead_letters
+from services.cli.run import expected_state, wait_converged
+from services.cli.runner import Stack, produce
 from services.common import names
 from services.common.redis_store import read_set_aside
 from services.monitor.api import Ops
-from services.redrive import read_dead_letters
-from services.run import expected_state, wait_converged
-from services.runner import Stack, produce
 from tests.unit.helpers import episode
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,8 @@ import redis
 from isf.feed import Feed, FeedConfig
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
-from services.run import expected_state, wait_converged
-from services.runner import Stack, produce
+from services.cli.run import expected_state, wait_converged
+from services.cli.runner import Stack, produce
 
 pytestmark = pytest.mark.integration
 

@@ -2,8 +2,8 @@
 
 import json
 
+from services.cli.redrive import destination
 from services.common import names
-from services.redrive import destination
 
 
 def letter(**kw) -> dict:

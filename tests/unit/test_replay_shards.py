@@ -8,7 +8,7 @@ import pytest
 from isf.feed import Feed, FeedConfig
 from isf.replay import Pipeline
 from isf.settlement.redistribution import pipelines
-from services import replay_shards
+from services.cli import replay_shards
 
 from .helpers import KEY
 

@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from services.runner import Stack
+from services.cli.runner import Stack
 
 
 class ExitingStack(Stack):

@@ -1,6 +1,6 @@
 """One-shot job: create the pipeline's topics with their partition counts and replication factor.
 
-Compose and Kubernetes run it before the services (`python -m services.topics`); topics that
+Compose and Kubernetes run it before the services (`python -m services.common.topics`); topics that
 exist are left as they are. Kafka settings (bootstrap, TLS, SASL) come from the environment
 as for every service.
 """
@@ -14,7 +14,7 @@ from services.common.infra import PARTITIONS, TOPICS, create_topics
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m services.topics", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m services.common.topics", description=__doc__.splitlines()[0])
     p.add_argument(
         "--partitions",
         type=int,

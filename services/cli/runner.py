@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.common import names
-
-from .common.infra import LocalInfra, free_port
+from services.common.infra import LocalInfra, free_port
 
 SERVICES = ("ingest", "grouper", "aggregator", "indicators", "settlement", "monitor")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass
@@ -160,7 +159,7 @@ def produce(bootstrap: str, events, rate: float | None = None, on_progress=None)
 async def _produce(bootstrap: str, events, rate: float | None, on_progress) -> int:
     from aiokafka import AIOKafkaProducer
 
-    from .common.config import aiokafka_client_kwargs
+    from services.common.config import aiokafka_client_kwargs
 
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, linger_ms=10, acks=1, max_request_size=4_000_000, **aiokafka_client_kwargs()

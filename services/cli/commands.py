@@ -14,7 +14,7 @@ from pathlib import Path
 
 from services.common import names
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "shared" / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "schemas"
 
 
 def _lines(path: str | None):
@@ -149,7 +149,7 @@ def cmd_feed(args) -> int:
         print(f"\r{args.count}/{args.count} events -> {args.out}", file=sys.stderr)
         return 0
     if args.kafka:
-        from services.runner import produce
+        from .runner import produce
 
         start = time.monotonic()
         n = produce(
@@ -208,7 +208,7 @@ def write_schemas() -> None:
 
 
 def cmd_run(args) -> int:
-    from services.run import run
+    from .run import run
 
     return run(duration=args.duration, rate=args.rate, seed=args.seed)
 
@@ -335,7 +335,8 @@ def cmd_nki(args) -> int:
 def cmd_redrive(args) -> int:
     import redis
 
-    from .common.config import redis_client
+    from services.common.config import redis_client
+
     from .redrive import redrive
 
     client = redis.Redis.from_url(args.redis) if args.redis else redis_client()
@@ -385,7 +386,7 @@ def cmd_weights(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from services.bench import run
+    from .bench import run
 
     _print(run(quick=args.quick, out_dir=args.out, national=args.national, events=args.events))
     return 0
@@ -535,7 +536,3 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_rules()
     return args.fn(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -243,9 +243,9 @@ def bench_replay(n: int, baseline_n: int = 100_000) -> dict:
     from isf.feed import Feed, FeedConfig
     from isf.replay import Pipeline
     from isf.settlement.redistribution import pipelines
+    from services.common.progress import Progress
 
     from . import replay_shards
-    from .common.progress import Progress
 
     workers = os.cpu_count() or 1
     Pipeline(b"bench").run(raw for _k, raw in Feed(FeedConfig(seed=101)).events(200))  # rules loaded before forking
@@ -300,9 +300,8 @@ def bench_redis_memory(redis_url: str, n: int) -> dict:
     import redis.asyncio as aredis
 
     from isf.feed import Feed, FeedConfig
-
-    from .common.redis_store import RedisStore
-    from .common.scripted import apply_events
+    from services.common.redis_store import RedisStore
+    from services.common.scripted import apply_events
 
     client = redis.Redis.from_url(redis_url)
     client.flushall()
@@ -372,7 +371,7 @@ def bench_raw_aiokafka(bootstrap: str, values: list[bytes]) -> float:
     """Consume -> json loads/dumps -> produce with plain aiokafka on the same broker: the ceiling."""
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-    from .common.infra import create_topics
+    from services.common.infra import create_topics
 
     create_topics(bootstrap, names=("bench.raw-in", "bench.raw-out"))
 
@@ -578,7 +577,8 @@ class _Dashboard(threading.Thread):
 def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) -> dict:
     """Send at a fixed rate; for each event that produces settled deltas, time until all its batch ids are in
     an applied table (`isf:{totals}:batches:<year>`), i.e. until the dashboard's totals include it."""
-    from .common.redis_store import applied_digest, read_applied
+    from services.common.redis_store import applied_digest, read_applied
+
     from .runner import produce
 
     pending: dict[str, tuple[float, int, bytes]] = {}  # batch id -> (sent at, event index, its applied digest)
@@ -722,7 +722,7 @@ def summary(doc: dict) -> dict:
 def run(quick: bool = False, out_dir: str | None = None, national: bool = False, events: int | None = None) -> dict:
     """`national`: the replay and the streaming flood over a whole national year (`events`, default 12
     million), measured rather than extrapolated; hours on a 2-core machine."""
-    from .common.infra import LocalInfra
+    from services.common.infra import LocalInfra
 
     started = time.time()
     n = 3000 if quick else 20000
@@ -743,7 +743,7 @@ def run(quick: bool = False, out_dir: str | None = None, national: bool = False,
     doc.update(bench_streaming(n_flood=flood, rates=(500, 800, 1000), seconds=5 if quick else 30))
     doc["duration_s"] = round(time.time() - started)
     doc["summary"] = summary(doc)
-    target = Path(out_dir or Path(__file__).resolve().parent.parent / "bench" / "results")
+    target = Path(out_dir or Path(__file__).resolve().parents[2] / "bench" / "results")
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"{time.strftime('%Y%m%d-%H%M%S')}{'-quick' if quick else ''}{'-national' if national else ''}.json"
     path.write_text(json.dumps(doc, indent=1))

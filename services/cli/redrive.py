@@ -15,7 +15,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
-from .common import names
+from services.common import names
 
 POLL_MS = 500
 
@@ -37,7 +37,7 @@ def read_dead_letters(bootstrap: str) -> list[DeadLetter]:
     partition; a record that is not an array of JSON objects is skipped."""
     from kafka import KafkaConsumer, TopicPartition
 
-    from .common.config import kafka_client_kwargs
+    from services.common.config import kafka_client_kwargs
 
     consumer = KafkaConsumer(
         bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="isf-redrive", **kafka_client_kwargs()
@@ -106,7 +106,7 @@ def redrive(bootstrap: str, redis_client, dry_run: bool = False, stage: str | No
         return summary
     from kafka import KafkaProducer
 
-    from .common.config import kafka_client_kwargs
+    from services.common.config import kafka_client_kwargs
 
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", **kafka_client_kwargs())
     try:

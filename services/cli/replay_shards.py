@@ -28,9 +28,8 @@ from isf import stages
 from isf.periods.ledger import Contributions
 from isf.replay import BATCH, Pipeline, shard_of, source_key
 from isf.settlement.totals import Totals
-
-from .common.config import freeze_survivors, tune_gc
-from .common.progress import Progress
+from services.common.config import freeze_survivors, tune_gc
+from services.common.progress import Progress
 
 
 def _front(i: int, n: int, path: str, spool: Path, make: Callable[[], Pipeline], what: str, out) -> None:

@@ -1,0 +1,7 @@
+"""`python -m services.cli` is `isf`."""
+
+import sys
+
+from .commands import main
+
+sys.exit(main())
