@@ -19,7 +19,7 @@ from collections import Counter
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .tables import DefinitionError
+from .errors import DefinitionError
 
 NATION = "nor"
 TABLES = ("drg_logic", "dg_feat", "proc_feat", "compl_excl", "compl_name", "dg", "proc", "drg_name", "rtc")

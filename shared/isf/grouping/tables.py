@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from .errors import DefinitionError
+
 TABLES = ("drglogic", "dg", "proc", "complcat", "complexcl", "drgnames")
 KEY_FIELD = {
     "drglogic": "ord",
@@ -63,14 +65,6 @@ LOGIC_COLUMNS = (
 DG_VARTYPES = {"DGCAT", "MDC", "DGPROP", "PDGPRO", "COMPL", "OR", "PROCPR", "SDGPRO"}
 PROC_VARTYPES = {"PROCPR", "DGPROP", "OR", "CC"}
 _NUMERIC_OPS = ("agelim", "dur", "compl")
-
-
-class DefinitionError(ValueError):
-    """Definition data that cannot be used: says which table, row and field."""
-
-    def __init__(self, table: str, row: int | None, fieldname: str | None, problem: str):
-        where = table + (f" row {row}" if row is not None else "") + (f" field {fieldname!r}" if fieldname else "")
-        super().__init__(f"{where}: {problem}")
 
 
 @dataclass(frozen=True)
