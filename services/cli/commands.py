@@ -335,7 +335,7 @@ def cmd_nki(args) -> int:
 def cmd_redrive(args) -> int:
     import redis
 
-    from services.common.config import redis_client
+    from services.common.bootstrap import redis_client
 
     from .redrive import redrive
 
@@ -532,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--events", type=int, help="with --national: another number of events than 12 million")
     b.set_defaults(fn=cmd_bench)
     args = p.parse_args(argv)
-    from services.common.config import configure_rules
+    from services.common.bootstrap import configure_rules
 
     configure_rules()
     return args.fn(args)

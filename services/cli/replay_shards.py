@@ -28,7 +28,7 @@ from isf import stages
 from isf.periods.ledger import Contributions
 from isf.replay import BATCH, Pipeline, shard_of, source_key
 from isf.settlement.totals import Totals
-from services.common.config import freeze_survivors, tune_gc
+from services.common.gc_tuning import freeze_survivors, tune_gc
 from services.common.progress import Progress
 
 

@@ -159,7 +159,7 @@ def produce(bootstrap: str, events, rate: float | None = None, on_progress=None)
 async def _produce(bootstrap: str, events, rate: float | None, on_progress) -> int:
     from aiokafka import AIOKafkaProducer
 
-    from services.common.config import aiokafka_client_kwargs
+    from services.common.bootstrap import aiokafka_client_kwargs
 
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, linger_ms=10, acks=1, max_request_size=4_000_000, **aiokafka_client_kwargs()

@@ -1,5 +1,6 @@
-"""Service configuration: every KAFKA_*, REDIS_* and ISF_* variable the services read, typed and read once,
-the Redis clients built from it, and the faust app every service is built on.
+"""The settings: every KAFKA_*, REDIS_* and ISF_* variable the services read, typed and read once, and the values
+made of them (rule sources, definition options, secrets, client settings). Nothing here builds a client or an app:
+`bootstrap` does, from these values.
 
 A bad value stops a service at start with one line naming the variable (exit 78, EX_CONFIG), not a traceback.
 """
@@ -7,20 +8,20 @@ A bad value stops a service at start with one line naming the variable (exit 78,
 from __future__ import annotations
 
 import functools
-import gc
 import logging
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, NoReturn
+from urllib.parse import quote
 
 from pydantic import Field, NonNegativeInt, PositiveFloat, PositiveInt, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from isf.grouping.tables import FORMATS, PAIR_CATEGORY
 from isf.pseudonym import DEMO_KEY
-from isf.rules import YEARS, use_sources
+from isf.rules import YEARS
 
 EX_CONFIG = 78
 
@@ -140,12 +141,6 @@ def definition_options(environ: Mapping[str, str] = os.environ) -> dict[int, dic
     return out
 
 
-def configure_rules(environ: Mapping[str, str] = os.environ) -> None:
-    """Hand the environment's rule sources to the domain (isf.rules reads no environment itself)."""
-    weights, definitions = rule_sources(environ)
-    use_sources(weights, definitions, definition_options(environ))
-
-
 def _config_errors_end_the_process(previous=sys.excepthook):
     """A ConfigError that reaches the top (no key, no tokens) ends the process like a bad value does."""
 
@@ -181,29 +176,9 @@ def redis_url() -> str:
     url = s.redis_url
     password = _secret(s.redis_password, s.redis_password_file)
     if password and "@" not in url:
-        from urllib.parse import quote
-
         scheme, rest = url.split("://", 1)
         url = f"{scheme}://:{quote(password, safe='')}@{rest}"
     return url
-
-
-def redis_client():
-    """A synchronous Redis client; a cluster client on REDIS_CLUSTER=1 (REDIS_URL naming any node)."""
-    import redis
-
-    if settings().redis_cluster:
-        return redis.RedisCluster.from_url(redis_url())
-    return redis.Redis.from_url(redis_url())
-
-
-def async_redis_client():
-    """The asyncio twin of `redis_client`."""
-    import redis.asyncio as aredis
-
-    if settings().redis_cluster:
-        return aredis.RedisCluster.from_url(redis_url())
-    return aredis.from_url(redis_url())
 
 
 def kafka_client_kwargs() -> dict:
@@ -220,42 +195,6 @@ def kafka_client_kwargs() -> dict:
             raise ConfigError("SASL needs KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE)")
         out.update(sasl_mechanism=s.kafka_sasl_mechanism, sasl_plain_username=user, sasl_plain_password=password)
     return out
-
-
-def aiokafka_client_kwargs() -> dict:
-    """The same settings for a plain aiokafka client (it takes an SSL context, not a CA file)."""
-    kw = kafka_client_kwargs()
-    if "ssl_cafile" in kw or "SSL" in kw["security_protocol"]:
-        from aiokafka.helpers import create_ssl_context
-
-        kw["ssl_context"] = create_ssl_context(cafile=kw.pop("ssl_cafile", None))
-    return kw
-
-
-def faust_credentials():
-    """The same settings as faust broker credentials (None for plaintext)."""
-    kw = kafka_client_kwargs()
-    protocol = kw["security_protocol"]
-    if protocol == "PLAINTEXT":
-        return None
-    import ssl
-
-    import faust
-
-    context = ssl.create_default_context(cafile=kw.get("ssl_cafile")) if "SSL" in protocol else None
-    if protocol.startswith("SASL"):
-        return faust.SASLCredentials(
-            username=kw["sasl_plain_username"],
-            password=kw["sasl_plain_password"],
-            mechanism=kw["sasl_mechanism"],
-            ssl_context=context,
-        )
-    return faust.SSLCredentials(context)
-
-
-def retain_years() -> int:
-    """ISF_RETAIN_YEARS (default 1): years a rule year's state is kept after the year that follows it."""
-    return settings().isf_retain_years
 
 
 def pseudonym_key() -> bytes:
@@ -281,90 +220,3 @@ def monitor_tokens_text() -> str:
     return _secret(s.isf_monitor_tokens, None) or (
         s.isf_monitor_tokens_file.read_text(encoding="utf-8") if s.isf_monitor_tokens_file else ""
     )
-
-
-def _short_fetch_wait() -> None:
-    """faust creates its consumer with fetch_max_wait_ms=1500, fixed. Tansu answers a fetch only when
-    that wait ends if too little data has arrived, which adds up to 1.5 s per stage at low rates.
-    ISF_FETCH_MAX_WAIT_MS (default 100) replaces it before the consumer starts."""
-    from faust.transport.drivers import aiokafka as driver
-
-    if getattr(driver.AIOKafkaConsumerThread, "_isf_patched", False):
-        return
-    original = driver.AIOKafkaConsumerThread._create_worker_consumer
-    wait_ms = settings().isf_fetch_max_wait_ms
-
-    def create(self, transport):
-        consumer = original(self, transport)
-        consumer._fetch_max_wait_ms = wait_ms
-        return consumer
-
-    setattr(driver.AIOKafkaConsumerThread, "_create_worker_consumer", create)  # noqa: B010 (replacing a method)
-    setattr(driver.AIOKafkaConsumerThread, "_isf_patched", True)  # noqa: B010 (a mark of our own on faust's class)
-
-
-@functools.cache
-def tune_gc() -> None:
-    """Collect the youngest objects every 50 000 allocations, not every 700: the hot path makes many
-    short-lived records and no reference cycles of its own, and the default collections took about a
-    quarter of a replay's time (README, Performance). What is alive at the first call (rules, definition
-    tables) is frozen out of every collection; later calls do nothing (a replay freezes its own state as it
-    goes: `freeze_survivors`). Forked workers inherit both."""
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 10)
-
-
-def freeze_survivors() -> None:
-    """Keep what a replay holds so far out of every later collection (`gc.freeze`, a list splice): it is the
-    replay's state, not garbage. Over 100 000 feed events the collector found no cycle to free, yet scanning
-    the growing state took a tenth of the time; called after each chunk, only what one chunk made is scanned."""
-    gc.freeze()
-
-
-def make_app(name: str, web_port: int | None = None, producer_only: bool = False):
-    """A faust app with the project's settings, our logging, and /metrics, /healthz and /ready on its web port;
-    faust's own debug pages (router, tables, graph, stats) are off. A `producer_only` app consumes nothing
-    through faust and joins no consumer group (ingest reads its input with `plain_input`)."""
-    import faust
-
-    from . import logs, observability
-
-    s = settings()
-    configure_rules()
-    _short_fetch_wait()
-    tune_gc()
-    if s.isf_log_format == "json":
-        logs.banner_as_a_log_line()
-    service = name.removeprefix("isf-")
-    app = faust.App(
-        name,
-        broker=f"kafka://{s.kafka_bootstrap}",
-        store="memory://",
-        topic_partitions=4,
-        topic_replication_factor=1,
-        topic_allow_declare=True,
-        # Tansu joins a group in about half the rebalance timeout (STACK.md): keep it short.
-        broker_session_timeout=10.0,
-        broker_rebalance_timeout=10.0,
-        broker_heartbeat_interval=1.0,
-        broker_commit_interval=1.0,
-        consumer_auto_offset_reset="earliest",
-        web_port=web_port or s.isf_web_port or 6066,
-        web_bind=s.isf_web_bind,
-        web_router_enabled=False,
-        web_tables_enabled=False,
-        web_graph_enabled=False,
-        web_stats_enabled=False,
-        web_metrics_enabled=False,
-        producer_linger_ms=5,
-        stream_wait_empty=False,
-        # faust buffers up to this many unprocessed messages per stream (its default 4 096): of array messages
-        # that is millions of items (a worker grew to 1.4 GB behind a million-event backlog)
-        stream_buffer_maxsize=4 * s.isf_batch_messages,
-        broker_credentials=faust_credentials(),
-        logging_config=logs.logging_config(service, s.isf_log_format),
-        Worker=logs.quiet_worker(),
-    )
-    app.producer_only = producer_only
-    observability.serve_operations(app, service)
-    return app

@@ -14,6 +14,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from .config import kafka_client_kwargs
 from .names import PARTITIONS, TOPICS  # noqa: F401  (re-exported for the stack and tests)
 
 # every write on disk before the reply: what the delivery guarantee assumes of Redis (README)
@@ -173,8 +174,6 @@ def create_topics(
 ) -> None:
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
-
-    from .config import kafka_client_kwargs
 
     deadline = time.monotonic() + 15
     while True:

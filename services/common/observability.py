@@ -1,15 +1,18 @@
 """What an operator sees of a worker on its web port: `/metrics` (Prometheus text: faust's own sensor and
-ours), `/healthz` (the process answers) and `/ready` (partitions assigned, Redis and the broker answer)."""
+ours), `/healthz` (the process answers) and `/ready` (partitions assigned, and the checks the bootstrap hands
+over answer: Redis and the broker)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Protocol, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
+from faust.sensors.prometheus import setup_prometheus_sensors
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-SERVICE = ""  # one service per worker process; set by `serve_operations`
+SERVICE = ""  # one service per worker process: the label of its metrics, set by `serve_operations`
 EVENTS = Counter("isf_events", "Events handled by outcome", ["service", "outcome"], registry=None)
 BATCH = Histogram(
     "isf_batch_size",
@@ -66,9 +69,6 @@ class Input(Protocol):
     def next_offset(self, tp) -> int: ...
 
 
-AnyInput = TypeVar("AnyInput", bound=Input)
-
-
 class FaustInput:
     """What lag and readiness need of a worker whose agents consume through faust."""
 
@@ -91,56 +91,41 @@ class FaustInput:
         return committed + 1 if committed is not None else 0
 
 
-# the worker's input (FaustInput, or ingest's PlainInput), set by `serve_operations` or `consuming`
-INPUT: Input | None = None
-
-
-def consuming(source: AnyInput) -> AnyInput:
-    """Make `source` the input that lag and readiness report on."""
-    global INPUT
-    INPUT = source
-    return source
-
-
-def measure_lag(service: str) -> None:
+def measure_lag(service: str, source: Input) -> None:
     """Per assigned partition: its end offset (highwater) minus the next offset this worker will commit."""
     LAG.clear()
-    assert INPUT is not None, "serve_operations sets the input before the lag sampler runs"
-    for tp in INPUT.assignment():
-        end = INPUT.end(tp)
+    for tp in source.assignment():
+        end = source.end(tp)
         if end is not None:
-            LAG.labels(service, tp.topic, str(tp.partition)).set(max(0, end - INPUT.next_offset(tp)))
+            LAG.labels(service, tp.topic, str(tp.partition)).set(max(0, end - source.next_offset(tp)))
 
 
-async def readiness(app, store) -> tuple[bool, dict]:
-    """Ready when this worker has partitions (if it consumes anything), Redis answers a PING and the
-    broker answers a metadata request, each within CHECK_TIMEOUT seconds."""
+# a dependency's check: None when it answers well, else the reason it does not
+Check = Callable[[], Awaitable[str | None]]
+Probe = Callable[[], Awaitable[tuple[bool, dict]]]
+
+
+async def readiness(source: Input, checks: Mapping[str, Check]) -> tuple[bool, dict]:
+    """Ready when this worker has partitions (if it consumes anything) and every check (Redis, the broker)
+    answers well within CHECK_TIMEOUT seconds; otherwise the reasons, by what is not ready."""
     reasons = {}
-    assert INPUT is not None, "serve_operations sets the input before the ready page is served"
-    if INPUT.consumes and not INPUT.assignment():
+    if source.consumes and not source.assignment():
         reasons["partitions"] = "no partitions assigned yet"
-    try:
-        await asyncio.wait_for(store.r.ping(), CHECK_TIMEOUT)
-    except Exception as exc:
-        reasons["redis"] = f"no answer: {type(exc).__name__}"
-    try:
-        client = app.producer._ensure_producer().client
-        if not await asyncio.wait_for(client.force_metadata_update(), CHECK_TIMEOUT):
-            reasons["broker"] = "metadata request failed"
-    except Exception as exc:
-        reasons["broker"] = f"no answer: {type(exc).__name__}"
+    for name, check in checks.items():
+        try:
+            problem = await asyncio.wait_for(check(), CHECK_TIMEOUT)
+        except Exception as exc:
+            problem = f"no answer: {type(exc).__name__}"
+        if problem:
+            reasons[name] = problem
     return not reasons, reasons
 
 
-def serve_operations(app, service: str) -> None:
-    """Register the three pages and the lag sampler on a faust app."""
+def serve_operations(app, service: str, source: Input, ready: Probe) -> None:
+    """Register the three pages and the lag sampler on a faust app: lag of `source`, readiness as `ready` says."""
     global SERVICE
-    from faust.sensors.prometheus import setup_prometheus_sensors
-
-    from .runtime import store
 
     SERVICE = service
-    consuming(FaustInput(app))
     registry = CollectorRegistry()
     for metric in OURS:
         registry.register(metric)
@@ -151,8 +136,8 @@ def serve_operations(app, service: str) -> None:
         return web.json({"status": "alive", "service": service, "time": time.time()})
 
     @app.page("/ready")
-    async def ready(web, request):
-        ok, reasons = await readiness(app, store())
+    async def ready_page(web, request):
+        ok, reasons = await ready()
         return web.json(
             {"ready": ok, "service": service, **({"reasons": reasons} if reasons else {})}, status=200 if ok else 503
         )
@@ -160,6 +145,6 @@ def serve_operations(app, service: str) -> None:
     @app.timer(5.0)
     async def sample_lag():
         try:
-            measure_lag(service)
+            measure_lag(service, source)
         except Exception:  # lag is information: never a reason to stop a worker
             LAG.clear()

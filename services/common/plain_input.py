@@ -21,8 +21,6 @@ from collections.abc import Awaitable, Callable
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 
-from .config import aiokafka_client_kwargs, settings
-
 log = logging.getLogger("isf")
 
 
@@ -37,14 +35,19 @@ def values_as_sent(batch: dict) -> list[bytes]:
 
 class PlainInput:
     """One consumer of the group `group` over `topics`; `run(handle)` calls `handle(values)` per micro-batch
-    of up to ISF_BATCH messages (waiting at most ISF_BATCH_WITHIN seconds to fill one) and commits what it
-    took after the last of them."""
+    of up to `batch` messages (ISF_BATCH; waiting at most `within` seconds, ISF_BATCH_WITHIN, to fill one) and
+    commits what it took after the last of them. `client` holds the consumer's connection settings (bootstrap
+    servers, TLS, SASL) and `fetch_max_wait_ms` is ISF_FETCH_MAX_WAIT_MS: the bootstrap hands them over."""
 
     consumes = True
 
-    def __init__(self, group: str, *topics: str):
+    def __init__(
+        self, group: str, topics: tuple[str, ...], *, client: dict, batch: int, within: float, fetch_max_wait_ms: int
+    ):
         self.group = group
         self.topics = topics
+        self.client = client
+        self.batch, self.within, self.fetch_max_wait_ms = batch, within, fetch_max_wait_ms
         self.consumer: AIOKafkaConsumer | None = None
         self.committed: dict = {}  # partition -> next offset to read, as committed for the group
 
@@ -59,9 +62,7 @@ class PlainInput:
         return self.committed.get(tp, 0)
 
     async def run(self, handle: Callable[[list[bytes]], Awaitable[None]]) -> None:
-        s = settings()
         self.consumer = consumer = AIOKafkaConsumer(
-            bootstrap_servers=s.kafka_bootstrap,
             group_id=self.group,
             client_id=self.group,
             enable_auto_commit=False,
@@ -70,17 +71,17 @@ class PlainInput:
             session_timeout_ms=10_000,
             rebalance_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
-            fetch_max_wait_ms=s.isf_fetch_max_wait_ms,
-            **aiokafka_client_kwargs(),
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
+            **self.client,
         )
         consumer.subscribe(self.topics, listener=_Committed(self))
         await consumer.start()
         try:
             while True:
-                batch = await self._take(s.isf_batch, s.isf_batch_within)
+                batch = await self._take(self.batch, self.within)
                 values = values_as_sent(batch)
-                for i in range(0, len(values), s.isf_batch):
-                    await handle(values[i : i + s.isf_batch])
+                for i in range(0, len(values), self.batch):
+                    await handle(values[i : i + self.batch])
                 await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
         finally:
             await consumer.stop()  # leaves the group, so the others take over at once

@@ -32,7 +32,6 @@ from isf.periods.ledger import Contributions
 from isf.settlement.views import ViewSums, view_fields, view_sums
 
 from . import names, observability
-from .config import retain_years, settings
 
 log = logging.getLogger("isf.redis")
 
@@ -537,11 +536,13 @@ class RedisStore:
 
     SCRIPTS = {"ingest": INGEST_LUA, "dead": DEAD_LUA, "aside": ASIDE_LUA, "ledger": LEDGER_LUA, "totals": TOTALS_LUA}
 
-    def __init__(self, client, clock=None):
+    def __init__(self, client, clock=None, *, event_ttl: int = 14 * 24 * 3600, retain_years: int = 1):
         """`clock` (Unix seconds), if given, is the time the scripts judge rule-year closes and dead-letter
-        retention by instead of Redis' own (the store contract's controlled clock)."""
+        retention by instead of Redis' own (the store contract's controlled clock); `event_ttl` and
+        `retain_years` are ISF_EVENT_TTL and ISF_RETAIN_YEARS, handed over by the bootstrap."""
         self.r = client
         self.clock = clock
+        self.event_ttl, self.retain_years = event_ttl, retain_years
         self.cluster = isinstance(client, aredis.RedisCluster)
         self._nodes: dict[str, aredis.Redis] = {}  # node name -> a plain client on that node (cluster only)
         self._sha = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in self.SCRIPTS.items()}
@@ -657,7 +658,7 @@ class RedisStore:
             for o in await self._run(
                 "dead",
                 [
-                    ([names.counters(hf)], [hf or "none", digest, settings().isf_event_ttl, errors, self._now()])
+                    ([names.counters(hf)], [hf or "none", digest, self.event_ttl, errors, self._now()])
                     for hf, digest, errors in items
                 ],
             )
@@ -668,7 +669,7 @@ class RedisStore:
     async def set_aside(self, stage: str, digests: list[str]) -> int:
         """Count items a stage set aside, each (stage, item) once however often it is met again (a redelivery,
         or a redrive before the fix): returns how many were new."""
-        ttl = settings().isf_event_ttl
+        ttl = self.event_ttl
         out = await self._run("aside", [([names.SET_ASIDE], [stage, d, ttl]) for d in digests])
         return sum(int(o) for o in out)
 
@@ -703,7 +704,7 @@ class RedisStore:
     async def settle(self, batches: list[DeltaBatch], now: float | None = None) -> int:
         """Sum each batch into the totals once, and its points into the hour it was settled in (the
         monitor's time series); returns how many were new."""
-        retain = retain_years()
+        retain = self.retain_years
         args: list[str] = [time.strftime("%Y%m%d%H", time.gmtime(now))]
         for b in batches:
             rows = [

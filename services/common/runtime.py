@@ -1,5 +1,5 @@
-"""What every faust service shares: the Redis store, micro-batches in and out, per-worker stats, and setting aside
-what a stage cannot process.
+"""What every faust service's handlers share: micro-batches in and out, per-worker stats, and setting aside what a
+stage cannot process. The store and the batch sizes come from the bootstrap as arguments.
 
 Internal topics carry JSON arrays (micro-batches): per-message overhead in faust and round trips
 to Redis, not the domain logic, bound a service's rate (STACK.md), so each agent takes up to
@@ -22,20 +22,11 @@ from isf.rules import data_versions
 from isf.stages import Aside
 
 from . import names, observability
-from .config import async_redis_client, settings
 from .redis_store import RedisStore
 
 CHUNK = 200  # items per output message: keeps messages well under the broker's 1 MB limit
-_store: RedisStore | None = None
 log = logging.getLogger("isf")
 _processed: dict[str, int] = {}
-
-
-def store() -> RedisStore:
-    global _store
-    if _store is None:
-        _store = RedisStore(async_redis_client())
-    return _store
 
 
 def dumps(obj) -> bytes:
@@ -64,12 +55,12 @@ def supervised(service: str):
     return wrap
 
 
-def batches(stream):
-    """Micro-batches of ISF_BATCH_MESSAGES array messages (internal topics, each up to CHUNK items). faust
-    acks a batch's input offsets only after the loop body has finished with it, so everything `publish`ed
-    for it is on the broker first (at-least-once)."""
-    s = settings()
-    return stream.take(s.isf_batch_messages, within=s.isf_batch_within)
+def batches(stream, messages: int, within: float):
+    """Micro-batches of up to `messages` array messages (ISF_BATCH_MESSAGES; internal topics, each up to CHUNK
+    items), waiting at most `within` seconds (ISF_BATCH_WITHIN) to fill one. faust acks a batch's input offsets
+    only after the loop body has finished with it, so everything `publish`ed for it is on the broker first
+    (at-least-once)."""
+    return stream.take(messages, within=within)
 
 
 async def publish(topic, key: str, values: list[bytes]) -> None:
@@ -87,7 +78,7 @@ def processed(service: str, n: int = 1) -> None:
     observability.batch_taken(n)
 
 
-def track(app, service: str) -> None:
+def track(app, service: str, store: RedisStore) -> None:
     """Register the once-a-second flush of this worker's counts: what the monitor shows as events/s per
     service, and how a test sees that two workers of one service both did work."""
     worker = f"{service}:{os.getpid()}"
@@ -96,7 +87,7 @@ def track(app, service: str) -> None:
     async def flush_stats():
         n = _processed.pop(service, 0)
         try:
-            await store().worker_stats(service, worker, n, time.time())
+            await store.worker_stats(service, worker, n, time.time())
         except Exception as exc:  # Redis away: keep the count for the next flush
             _processed[service] = _processed.get(service, 0) + n
             log.warning("stats not flushed: %s", type(exc).__name__)
@@ -108,8 +99,8 @@ class SetAside:
     fix is deployed), the reason, the stage's rule data versions and the item, and is counted once per stage
     (Redis, the monitor's ops view, /metrics); the rest of the batch goes on."""
 
-    def __init__(self, app, stage: str, input_topic: str):
-        self.stage, self.input = stage, input_topic
+    def __init__(self, app, stage: str, input_topic: str, store: RedisStore):
+        self.stage, self.input, self.store = stage, input_topic, store
         self.topic = app.topic(names.DEAD_LETTER, key_serializer="raw", value_serializer="raw")
 
     async def __call__(self, aside: list[Aside]) -> None:
@@ -134,7 +125,7 @@ class SetAside:
             ],
         )
         digests = [hashlib.sha1(f"{self.stage}\0{a.payload}".encode()).hexdigest() for a in aside]
-        await store().set_aside(self.stage, digests)
+        await self.store.set_aside(self.stage, digests)
         observability.count("set_aside", len(aside))
         for a in aside:
             log.warning("%s: set aside: %s", self.stage, a.reason)

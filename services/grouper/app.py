@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from isf import stages
-from services.common import names
-from services.common.config import make_app
-from services.common.runtime import SetAside, batches, processed, publish, supervised, track
+from services.common import bootstrap, names
+from services.common.runtime import processed, publish, supervised
 
-app = make_app("isf-grouper")
-activity = app.topic(names.ACTIVITY, key_serializer="raw", value_serializer="raw")
-grouped = app.topic(names.GROUPED, key_serializer="raw", value_serializer="raw")
-set_aside = SetAside(app, "grouper", names.ACTIVITY)
-track(app, "grouper")
+svc = bootstrap.service("grouper")
+app = svc.app
+activity = svc.topic(names.ACTIVITY)
+grouped = svc.topic(names.GROUPED)
+set_aside = svc.set_aside(names.ACTIVITY)
 
 
 @app.agent(activity)
 @supervised("grouper")
 async def group(stream):
-    async for raws in batches(stream):
+    async for raws in svc.batches(stream):
         activities, unfit = stages.read(raws, stages.parse_activity)
         out, failed = stages.group_each(activities)
         processed("grouper", len(out))

@@ -7,24 +7,22 @@ import time
 
 from isf import stages
 from isf.periods.calendar import first_open_year
-from services.common import names, observability
-from services.common.config import make_app, pseudonym_key, retain_years
-from services.common.plain_input import PlainInput
-from services.common.runtime import dumps, processed, publish, store, supervised, track
+from services.common import bootstrap, names
+from services.common.config import pseudonym_key
+from services.common.runtime import dumps, processed, publish, supervised
 
 log = logging.getLogger("isf.ingest")
 KEY = pseudonym_key()  # refuses to start without a key outside the embedded default
-RETAIN = retain_years()
-app = make_app("isf-ingest", producer_only=True)
-inputs = observability.consuming(PlainInput("isf-ingest", names.EPISODES, names.PRESCRIPTIONS))
-activity = app.topic(names.ACTIVITY, key_serializer="raw", value_serializer="raw")
-dead_letter = app.topic(names.DEAD_LETTER, key_serializer="raw", value_serializer="raw")
-track(app, "ingest")
+svc = bootstrap.service("ingest", plain_input=(names.EPISODES, names.PRESCRIPTIONS))
+app = svc.app
+RETAIN = svc.settings.isf_retain_years
+activity = svc.topic(names.ACTIVITY)
+dead_letter = svc.topic(names.DEAD_LETTER)
 
 
 async def ingest(raws: list[bytes]) -> None:
     processed("ingest", len(raws))
-    out = await stages.ingest(raws, KEY, store(), open_from=first_open_year(time.time(), RETAIN), retain=RETAIN)
+    out = await stages.ingest(raws, KEY, svc.store, open_from=first_open_year(time.time(), RETAIN), retain=RETAIN)
     if out.rejected:
         await publish(
             dead_letter,
@@ -40,7 +38,7 @@ async def ingest(raws: list[bytes]) -> None:
 @app.task
 @supervised("ingest")
 async def consume() -> None:
-    await inputs.run(ingest)
+    await svc.plain_input().run(ingest)
 
 
 if __name__ == "__main__":

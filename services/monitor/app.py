@@ -23,15 +23,8 @@ import redis
 from aiohttp import web
 
 from isf.access import Role, parse_tokens
-from services.common import names
-from services.common.config import (
-    ConfigError,
-    kafka_bootstrap,
-    make_app,
-    monitor_tokens_text,
-    redis_client,
-    settings,
-)
+from services.common import bootstrap, names
+from services.common.config import ConfigError, monitor_tokens_text
 
 from . import api, coding, session
 from .openapi import SPEC
@@ -60,9 +53,9 @@ def load_tokens():
 
 
 TOKENS = load_tokens()
-SETTINGS = settings()
-app = make_app("isf-monitor")
-_r = redis_client()
+svc = bootstrap.service("monitor", worker_stats=False)
+SETTINGS, app = svc.settings, svc.app
+_r = svc.sync_redis()
 ops = api.Ops()
 public = web.Application()
 streams: dict[str, int] = {}  # open event streams per token (by `session.token_key`)
@@ -312,7 +305,7 @@ async def serve_public() -> None:
     await web.TCPSite(runner, SETTINGS.isf_web_bind, SETTINGS.isf_monitor_port).start()
 
 
-@app.on_before_shutdown.connect
+@app.on_before_shutdown.connect  # type: ignore[arg-type]  # mode's SignalHandlerT type does not take this receiver
 async def end_streams(app, **kwargs):
     stamps.close()
     if runner is not None:
@@ -392,7 +385,7 @@ async def sample_ops():
 @app.timer(5.0)
 async def sample_lag():
     try:
-        ops.lag = await asyncio.get_running_loop().run_in_executor(None, api.measure_lag, kafka_bootstrap())
+        ops.lag = await asyncio.get_running_loop().run_in_executor(None, api.measure_lag, SETTINGS.kafka_bootstrap)
     except Exception as exc:  # lag is information, not a reason to stop serving
         log.warning("consumer lag unavailable: %s", exc)
 

@@ -15,31 +15,30 @@ import redis
 from isf import stages
 from isf.events import NkiV1
 from isf.settlement.views import summary_view_of_sums
-from services.common import names, observability
-from services.common.config import make_app, redis_client, settings
+from services.common import bootstrap, names, observability
 from services.common.redis_store import read_view_sums, rebuild_view_sums
-from services.common.runtime import SetAside, batches, processed, publish, store, supervised, track
+from services.common.runtime import processed, publish, supervised
 from services.settlement.statements import compute_statements
 
 log = logging.getLogger("isf.settlement")
-app = make_app("isf-settlement")
-deltas = app.topic(names.POINTS, names.INDICATORS, key_serializer="raw", value_serializer="raw")
-nki_in = app.topic(names.NKI, key_serializer="raw", value_serializer="raw")
-statements_out = app.topic(names.STATEMENTS, key_serializer="raw", value_serializer="raw")
-INTERVAL = settings().isf_statement_interval
-VIEW_INTERVAL = settings().isf_view_interval
-set_aside = SetAside(app, "settlement", names.POINTS)  # either delta topic takes a set-aside batch back
-track(app, "settlement")
+svc = bootstrap.service("settlement")
+app, store = svc.app, svc.store
+deltas = svc.topic(names.POINTS, names.INDICATORS)
+nki_in = svc.topic(names.NKI)
+statements_out = svc.topic(names.STATEMENTS)
+INTERVAL = svc.settings.isf_statement_interval
+VIEW_INTERVAL = svc.settings.isf_view_interval
+set_aside = svc.set_aside(names.POINTS)  # either delta topic takes a set-aside batch back
 _published: dict[str, str] = {}
 
 
 @app.agent(deltas)
 @supervised("settlement")
 async def settle(stream):
-    async for raws in batches(stream):
+    async for raws in svc.batches(stream):
         bs, unfit = stages.read(raws, stages.parse_delta_batch)
         processed("settlement", len(bs))
-        await stages.settle(bs, store())
+        await stages.settle(bs, store)
         await set_aside(unfit)
 
 
@@ -52,13 +51,13 @@ async def nki(stream):
         except ValueError as exc:
             log.warning("NKI value refused: %s", str(exc)[:300])
             continue
-        await store().r.hset(names.NKI_VALUES, f"{v.year}|{v.hf}", f"{v.numerator},{v.denominator}")
+        await store.r.hset(names.NKI_VALUES, f"{v.year}|{v.hf}", f"{v.numerator},{v.denominator}")
 
 
 # Statements and the view are whole-state computations: one settlement worker (the group's leader) makes them.
 @app.timer(INTERVAL, on_leader=True)
 async def publish_statements():
-    client = redis_client()  # a few synchronous reads of materialised hashes
+    client = svc.sync_redis()  # a few synchronous reads of materialised hashes
     try:
         docs = await app.loop.run_in_executor(None, compute_statements, client)
     except redis.RedisError as exc:  # Redis away: the next tick tries again
@@ -76,7 +75,7 @@ async def publish_statements():
             _published[key] = digest
     if changed:
         try:
-            await store().r.hset(names.STATEMENTS_KEY, mapping=changed)
+            await store.r.hset(names.STATEMENTS_KEY, mapping=changed)
         except redis.RedisError as exc:
             for key in changed:
                 _published.pop(key, None)
@@ -112,11 +111,11 @@ def compute_view(client) -> dict[str, str] | None:
 
 @app.timer(VIEW_INTERVAL, on_leader=True)
 async def publish_view():
-    client = redis_client()
+    client = svc.sync_redis()
     try:
         fields = await app.loop.run_in_executor(None, compute_view, client)
         if fields:
-            await store().r.hset(names.VIEWS, mapping=fields)
+            await store.r.hset(names.VIEWS, mapping=fields)
         observability.timer_ran("view")
     except redis.RedisError as exc:
         log.warning("view not refreshed: %s", type(exc).__name__)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from isf.access import Role, parse_tokens, role_of
-from services.common import config
+from services.common import bootstrap, config
 
 
 def test_redis_password_from_a_file_is_added_to_the_url(tmp_path, monkeypatch):
@@ -32,9 +32,9 @@ def test_kafka_sasl_ssl_settings(tmp_path, monkeypatch):
         "sasl_plain_username": "isf",
         "sasl_plain_password": "kafka-pw",
     }
-    creds = config.faust_credentials()
+    creds = bootstrap.faust_credentials()
     assert type(creds).__name__ == "SASLCredentials" and creds.username == "isf"
-    plain = config.aiokafka_client_kwargs()  # ingest's input consumer: the same settings, TLS as a context
+    plain = bootstrap.aiokafka_client_kwargs()  # ingest's input consumer: the same settings, TLS as a context
     assert plain.pop("ssl_context").verify_mode == ssl.CERT_REQUIRED
     assert plain == config.kafka_client_kwargs()
     monkeypatch.delenv("KAFKA_SASL_USERNAME")

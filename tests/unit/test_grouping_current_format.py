@@ -247,7 +247,7 @@ def test_definitions_check_reports_what_a_set_holds_and_names_what_it_cannot_rea
 
 def test_a_rule_year_configured_to_a_set_in_todays_format_groups_with_it(tmp_path):
     from isf.rules import rule_year, use_sources
-    from services.common.config import configure_rules
+    from services.common.bootstrap import configure_rules
 
     folder = write_csvs(_good(), tmp_path / "year", prefix="")
     try:
@@ -261,7 +261,8 @@ def test_a_rule_year_configured_to_a_set_in_todays_format_groups_with_it(tmp_pat
 
 
 def test_an_unknown_definition_format_stops_at_start_naming_the_variable(capsys):
-    from services.common.config import EX_CONFIG, configure_rules
+    from services.common.bootstrap import configure_rules
+    from services.common.config import EX_CONFIG
 
     with pytest.raises(SystemExit) as stop:
         configure_rules({"ISF_DEFINITIONS_FORMAT_2025": "excel"})

@@ -88,7 +88,7 @@ def test_the_cli_converts_a_list(tmp_path, capsys):
 
 def test_isf_weights_of_a_year_points_that_year_at_an_official_list_and_leaves_the_other(tmp_path):
     from isf.rules import rule_year, use_sources
-    from services.common.config import configure_rules
+    from services.common.bootstrap import configure_rules
 
     path = tmp_path / "vekter.csv"
     path.write_text(DIRECTORATE_CSV, encoding="utf-8")
@@ -103,7 +103,8 @@ def test_isf_weights_of_a_year_points_that_year_at_an_official_list_and_leaves_t
 
 
 def test_a_rule_source_that_does_not_exist_stops_at_start_naming_the_variable(capsys):
-    from services.common.config import EX_CONFIG, configure_rules
+    from services.common.bootstrap import configure_rules
+    from services.common.config import EX_CONFIG
 
     with pytest.raises(SystemExit) as stop:
         configure_rules({"ISF_DEFINITIONS": "/nowhere/defs.zip"})
