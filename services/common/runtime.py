@@ -22,8 +22,8 @@ from isf.rules import data_versions
 from isf.stages import Aside
 
 from . import names, observability
-from .config import async_redis_client, settings
-from .redis_store import RedisStore
+from .config import async_redis_client, retain_years, settings
+from .redis import RedisStore
 
 CHUNK = 200  # items per output message: keeps messages well under the broker's 1 MB limit
 _store: RedisStore | None = None
@@ -34,7 +34,7 @@ _processed: dict[str, int] = {}
 def store() -> RedisStore:
     global _store
     if _store is None:
-        _store = RedisStore(async_redis_client())
+        _store = RedisStore(async_redis_client(), event_ttl=settings().isf_event_ttl, retain_years=retain_years())
     return _store
 
 
