@@ -1,4 +1,4 @@
-"""Names every service shares: the Kafka topics and their partition count, written once.
+"""Names every service shares, written once: the Kafka topics and their partition count, and the Redis keys.
 
 The topics' roles are in README's picture; `python -m services.common.topics` creates them where a broker
 does not auto-create (compose, Kubernetes), and the local stack creates them at start.
