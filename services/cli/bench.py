@@ -300,7 +300,8 @@ def bench_redis_memory(redis_url: str, n: int) -> dict:
     import redis.asyncio as aredis
 
     from isf.feed import Feed, FeedConfig
-    from services.common.redis_store import RedisStore
+    from services.common.config import settings
+    from services.common.redis import RedisStore
     from services.common.scripted import apply_events
 
     client = redis.Redis.from_url(redis_url)
@@ -308,13 +309,16 @@ def bench_redis_memory(redis_url: str, n: int) -> dict:
     base = client.info("memory")["used_memory"]
     events = [raw for _k, raw in Feed(FeedConfig(seed=103)).events(n)]
 
-    asyncio.run(apply_events(RedisStore(aredis.from_url(redis_url)), events, b"bench"))
+    store = RedisStore(
+        aredis.from_url(redis_url), event_ttl=settings().isf_event_ttl, retain_years=settings().isf_retain_years
+    )
+    asyncio.run(apply_events(store, events, b"bench"))
     used = client.info("memory")["used_memory"] - base
     # the ledgers: one msgpack document per patient (read as JSON through Redis' own Lua); its patient-periods
     # are the distinct units its records name
     unit_keys: list[str] = []
     sources = members = ledger_bytes = 0
-    as_json = client.register_script("return cjson.encode(cmsgpack.unpack(redis.call('GET', KEYS[1])))")
+    as_json = client.register_script(Path(__file__).with_name("ledger_as_json.lua").read_text())
     for key in client.scan_iter(match="isf:{*}:L:*", count=5000):
         doc = json.loads(as_json(keys=[key]))
         units: set[str] = set()
@@ -577,7 +581,7 @@ class _Dashboard(threading.Thread):
 def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) -> dict:
     """Send at a fixed rate; for each event that produces settled deltas, time until all its batch ids are in
     an applied table (`isf:{totals}:batches:<year>`), i.e. until the dashboard's totals include it."""
-    from services.common.redis_store import applied_digest, read_applied
+    from services.common.redis import applied_digest, read_applied
 
     from .runner import produce
 

@@ -87,7 +87,7 @@ def cmd_coding(args) -> int:
     if args.redis:
         import redis
 
-        from services.common.redis_store import read_totals
+        from services.common.redis import read_totals
 
         rows = read_totals(redis.Redis.from_url(args.redis))
     else:
@@ -260,7 +260,7 @@ def cmd_statement(args) -> int:
     if args.redis:
         import redis
 
-        from services.common.redis_store import read_nki, read_totals
+        from services.common.redis import read_nki, read_totals
         from services.settlement.statements import frozen
 
         client = redis.Redis.from_url(args.redis)

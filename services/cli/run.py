@@ -16,7 +16,7 @@ from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
 from isf.settlement.money import points_by_hf, summary
 from services.common.bootstrap import redis_client
-from services.common.redis_store import read_counters, read_totals
+from services.common.redis import read_counters, read_totals
 
 from .runner import Stack, produce
 

@@ -28,7 +28,7 @@ from . import config, logs, observability, runtime
 from .config import Settings
 from .gc_tuning import tune_gc
 from .plain_input import PlainInput
-from .redis_store import RedisStore
+from .redis import RedisStore
 
 
 def configure_rules(environ: Mapping[str, str] = os.environ) -> None:

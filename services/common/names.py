@@ -1,4 +1,4 @@
-"""Names every service shares: the Kafka topics and their partition count, written once.
+"""Names every service shares, written once: the Kafka topics and their partition count, and the Redis keys.
 
 The topics' roles are in README's picture; `python -m services.common.topics` creates them where a broker
 does not auto-create (compose, Kubernetes), and the local stack creates them at start.
@@ -19,9 +19,9 @@ TOPICS = (EPISODES, PRESCRIPTIONS, ACTIVITY, GROUPED, POINTS, INDICATORS, DEAD_L
 INPUTS = (EPISODES, PRESCRIPTIONS)
 PARTITIONS = 4  # per topic: the most workers of one service that get work
 
-# Redis keys (docs/delivery.md's "Redis keys" table says what each holds and when it expires). One hash tag per
-# script: `{<hf>}` ingest, `{<patient>}` the contribution ledgers, `{totals}` settlement; the Lua
-# scripts build the other names of their tag from the KEYS[1] they are given.
+# Redis keys (docs/delivery.md's "Redis keys" table says what each holds and when it expires), written here only:
+# the Lua scripts (services/common/redis/lua) get every name as KEYS. One hash tag per script: `{<hf>}` ingest,
+# `{<patient>}` the contribution ledgers, `{totals}` settlement; a table's buckets are `<its key>:<i>`.
 POINTS_TOTALS = "isf:{totals}:pts"
 COUNT_TOTALS = "isf:{totals}:cnt"
 VIEWS = "isf:{totals}:views"
@@ -56,7 +56,23 @@ def counters(hf: str | None) -> str:
 
 
 def errors(hf: str | None) -> str:
+    """The latest dead-letter error lists of an HF."""
     return f"isf:{{{hf or 'none'}}}:errors"
+
+
+def sources(hf: str | None) -> str:
+    """An HF's sources: per rule-year close, a table of current revisions (buckets `<this>:<close>:<i>`)."""
+    return f"isf:{{{hf or 'none'}}}:cur"
+
+
+def dead_payload(hf: str | None, digest: str) -> str:
+    """A dead-lettered payload of an HF already counted."""
+    return f"isf:{{{hf or 'none'}}}:dead:{digest}"
+
+
+def set_aside_item(digest: str) -> str:
+    """A (stage, item) already counted in SET_ASIDE."""
+    return f"{SET_ASIDE}:{digest}"
 
 
 def ledger(patient: str, namespace: str) -> str:

@@ -22,7 +22,7 @@ from isf.rules import data_versions
 from isf.stages import Aside
 
 from . import names, observability
-from .redis_store import RedisStore
+from .redis import RedisStore
 
 CHUNK = 200  # items per output message: keeps messages well under the broker's 1 MB limit
 log = logging.getLogger("isf")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from isf import stages
 from isf.periods import LEDGERS
 
-from .redis_store import RedisStore
+from .redis import RedisStore
 
 
 async def apply_events(

@@ -19,7 +19,7 @@ from isf.settlement.export import to_csv, to_xlsx
 from isf.settlement.statements import StatementError, kind_of
 from services.common import names
 
-from ..common.redis_store import read_errors, read_hf_counters, read_set_aside
+from ..common.redis import read_errors, read_hf_counters, read_set_aside
 
 PERIODS = ("year", "tertial", "T1", "T2", "T3", "today")
 SERVICES = ("ingest", "grouper", "aggregator", "indicators", "settlement")

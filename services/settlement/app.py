@@ -16,7 +16,7 @@ from isf import stages
 from isf.events import NkiV1
 from isf.settlement.views import summary_view_of_sums
 from services.common import bootstrap, names, observability
-from services.common.redis_store import read_view_sums, rebuild_view_sums
+from services.common.redis import read_view_sums
 from services.common.runtime import processed, publish, supervised
 from services.settlement.statements import compute_statements
 
@@ -94,8 +94,6 @@ def compute_view(client) -> dict[str, str] | None:
     recent for its cost). `generated_at` is when the sums were read, so a view shows every batch settled before
     it (the monitor pushes the stamp to the dashboards, which then fetch their answers)."""
     last = _last_view
-    if last["seq"] is None and rebuild_view_sums(client):  # totals of a release that kept no view sums
-        log.warning("view sums rebuilt from the settled totals")
     t0 = time.monotonic()
     if t0 < last["ended"] + last["took"] * (1 / VIEW_SHARE - 1):
         return None

@@ -15,7 +15,7 @@ from isf.settlement.statements import statements
 from isf.stats import year_of
 from services.common import names
 
-from ..common.redis_store import read_nki, read_totals
+from ..common.redis import read_nki, read_totals
 
 FROZEN = names.FROZEN  # hash `<year>|<kind>` -> the statement as frozen
 FREEZABLE = ("t1", "t2")

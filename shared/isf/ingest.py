@@ -3,7 +3,7 @@
 `parse` never raises on bad input: it returns readable errors for the dead-letter topic, built from fixed
 messages and the names of known fields; what they quote of the input goes through `scrub`.
 `decide` is the revision state machine shared by replay (`MemoryIngestLedger`) and the
-ingest service (the ingest script in `services/common/redis_store.py`). Revisions order the events
+ingest service (the ingest script `services/common/redis/lua/ingest.lua`). Revisions order the events
 of one source totally (`revision`), so any delivery order ends with the same current event.
 """
 

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 
 from isf.replay import Pipeline
 from services.common.infra import LocalInfra
-from services.common.redis_store import RedisStore, read_totals
+from services.common.redis import RedisStore, read_totals
 from services.common.scripted import apply_events
+from tests.integration.store_values import store_values
 from tests.unit.test_any_order import feed_slice, with_conflicts
 
 pytestmark = pytest.mark.integration
@@ -36,7 +37,7 @@ def through_redis(url: str, events: list[bytes], batch: int) -> list:
     async def go():
         r = aredis.from_url(url)
         try:
-            await apply_events(RedisStore(r), events, KEY, batch=batch, deliveries=2)
+            await apply_events(RedisStore(r, **store_values()), events, KEY, batch=batch, deliveries=2)
         finally:
             await r.aclose()
 

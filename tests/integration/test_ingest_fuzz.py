@@ -11,7 +11,7 @@ from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
 from services.cli.run import COUNTED
 from services.cli.runner import Stack, produce
-from services.common.redis_store import read_counters
+from services.common.redis import read_counters
 from tests.fuzz_inputs import HOSTILE
 
 pytestmark = pytest.mark.integration

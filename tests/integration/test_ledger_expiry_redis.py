@@ -10,7 +10,8 @@ import redis.asyncio as aredis
 from isf.events import Delta
 from isf.periods.ledger import Contributions
 from services.common.infra import LocalInfra
-from services.common.redis_store import RedisStore
+from services.common.redis import ContributionLedger
+from tests.integration.store_values import store_values
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +26,7 @@ def ledger():
     with LocalInfra() as infra:
         client = redis.Redis.from_url(infra.redis_url)
         loop = asyncio.new_event_loop()
-        store = RedisStore(aredis.from_url(infra.redis_url))
+        store = ContributionLedger(aredis.from_url(infra.redis_url), **store_values())
 
         def apply(src: str, rev: str, close: int):
             return loop.run_until_complete(store.apply([("pts", "p1", src, rev, item(f"P|2026|{src}"), close)]))[0]

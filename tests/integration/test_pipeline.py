@@ -17,8 +17,9 @@ from services import cli
 from services.cli.run import expected_state, wait_converged
 from services.cli.runner import Stack, produce
 from services.common.infra import LocalInfra
-from services.common.redis_store import RedisStore, read_totals
+from services.common.redis import RedisStore, read_totals
 from services.common.scripted import apply_events
+from tests.integration.store_values import store_values
 from tests.unit.helpers import episode
 from tests.unit.helpers import raw as raw_event
 from tests.unit.test_any_order import with_conflicts
@@ -33,7 +34,8 @@ def test_redis_scripts_equal_the_in_memory_ledger():
     expected = Pipeline(b"k").run(events)
     with LocalInfra() as infra:
         # micro-batches of 100, every one applied twice: a redelivery changes nothing
-        asyncio.run(apply_events(RedisStore(aredis.from_url(infra.redis_url)), events, b"k", batch=100, deliveries=2))
+        store = RedisStore(aredis.from_url(infra.redis_url), **store_values())
+        asyncio.run(apply_events(store, events, b"k", batch=100, deliveries=2))
         assert read_totals(redis.Redis.from_url(infra.redis_url)) == list(expected.totals.rows())
 
 

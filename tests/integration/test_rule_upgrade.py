@@ -19,7 +19,7 @@ from services.cli.redrive import redrive
 from services.cli.run import expected_state, wait_converged
 from services.cli.runner import Stack, produce
 from services.common import names
-from services.common.redis_store import read_set_aside
+from services.common.redis import read_set_aside
 
 pytestmark = pytest.mark.integration
 PLAIN = FeedConfig(seed=71, corrections=0, deletes=0, duplicates=0, late=0, invalid=0)

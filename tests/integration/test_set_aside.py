@@ -24,7 +24,7 @@ from services.cli.redrive import read_dead_letters
 from services.cli.run import expected_state, wait_converged
 from services.cli.runner import Stack, produce
 from services.common import names
-from services.common.redis_store import read_set_aside
+from services.common.redis import read_set_aside
 from services.monitor.api import Ops
 from tests.unit.helpers import episode
 

