@@ -8,7 +8,7 @@ import redis
 import redis.asyncio as aredis
 
 from isf.events import Delta
-from isf.periods.ledger import Contributions
+from isf.periods.ledger import ApplyItem, Contributions
 from services.common.infra import LocalInfra
 from services.common.redis_store import RedisStore
 
@@ -28,7 +28,9 @@ def ledger():
         store = RedisStore(aredis.from_url(infra.redis_url))
 
         def apply(src: str, rev: str, close: int):
-            return loop.run_until_complete(store.apply([("pts", "p1", src, rev, item(f"P|2026|{src}"), close)]))[0]
+            new = item(f"P|2026|{src}")
+            one = ApplyItem(namespace="pts", patient="p1", source=src, revision=rev, contributions=new, closes_at=close)
+            return loop.run_until_complete(store.apply([one]))[0]
 
         try:
             yield client, apply

@@ -8,7 +8,7 @@ import redis
 import redis.asyncio as aredis
 
 from isf.events import Delta, DeltaBatch
-from isf.ingest import revision
+from isf.ingest import DecideItem, revision
 from isf.settlement.views import view_sums
 from services.common import names
 from services.common.infra import LocalInfra
@@ -51,7 +51,11 @@ class TestRedisStores(StoreContract):
             return [o for o, _ in self.drive(store.decide(items))]
 
         def item(i, version):
-            return (f"E:ous:s{i}", f"e{i}.{version}", revision(version, False, f"e{i}.{version}"), "grouped", 0, "p")
+            eid = f"e{i}.{version}"
+            rev = revision(version, False, eid)
+            return DecideItem(
+                source=f"E:ous:s{i}", event_id=eid, revision=rev, category="grouped", closes_at=0, patient="p"
+            )
 
         assert decide([item(i, 1) for i in range(500)]) == ["accepted"] * 500
         assert decide([item(i, 2) for i in range(500)]) == ["accepted"] * 500
@@ -80,9 +84,11 @@ class TestRedisStores(StoreContract):
         near, far = int(time.time()) + 3600, int(time.time()) + 7200
 
         def decide(eid, version, close, patient="p_" + "ab" * 16):
-            return self.drive(
-                store.decide([("E:ous:s", eid, revision(version, False, eid), "grouped", close, patient)])
-            )[0]
+            rev = revision(version, False, eid)
+            item = DecideItem(
+                source="E:ous:s", event_id=eid, revision=rev, category="grouped", closes_at=close, patient=patient
+            )
+            return self.drive(store.decide([item]))[0]
 
         assert decide("e1", 1, near) == ("accepted", "")
         assert decide("e2", 2, far, patient="B") == ("accepted", "p_" + "ab" * 16)
