@@ -24,7 +24,7 @@ from .periods.calendar import closes_at
 from .periods.ledger import ApplyItem, Contributions
 from .registry import hospitals
 from .rules import YEARS, data_version, rule_year
-from .stats import StatError, parse_stat
+from .stats import StatError, decode_stat
 
 T = TypeVar("T")
 
@@ -291,7 +291,7 @@ def parse_delta_batch(item: object) -> DeltaBatch:
         raise Unfit("delta batch without an id")
     for d in b.deltas:
         try:
-            year = parse_stat(d.stat).year
+            year = decode_stat(d.stat).year
         except StatError:
             raise Unfit("delta batch with a malformed stat key") from None
         if year not in YEARS:

@@ -67,14 +67,15 @@ class TestRedisStores(StoreContract):
 
         batches = [
             DeltaBatch(
-                id=f"pts:E:ous:s{i}:1", deltas=[Delta(stat="P|2026|ous|x", period="2026", points_micro=1, count=1)]
+                id=f"pts:E:ous:s{i}:1",
+                deltas=[Delta(stat="P|2026|ous|somatic|DRG|x|sor-ost", period="2026", points_micro=1, count=1)],
             )
             for i in range(300)
         ]
         assert self.drive(store.settle(batches)) == 300
         assert self.drive(store.settle(batches)) == 0
         assert read_applied(client, [b.id for b in batches] + ["pts:E:ous:other:1"]) == [True] * 300 + [False]
-        assert self.rows() == [("P|2026|ous|x|2026", 300, 300)]
+        assert self.rows() == [("P|2026|ous|somatic|DRG|x|sor-ost|2026", 300, 300)]
         buckets = list(client.scan_iter(match="isf:{totals}:batches:2026:*"))
         assert len(buckets) == 7 and {client.object("encoding", b) for b in buckets} == {b"listpack"}
 
@@ -117,20 +118,24 @@ class TestRedisStores(StoreContract):
 
         def batch(i):
             return DeltaBatch(
-                id=f"pts:E:ous:s{i}:1", deltas=[Delta(stat="P|2026|ous|x", period="2026", points_micro=5, count=1)]
+                id=f"pts:E:ous:s{i}:1",
+                deltas=[Delta(stat="P|2026|ous|somatic|DRG|x|sor-ost", period="2026", points_micro=5, count=1)],
             )
 
         client.sadd("isf:{totals}:applied:2026", batch(1).id)
         client.sadd("isf:{totals}:applied", batch(2).id)
         assert self.drive(store.settle([batch(i) for i in range(4)])) == 2
-        assert self.rows() == [("P|2026|ous|x|2026", 10, 2)]
+        assert self.rows() == [("P|2026|ous|somatic|DRG|x|sor-ost|2026", 10, 2)]
 
     def test_a_years_batch_count_expires_when_the_year_closes_and_keeps_its_expiry_as_it_grows(self):
         store, _, _ = self.fresh()
         client = redis.Redis.from_url(self.url)
         close = 4102444800  # 2100-01-01: the store takes a batch's years and closes from its stat keys
         batches = [
-            DeltaBatch(id=f"pts:E:ous:s{i}:1", deltas=[Delta(stat="P|2026|ous|x", period="2026", points_micro=1)])
+            DeltaBatch(
+                id=f"pts:E:ous:s{i}:1",
+                deltas=[Delta(stat="P|2026|ous|somatic|DRG|x|sor-ost", period="2026", points_micro=1)],
+            )
             for i in range(100)
         ]
         assert self.drive(store.settle(batches[:50])) == 50
