@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from isf import stages
 from isf.events import Delta
-from isf.ingest import revision
+from isf.ingest import DeadItem, DecideItem, revision
 from isf.periods import LEDGERS
-from isf.periods.ledger import Contributions, Unit
+from isf.periods.ledger import ApplyItem, Contributions, Unit
 from isf.replay import Pipeline
 from isf.settlement.views import view_sums
 from tests.unit.helpers import KEY, episode, raw
@@ -93,14 +93,22 @@ class StoreContract:
         raise NotImplementedError
 
     def decide(self, store, event_id: str, version: int, patient: str = "p", deleted: bool = False, close: int = 0):
-        item = ("E:ous:s", event_id, revision(version, deleted, event_id), "grouped", close, patient)
+        item = DecideItem(
+            source="E:ous:s",
+            event_id=event_id,
+            revision=revision(version, deleted, event_id),
+            category="grouped",
+            closes_at=close,
+            patient=patient,
+        )
         return self.drive(store.decide([item]))[0]
 
     def apply(self, ledger, source: str, rev: str, close: int, units=(), points: int = 5):
         new = Contributions(items=(Delta(stat=f"P|2026|{source}", period="2026", points_micro=points, count=1),))
         if units:
             new = Contributions(items=new.items, units=units)
-        got = self.drive(ledger.apply([("pts", "p1", source, rev, new, close)]))[0]
+        item = ApplyItem(namespace="pts", patient="p1", source=source, revision=rev, contributions=new, closes_at=close)
+        got = self.drive(ledger.apply([item]))[0]
         return None if got is None else sorted((d.stat, d.period, d.points_micro, d.count) for d in got.deltas)
 
     def test_every_ingest_outcome_and_the_current_event_again_is_a_repeat_of_it(self):
@@ -125,11 +133,12 @@ class StoreContract:
     def test_a_dead_lettered_payload_is_counted_again_only_after_its_retention(self):
         clock = Clock()
         ingest, _, _ = self.fresh(clock)
-        assert self.drive(ingest.dead_letter([("ous", "d1", "[]")])) == [True]
+        dead = DeadItem(hf="ous", digest="d1", errors="[]")
+        assert self.drive(ingest.dead_letter([dead])) == [True]
         clock.now += DEAD_TTL - 1
-        assert self.drive(ingest.dead_letter([("ous", "d1", "[]")])) == [False]
+        assert self.drive(ingest.dead_letter([dead])) == [False]
         clock.now += 1
-        assert self.drive(ingest.dead_letter([("ous", "d1", "[]")])) == [True]
+        assert self.drive(ingest.dead_letter([dead])) == [True]
 
     def test_a_ledger_record_of_a_closed_rule_year_is_dropped_and_an_older_revision_then_applies(self):
         clock = Clock()
@@ -200,11 +209,8 @@ class StoreContract:
 
     def test_a_dead_lettered_payload_is_counted_once(self):
         ingest, _, _ = self.fresh()
-        assert self.drive(ingest.dead_letter([("ous", "d1", "[]"), ("ous", "d1", "[]"), (None, "d2", "[]")])) == [
-            True,
-            False,
-            True,
-        ]
+        d1, d2 = DeadItem(hf="ous", digest="d1", errors="[]"), DeadItem(hf=None, digest="d2", errors="[]")
+        assert self.drive(ingest.dead_letter([d1, d1, d2])) == [True, False, True]
 
     def test_a_delta_batch_is_settled_once_however_often_it_arrives(self):
         events = [raw(episode(main_condition="H353", procedures=["CKD05"]))]

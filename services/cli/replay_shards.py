@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from isf import stages
-from isf.periods.ledger import Contributions
+from isf.periods.ledger import ApplyItem, Contributions
 from isf.replay import BATCH, Pipeline, shard_of, source_key
 from isf.settlement.totals import Totals
 from services.common.gc_tuning import freeze_survivors, tune_gc
@@ -43,8 +43,9 @@ def _front(i: int, n: int, path: str, spool: Path, make: Callable[[], Pipeline],
         grouped = pipe.front(chunk)
         for ns, contributions in pipe.ledgers:
             parts: list[list] = [[] for _ in range(n)]
-            for ns_, patient, source, rev, c, close in stages.ledger_items(grouped, ns, contributions):
-                parts[shard_of(patient, n)].append((ns_, patient, source, rev, c.packed(), close))
+            for i in stages.ledger_items(grouped, ns, contributions):
+                spooled = (i.namespace, i.patient, i.source, i.revision, i.contributions.packed(), i.closes_at)
+                parts[shard_of(i.patient, n)].append(spooled)
             for f, part in zip(files, parts):
                 if part:
                     pickle.dump(part, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -84,7 +85,19 @@ def _back(j: int, n: int, spool: Path, make: Callable[[], Pipeline], what: str, 
                     packed = pickle.load(fh)
                 except EOFError:
                     break
-                pipe.back([(ns, p, src, rev, Contributions.unpacked(c), close) for ns, p, src, rev, c, close in packed])
+                pipe.back(
+                    [
+                        ApplyItem(
+                            namespace=ns,
+                            patient=p,
+                            source=src,
+                            revision=rev,
+                            contributions=Contributions.unpacked(c),
+                            closes_at=close,
+                        )
+                        for ns, p, src, rev, c, close in packed
+                    ]
+                )
                 freeze_survivors()
                 items += len(packed)
                 if progress is not None:

@@ -3,22 +3,22 @@
 A statement after tertial 1 or 2 is live until it is frozen (`isf statement --kind t1|t2 --freeze`, once that
 tertial has been settled and paid); from then on the frozen copy is that statement, the next statement's change is
 measured from what was paid, and the difference (avregning) is the final statement minus the statement after
-tertial 1 as paid, so late corrections to the first tertial show up in it.
+tertial 1 as paid, so late corrections to the first tertial show up in it. What a statement is, and which may be
+frozen, is `isf.settlement.statements`; this module only reads and writes Redis for it.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from typing import Iterable
 
-from isf.settlement.statements import statements
-from isf.stats import year_of
+from isf.settlement.statements import FREEZABLE, Settled, StatementError, every_statement, statement_years, to_freeze
 from services.common import names
 
 from ..common.redis import read_nki, read_totals
 
 FROZEN = names.FROZEN  # hash `<year>|<kind>` -> the statement as frozen
-FREEZABLE = ("t1", "t2")
 
 
 def frozen(client, year: int) -> dict[str, dict]:
@@ -27,26 +27,22 @@ def frozen(client, year: int) -> dict[str, dict]:
     return {kind: json.loads(raw) for kind, raw in raws if raw}
 
 
+def settled(client, years: Iterable[int] | None = None) -> Settled:
+    """The settled totals, NKI values and frozen statements (of `years`; of every year with totals if None)."""
+    rows = read_totals(client)
+    return Settled(
+        rows, read_nki(client), {y: frozen(client, y) for y in (statement_years(rows) if years is None else years)}
+    )
+
+
 def freeze(client, year: int, kind: str) -> dict:
     """Freeze the statement of `year` after tertial 1 or 2 as it stands now; refuses to freeze one twice."""
-    if kind not in FREEZABLE:
-        raise ValueError(f"only the statements after tertial 1 and 2 are frozen ({', '.join(FREEZABLE)}), not {kind}")
-    paid = frozen(client, year)
-    docs = statements(read_totals(client), year, read_nki(client), paid)
-    doc = {**docs[kind], "frozen_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-    if not client.hsetnx(FROZEN, f"{year}|{kind}", json.dumps(doc)):
-        raise ValueError(f"the {kind} statement for {year} was frozen already (at {paid[kind]['frozen_at']})")
+    doc = to_freeze(settled(client, [year]), year, kind, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    if not client.hsetnx(FROZEN, f"{year}|{kind}", json.dumps(doc)):  # another freeze came between
+        raise StatementError(f"the {kind} statement for {year} was frozen already")
     return doc
 
 
 def compute_statements(client) -> dict[str, dict]:
-    """Every statement of every activity year with settled totals (its ISF, and the RBF of the next budget year),
-    from the totals, NKI values and frozen copies, keyed `<year>|<kind>`."""
-    rows = read_totals(client)
-    nki_values = read_nki(client)
-    years = sorted({year_of(k) for k, _p, _c in rows if k[0] in "PI"})
-    out = {}
-    for y in years:
-        for kind, doc in statements(rows, y, nki_values, frozen(client, y)).items():
-            out[f"{y}|{kind}"] = doc
-    return out
+    """Every statement of every activity year with settled totals, keyed `<year>|<kind>`."""
+    return every_statement(settled(client))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Callable, Literal, NamedTuple
 
 from pydantic import ValidationError
 
@@ -43,6 +43,26 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 MAX_ERRORS = 10  # per rejection; the rest are counted
 # a patient_id in text that is not (or no longer, once truncated) valid JSON: up to its closing quote or the end
 _PATIENT_FIELD = re.compile(r'("patient_id"\s*:\s*)"(?:[^"\\]|\\.)*("|$)')
+
+
+class DecideItem(NamedTuple):
+    """One valid event for the ingest ledger to decide on (`isf.stages.IngestStore.decide`). Built by keyword: the
+    field order is only the order the Redis adapter unpacks."""
+
+    source: str
+    event_id: str
+    revision: str
+    category: str  # what an accepted version is counted as (`category`)
+    closes_at: int  # Unix seconds: when the state of its rule year expires; 0 keeps it
+    patient: str
+
+
+class DeadItem(NamedTuple):
+    """One rejected payload for the dead-letter count (`isf.stages.IngestStore.dead_letter`)."""
+
+    hf: str | None  # a known HF, or None: counted under "none"
+    digest: str  # SHA-256 of the raw payload: a payload is counted once however often it comes
+    errors: str  # the readable errors as JSON text
 
 
 @dataclass(frozen=True)
@@ -295,17 +315,17 @@ class MemoryIngestLedger:
         self._count("superseded")
         return "superseded", ""
 
-    async def decide(self, items: list) -> list[tuple[str, str]]:
-        return [self.decide_one(src, eid, rev, patient, cat, close) for src, eid, rev, cat, close, patient in items]
+    async def decide(self, items: list[DecideItem]) -> list[tuple[str, str]]:
+        return [self.decide_one(i.source, i.event_id, i.revision, i.patient, i.category, i.closes_at) for i in items]
 
-    async def dead_letter(self, items: list) -> list[bool]:
+    async def dead_letter(self, items: list[DeadItem]) -> list[bool]:
         now = self.clock() if self.clock is not None else 0.0
         keep = float(self.dead_ttl) if self.clock is not None and self.dead_ttl is not None else float("inf")
         out = []
-        for _hf, digest, _errors in items:
-            first = self.dead.get(digest, -1.0) <= now
+        for item in items:
+            first = self.dead.get(item.digest, -1.0) <= now
             if first:
-                self.dead[digest] = now + keep
+                self.dead[item.digest] = now + keep
                 self._count("dead_lettered")
             out.append(first)
         return out

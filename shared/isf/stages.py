@@ -19,26 +19,22 @@ from pydantic import ValidationError
 
 from .events import DELTA_BATCHES, Activity, DeltaBatch
 from .grouping.activity import Grouped, group_activity
-from .ingest import PASS_ON, Rejected, category, parse, state_year, to_activity, withdrawal
+from .ingest import PASS_ON, DeadItem, DecideItem, Rejected, category, parse, state_year, to_activity, withdrawal
 from .periods.calendar import closes_at
-from .periods.ledger import Contributions
+from .periods.ledger import ApplyItem, Contributions
 from .registry import hospitals
 from .rules import YEARS, data_version, rule_year
-from .stats import StatError, parse_stat
+from .stats import StatError, decode_stat
 
 T = TypeVar("T")
-# (source, event id, revision, category, closes-at or 0, patient)
-DecideItem = tuple[str, str, str, str, int, str]
-# (namespace, patient, source, revision, contributions, closes-at or 0)
-ApplyItem = tuple[str, str, str, str, Contributions, int]
 
 
 class IngestStore(Protocol):
     async def decide(self, items: list[DecideItem]) -> list[tuple[str, str]]:
         """Per item: the decision and the patient the source was withdrawn from ("" if none)."""
 
-    async def dead_letter(self, items: list[tuple[str | None, str, str]]) -> list[bool]:
-        """Per (hf, payload digest, readable errors): whether it is the first sight (then counted)."""
+    async def dead_letter(self, items: list[DeadItem]) -> list[bool]:
+        """Per item: whether it is the first sight of its payload (then counted)."""
 
 
 class LedgerStore(Protocol):
@@ -90,11 +86,18 @@ async def ingest(
     if dead:
         out.rejected = [r for r, _ in dead]
         out.first_dead = await store.dead_letter(
-            [(r.hf, digest, json.dumps(r.errors, ensure_ascii=False)) for r, digest in dead]
+            [DeadItem(hf=r.hf, digest=digest, errors=json.dumps(r.errors, ensure_ascii=False)) for r, digest in dead]
         )
     results = await store.decide(
         [
-            (a.source_id, e.event_id, a.revision, category(a), _closes(state_year(a), retain), a.patient)
+            DecideItem(
+                source=a.source_id,
+                event_id=e.event_id,
+                revision=a.revision,
+                category=category(a),
+                closes_at=_closes(state_year(a), retain),
+                patient=a.patient,
+            )
             for e, a in valid
         ]
     )
@@ -118,13 +121,13 @@ def ledger_items(
 ) -> list[ApplyItem]:
     """What a batch of grouped activity asks of one contribution ledger: one item per activity."""
     return [
-        (
-            namespace,
-            g.activity.patient,
-            g.activity.source_id,
-            g.activity.revision,
-            contributions(g),
-            _closes(state_year(g.activity), retain),
+        ApplyItem(
+            namespace=namespace,
+            patient=g.activity.patient,
+            source=g.activity.source_id,
+            revision=g.activity.revision,
+            contributions=contributions(g),
+            closes_at=_closes(state_year(g.activity), retain),
         )
         for g in grouped
     ]
@@ -288,7 +291,7 @@ def parse_delta_batch(item: object) -> DeltaBatch:
         raise Unfit("delta batch without an id")
     for d in b.deltas:
         try:
-            year = parse_stat(d.stat).year
+            year = decode_stat(d.stat).year
         except StatError:
             raise Unfit("delta batch with a malformed stat key") from None
         if year not in YEARS:

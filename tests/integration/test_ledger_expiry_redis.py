@@ -8,7 +8,7 @@ import redis
 import redis.asyncio as aredis
 
 from isf.events import Delta
-from isf.periods.ledger import Contributions
+from isf.periods.ledger import ApplyItem, Contributions
 from services.common.infra import LocalInfra
 from services.common.redis import ContributionLedger
 from tests.integration.store_values import store_values
@@ -29,7 +29,9 @@ def ledger():
         store = ContributionLedger(aredis.from_url(infra.redis_url), **store_values())
 
         def apply(src: str, rev: str, close: int):
-            return loop.run_until_complete(store.apply([("pts", "p1", src, rev, item(f"P|2026|{src}"), close)]))[0]
+            new = item(f"P|2026|{src}")
+            one = ApplyItem(namespace="pts", patient="p1", source=src, revision=rev, contributions=new, closes_at=close)
+            return loop.run_until_complete(store.apply([one]))[0]
 
         try:
             yield client, apply

@@ -167,8 +167,8 @@ def test_a_batch_spanning_two_rule_years_is_summed_once_and_its_ids_expire_with_
     moved = DeltaBatch(
         id="pts:E:ous:1:3",
         deltas=[  # a correction moved the episode from 2025 into 2026
-            Delta(stat="P|2025|ous|somatic|DRG|123", period="2025-T3", points_micro=-1_000_000, count=-1),
-            Delta(stat="P|2026|ous|somatic|DRG|123", period="2026-T1", points_micro=1_000_000, count=1),
+            Delta(stat="P|2025|ous|somatic|DRG|123|sor-ost", period="2025-T3", points_micro=-1_000_000, count=-1),
+            Delta(stat="P|2026|ous|somatic|DRG|123|sor-ost", period="2026-T1", points_micro=1_000_000, count=1),
         ],
     )
 
@@ -189,8 +189,8 @@ def test_a_batch_spanning_two_rule_years_is_summed_once_and_its_ids_expire_with_
     assert asyncio.run(settle([moved])) == 0
     assert read_applied(client, [moved.id, "pts:E:ous:2:1"]) == [True, False]
     assert dict(client.hgetall("isf:{totals}:pts")) == {
-        b"P|2025|ous|somatic|DRG|123|2025-T3": b"-1000000",
-        b"P|2026|ous|somatic|DRG|123|2026-T1": b"1000000",
+        b"P|2025|ous|somatic|DRG|123|sor-ost|2025-T3": b"-1000000",
+        b"P|2026|ous|somatic|DRG|123|sor-ost|2026-T1": b"1000000",
     }
 
 

@@ -8,7 +8,7 @@ import redis
 import redis.asyncio as aredis
 
 from isf.events import Delta, DeltaBatch
-from isf.ingest import revision
+from isf.ingest import DecideItem, revision
 from services.common.infra import LocalInfra
 from services.common.redis import (
     ContributionLedger,
@@ -56,7 +56,11 @@ class TestRedisStores(StoreContract):
             return [o for o, _ in self.drive(ingest.decide(items))]
 
         def item(i, version):
-            return (f"E:ous:s{i}", f"e{i}.{version}", revision(version, False, f"e{i}.{version}"), "grouped", 0, "p")
+            eid = f"e{i}.{version}"
+            rev = revision(version, False, eid)
+            return DecideItem(
+                source=f"E:ous:s{i}", event_id=eid, revision=rev, category="grouped", closes_at=0, patient="p"
+            )
 
         assert decide([item(i, 1) for i in range(500)]) == ["accepted"] * 500
         assert decide([item(i, 2) for i in range(500)]) == ["accepted"] * 500
@@ -68,14 +72,15 @@ class TestRedisStores(StoreContract):
 
         batches = [
             DeltaBatch(
-                id=f"pts:E:ous:s{i}:1", deltas=[Delta(stat="P|2026|ous|x", period="2026", points_micro=1, count=1)]
+                id=f"pts:E:ous:s{i}:1",
+                deltas=[Delta(stat="P|2026|ous|somatic|DRG|x|sor-ost", period="2026", points_micro=1, count=1)],
             )
             for i in range(300)
         ]
         assert self.drive(totals.settle(batches)) == 300
         assert self.drive(totals.settle(batches)) == 0
         assert read_applied(client, [b.id for b in batches] + ["pts:E:ous:other:1"]) == [True] * 300 + [False]
-        assert self.rows() == [("P|2026|ous|x|2026", 300, 300)]
+        assert self.rows() == [("P|2026|ous|somatic|DRG|x|sor-ost|2026", 300, 300)]
         buckets = list(client.scan_iter(match="isf:{totals}:batches:2026:*"))
         assert len(buckets) == 7 and {client.object("encoding", b) for b in buckets} == {b"listpack"}
 
@@ -85,9 +90,11 @@ class TestRedisStores(StoreContract):
         near, far = int(time.time()) + 3600, int(time.time()) + 7200
 
         def decide(eid, version, close, patient="p_" + "ab" * 16):
-            return self.drive(
-                ingest.decide([("E:ous:s", eid, revision(version, False, eid), "grouped", close, patient)])
-            )[0]
+            rev = revision(version, False, eid)
+            item = DecideItem(
+                source="E:ous:s", event_id=eid, revision=rev, category="grouped", closes_at=close, patient=patient
+            )
+            return self.drive(ingest.decide([item]))[0]
 
         assert decide("e1", 1, near) == ("accepted", "")
         assert decide("e2", 2, far, patient="B") == ("accepted", "p_" + "ab" * 16)
@@ -103,7 +110,10 @@ class TestRedisStores(StoreContract):
         client = redis.Redis.from_url(self.url)
         close = 4102444800  # 2100-01-01: the store takes a batch's years and closes from its stat keys
         batches = [
-            DeltaBatch(id=f"pts:E:ous:s{i}:1", deltas=[Delta(stat="P|2026|ous|x", period="2026", points_micro=1)])
+            DeltaBatch(
+                id=f"pts:E:ous:s{i}:1",
+                deltas=[Delta(stat="P|2026|ous|somatic|DRG|x|sor-ost", period="2026", points_micro=1)],
+            )
             for i in range(100)
         ]
         assert self.drive(totals.settle(batches[:50])) == 50

@@ -5,7 +5,7 @@ import random
 from isf.coding import MIN_HISTORY, Month, document, drift, error_groups
 from isf.periods.coding import coding_items
 from isf.replay import Pipeline
-from isf.stats import CodingStat, parse_stat, parse_total
+from isf.stats import CodingStat, decode_stat, decode_total
 
 from .helpers import KEY, episode, grouped, raw
 
@@ -45,7 +45,7 @@ def test_an_or_procedure_unrelated_to_the_main_condition_names_the_procedure():
     g = grouped(**STAY, main_condition="J189", procedures=["ABC10"])
     assert g.rtc == "7" and g.drg in error_groups(2026)
     err = [d for d in coding_items(g) if "|err|" in d.stat]
-    assert [parse_stat(d.stat).error[:2] for d in err] == [("7", "ABC10")]  # type: ignore[union-attr]
+    assert [decode_stat(d.stat).error[:2] for d in err] == [("7", "ABC10")]  # type: ignore[union-attr]
 
 
 def test_a_secondary_condition_that_is_a_complication_sets_the_cc_level_and_counts_in_the_cc_share():
@@ -70,9 +70,9 @@ def test_outside_isf_and_indirect_activity_is_no_drg_episode_of_the_coding_feedb
 
 def test_a_coding_stat_keeps_a_source_id_that_contains_bars():
     st = CodingStat(2026, "ous", "somatic", "err", "9|X999|E:ous:a|b|c")
-    assert parse_stat(str(st)) == st and st.error == ("9", "X999", "E:ous:a|b|c")
-    assert parse_total(f"{st}|2026-03") == (st, "2026-03")
-    assert parse_stat("C|2026|ous|somatic|cc") == CodingStat(2026, "ous", "somatic", "cc")
+    assert decode_stat(str(st)) == st and st.error == ("9", "X999", "E:ous:a|b|c")
+    assert decode_total(f"{st}|2026-03") == (st, "2026-03")
+    assert decode_stat("C|2026|ous|somatic|cc") == CodingStat(2026, "ous", "somatic", "cc")
 
 
 # --- drift: months drawn at random, as a hospital's coding would vary from month to month ---

@@ -4,7 +4,7 @@ Keys of one HF share its hash tag `{hf}`."""
 
 from __future__ import annotations
 
-from isf.stages import DecideItem
+from isf.ingest import DeadItem, DecideItem
 
 from .. import names, observability
 from .adapter import Adapter
@@ -23,21 +23,29 @@ class IngestLedger(Adapter):
         source was withdrawn from or ""), per item."""
         now = self.now()
         calls = []
-        for src, eid, rev, cat, close, patient in items:
-            hf = tag_of(src)
-            calls.append(([names.counters(hf), names.sources(hf)], [src, eid, rev, cat, close, patient, now]))
+        for i in items:
+            hf = tag_of(i.source)
+            calls.append(
+                (
+                    [names.counters(hf), names.sources(hf)],
+                    [i.source, i.event_id, i.revision, i.category, i.closes_at, i.patient, now],
+                )
+            )
         out = [(text(o[0]), text(o[1])) for o in await self.transport.run(INGEST, calls)]
         outcomes = [o for o, _moved in out]
         for outcome in set(outcomes):
             observability.count(outcome, outcomes.count(outcome))
         return out
 
-    async def dead_letter(self, items: list[tuple[str | None, str, str]]) -> list[bool]:
+    async def dead_letter(self, items: list[DeadItem]) -> list[bool]:
         """(hf, payload digest, readable errors) -> first sight of that payload (counted), per item."""
         now = self.now()
         calls = [
-            ([names.counters(hf), names.dead_payload(hf, digest), names.errors(hf)], [self.event_ttl, errors, now])
-            for hf, digest, errors in items
+            (
+                [names.counters(i.hf), names.dead_payload(i.hf, i.digest), names.errors(i.hf)],
+                [self.event_ttl, i.errors, now],
+            )
+            for i in items
         ]
         out = [bool(o) for o in await self.transport.run(DEAD, calls)]
         observability.count("dead_lettered", sum(out))

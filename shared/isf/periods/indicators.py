@@ -16,6 +16,7 @@ from __future__ import annotations
 from ..events import Delta
 from ..grouping.activity import Grouped
 from ..rules import UniqueIndicator, rule_year
+from ..stats import IndicatorStat
 from .calendar import label, score
 from .ledger import Contributions, Unit, contributions
 
@@ -50,7 +51,10 @@ def indicator_contributions(g: Grouped) -> Contributions:
     end = a.end
     day = end.date()
     sc = score(day)
-    base = f"I|{y}|{a.hf}"
+
+    def stat(name: str) -> str:
+        return str(IndicatorStat(y, a.hf, name))
+
     # the statistics this activity counts in, the same for its tertial and its year
     unique: list[str] = []
     counted: list[str] = []
@@ -60,18 +64,18 @@ def indicator_contributions(g: Grouped) -> Contributions:
         procedures = frozenset(a.procedures)
         for ind in rules.indicators:
             if ind.population in pops and (ind.indirect or not indirect):
-                unique.append(f"{base}|{ind.denominator}")
+                unique.append(stat(ind.denominator))
                 if _qualifies(ind, g, procedures):
-                    unique.append(f"{base}|{ind.id}|num")
+                    unique.append(stat(f"{ind.id}|num"))
         unique = list(dict.fromkeys(unique))  # one membership per shared denominator
         if rules.service_types.get(g.drg or "") == CONSULTATION:
-            counted.append(f"{base}|1|den")
+            counted.append(stat("1|den"))
             if a.contact_mode in REMOTE_MODES:
-                counted.append(f"{base}|1|num")
+                counted.append(stat("1|num"))
     if a.kind == "episode" and a.care_level == "inpatient":
-        counted.append(f"{base}|9|den")
+        counted.append(stat("9|den"))
         if summary_in_time(g):
-            counted.append(f"{base}|9|num")
+            counted.append(stat("9|num"))
     items: list[Delta] = []
     units: list[tuple[Unit, int]] = []
     for period in (label("tertial", day), label("year", day)):

@@ -20,7 +20,7 @@ delivery order ends in the same state.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from ..events import Delta, DeltaBatch
 from .calendar import tertial_of_score
@@ -83,6 +83,19 @@ class Contributions:
 
 
 EMPTY = Contributions()
+EMPTY = Contributions()
+
+
+class ApplyItem(NamedTuple):
+    """One revision of a source for a contribution ledger (`isf.stages.LedgerStore.apply`). Built by keyword: the
+    field order is only the order the Redis adapter unpacks."""
+
+    namespace: str  # the ledger: "pts" (points) or "ind" (indicators)
+    patient: str  # ledger state is kept per patient
+    source: str
+    revision: str  # `isf.ingest.revision`
+    contributions: Contributions
+    closes_at: int  # Unix seconds: when the record of its rule year expires; 0 keeps it
 
 
 def contributions(items: list[Delta], units: list[tuple[Unit, int]]) -> Contributions:
@@ -163,15 +176,16 @@ class MemoryLedger:
         # (namespace, patient) -> {record key: (closes-at, source)}: kept only with a clock
         self.closes: dict[tuple[str, str], dict[str, tuple[int, str]]] = {}
 
-    async def apply(self, items: list) -> list[DeltaBatch | None]:
+    async def apply(self, items: list[ApplyItem]) -> list[DeltaBatch | None]:
         if self.clock is None:
-            return [self.apply_one(ns, patient, src, rev, new) for ns, patient, src, rev, new, _close in items]
+            return [self.apply_one(i.namespace, i.patient, i.source, i.revision, i.contributions) for i in items]
         out = []
-        for ns, patient, src, rev, new, close in items:
-            self._drop_closed(ns, patient, self.clock())
-            b = self.apply_one(ns, patient, src, rev, new)
+        for i in items:
+            self._drop_closed(i.namespace, i.patient, self.clock())
+            b = self.apply_one(i.namespace, i.patient, i.source, i.revision, i.contributions)
             if b is not None:
-                self.closes.setdefault((ns, patient), {})[f"{ns}:{patient}:{src}"] = (close, src)
+                key = f"{i.namespace}:{i.patient}:{i.source}"
+                self.closes.setdefault((i.namespace, i.patient), {})[key] = (i.closes_at, i.source)
             out.append(b)
         return out
 

@@ -16,6 +16,8 @@ The statements of year Y (each one document, two money streams, each labelled wi
 - difference (avregning): final minus the statement after the first tertial (the provisional one, as paid), per
   HF, RHF and RBF line.
 A statement frozen when it was paid stands for its kind, so the next one's change is measured from what was paid.
+`Settled` is what every statement is computed from (totals, NKI values, frozen copies): the settlement service and
+`isf statement` read it (from Redis, or a replay) and compute through it, and `to_freeze` is the one freeze rule.
 Indicator 9 per HF: an external NKI value for the NKI year where one is given, else the stream's own count of
 discharge summaries over the NKI year (when the stream settled that year), else none (its points fall out).
 Money is Decimal throughout, rounded to øre only when a sum is shown.
@@ -23,17 +25,20 @@ Money is Decimal throughout, rounded to øre only when a sum is shown.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Iterable
 
+from ..events import NkiV1
 from ..periods.calendar import tertial_of_label
 from ..registry import RHFS, hospitals
 from ..rules import YEARS, rule_year
-from ..stats import indicator_totals, point_totals
+from ..stats import indicator_totals, point_totals, year_of
 from .money import MICRO, ORE, rhf_scopes
 from .rbf import DataYears, base_grants, data_years, distribute, params_for
 
 ISF_KINDS = ("t1", "t2", "final")
+FREEZABLE = ("t1", "t2")  # the statements paid before the final one: frozen when paid
 KINDS = (*ISF_KINDS, "difference")
 ALIASES = {"provisional": "t1"}  # the statement after tertial 1 is the one the provisional RBF goes with
 LABELS = {"t1": "after tertial 1", "t2": "after tertial 2", "final": "final"}
@@ -209,6 +214,51 @@ def statements(
 def statement(rows: Iterable[tuple[str, int, int]], year: int, kind: str, nki: dict[int, Nki] | None = None) -> dict:
     """One statement of activity year `year` (see `statements`)."""
     return statements(rows, year, nki)[kind_of(kind)]
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What statements are computed from: the settled totals rows, external NKI values by NKI year, and the
+    statements frozen when paid, by activity year and kind."""
+
+    rows: list[tuple[str, int, int]]
+    nki: dict[int, Nki] = field(default_factory=dict)
+    paid: dict[int, dict[str, dict]] = field(default_factory=dict)
+
+    def statements(self, year: int) -> dict[str, dict]:
+        """The statements of activity year `year` by kind (`statements`), the frozen ones standing for theirs."""
+        return statements(self.rows, year, self.nki, self.paid.get(year))
+
+    def with_nki(self, values: Iterable[NkiV1]) -> "Settled":
+        """These NKI values added, each replacing any of its year and HF."""
+        nki = {y: dict(v) for y, v in self.nki.items()}
+        for v in values:
+            nki.setdefault(v.year, {})[v.hf] = (v.numerator, v.denominator)
+        return replace(self, nki=nki)
+
+
+def statement_years(rows: Iterable[tuple[str, int, int]]) -> list[int]:
+    """The activity years with settled point or indicator totals: those that have statements."""
+    return sorted({year_of(k) for k, _p, _c in rows if k[0] in "PI"})
+
+
+def every_statement(settled: Settled) -> dict[str, dict]:
+    """Every statement of every activity year with settled totals (its ISF, and the RBF of the next budget year),
+    keyed `<year>|<kind>`."""
+    return {f"{y}|{kind}": doc for y in statement_years(settled.rows) for kind, doc in settled.statements(y).items()}
+
+
+def to_freeze(settled: Settled, year: int, kind: str, at: str) -> dict:
+    """The statement of `year` after tertial 1 or 2 as it stands now, stamped `frozen_at` = `at`, to keep as the one
+    paid; refuses the other kinds and a statement frozen already."""
+    if kind not in FREEZABLE:
+        raise StatementError(
+            f"only the statements after tertial 1 and 2 are frozen ({', '.join(FREEZABLE)}), not {kind}"
+        )
+    paid = settled.paid.get(year, {})
+    if kind in paid:
+        raise StatementError(f"the {kind} statement for {year} was frozen already (at {paid[kind]['frozen_at']})")
+    return {**settled.statements(year)[kind], "frozen_at": at}
 
 
 def _isf(rows: list[tuple[str, int, int]], year: int, kind: str) -> dict:

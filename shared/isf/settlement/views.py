@@ -17,7 +17,7 @@ from typing import Iterable
 
 from ..periods.calendar import tertial_of_label
 from ..registry import hospitals
-from ..stats import PointStat, StatError, parse_stat
+from ..stats import PointStat, Stat, decode_stat, decode_total
 from .money import MICRO, ORE, nok, rhf_scopes
 
 ViewSums = tuple[dict[str, int], dict[str, int]]  # (micro-points by points field, count by count field)
@@ -25,11 +25,13 @@ ViewSums = tuple[dict[str, int], dict[str, int]]  # (micro-points by points fiel
 
 def view_fields(stat: str, period: str) -> tuple[str, str] | None:
     """The view sums a delta of `stat|period` adds to: its micro-points to `year|hf|sector|system|residence|period`
-    and its count to `year|hf|system|code`; None for what the view does not show (indicators, suppressed points)."""
-    try:
-        st = parse_stat(stat)
-    except StatError:
-        return None
+    and its count to `year|hf|system|code`; None for what the view does not show (indicators, coding feedback,
+    points that are not earned). A stat key it cannot read raises `isf.stats.StatError`: a key of another layout
+    is never left out of the view without a word (settlement sets such a batch aside before it gets here)."""
+    return _fields(decode_stat(stat), period)
+
+
+def _fields(st: Stat, period: str) -> tuple[str, str] | None:
     if not isinstance(st, PointStat) or st.kind != "P":
         return None
     return (
@@ -39,12 +41,12 @@ def view_fields(stat: str, period: str) -> tuple[str, str] | None:
 
 
 def view_sums(rows: Iterable[tuple[str, int, int]]) -> ViewSums:
-    """The view sums of totals rows, zeros left out (as `read_view_sums` leaves them out of the kept sums)."""
+    """The view sums of totals rows, zeros left out (as `read_view_sums` leaves them out of the kept sums); a row
+    whose key cannot be read raises `isf.stats.StatError` naming it."""
     points: dict[str, int] = {}
     counts: dict[str, int] = {}
     for key, pts, cnt in rows:
-        stat, _, period = key.rpartition("|")
-        fields = view_fields(stat, period)
+        fields = _fields(*decode_total(key))
         if fields is not None:
             points[fields[0]] = points.get(fields[0], 0) + pts
             counts[fields[1]] = counts.get(fields[1], 0) + cnt
