@@ -8,15 +8,15 @@ from decimal import Decimal
 import pytest
 
 from isf.rules import RuleError, rule_year
-from isf.rules.stg import CRITERION, STG_CRITERIA, StgIndex, StgRule, row_holds, stg_rows
+from isf.rules.stg import CRITERION, STG_CRITERIA, StgIndex, StgRule, parse_stg_rows, row_holds
 from isf.rules.supplements import (
     EXCEPTION_CRITERIA,
     SUPPLEMENT_CRITERIA,
     Supplement,
     SupplementException,
     exception_covers,
+    parse_supplements,
     supplement_holds,
-    supplements,
 )
 
 from .helpers import activity, episode, prescription
@@ -158,7 +158,7 @@ def test_an_stg_row_for_no_known_kind_of_activity_is_refused():
     head = "stg,name,period,weight,source,sector,care_level,special_code,procedure,atc_prefix,indication_prefix"
     rows = [dict(zip(head.split(","), "AS01,x,year,1,prescriptions,,,,,,G35".split(",")))]
     with pytest.raises(RuleError, match="source 'prescriptions'"):
-        stg_rows(rows, 2026)
+        parse_stg_rows(rows, 2026)
 
 
 # --- point supplements: one criterion per field -----------------------------------------------------------
@@ -272,4 +272,4 @@ def test_secondary_rehabilitation_in_2025_earns_its_supplement_per_day_of_stay()
 def test_a_supplement_that_would_mean_any_sector_or_an_exception_of_no_code_is_refused(bad, problem):
     s = {"code": "T", "name": "t", "points": "0.1", "sectors": ["phv"], **bad}
     with pytest.raises(RuleError, match=problem):
-        supplements({"supplements": [s]})
+        parse_supplements({"supplements": [s]})

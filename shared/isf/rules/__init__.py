@@ -1,4 +1,7 @@
-"""Rule years: definition data, weights, STG and TFG tables and money parameters, per year, as data.
+"""Rule years: definition data, weights, STG and TFG tables and money parameters, per year, as data; this module
+reads a year's files and puts them together (`rule_year`), the rows' types and meaning live beside it: `stg` (STG
+rows and their criteria), `supplements` (point supplements and theirs), `params` (the rest of params.json),
+`weightlist` (the directorate's weight lists).
 
 The project's illustrative sets live in `data/<year>/`. An edge (the CLI, a service's configuration) may point a
 year at official definition data or an official weight list instead with `use_sources`; this module reads no
@@ -24,26 +27,14 @@ from .params import (
     RbfParams,
     SectorMoney,
     UniqueIndicator,
-    block_funded,
-    deductions,
-    indicators,
-    not_in_isf,
-    rbf,
+    parse_block_funded,
+    parse_deductions,
+    parse_indicators,
+    parse_not_in_isf,
+    parse_rbf,
 )
-from .stg import StgIndex, StgRule, stg_rows
-from .supplements import Supplement, SupplementException, supplements
-
-__all__ = [  # the rule types callers import from here, wherever they are defined
-    "DrgDeduction",
-    "NotInIsf",
-    "RbfParams",
-    "RuleError",
-    "SectorMoney",
-    "StgRule",
-    "Supplement",
-    "SupplementException",
-    "UniqueIndicator",
-]
+from .stg import StgIndex, StgRule, parse_stg_rows
+from .supplements import Supplement, parse_supplements
 
 DATA = Path(__file__).with_name("data")
 YEARS = (2025, 2026)
@@ -130,7 +121,7 @@ def _csv(path: Path) -> list[dict[str, str]]:
 
 
 def _stg_rows(path: Path, year: int) -> tuple[StgRule, ...]:
-    return stg_rows(_csv(path), year)
+    return parse_stg_rows(_csv(path), year)
 
 
 def load_weights(path: Path) -> dict[str, DrgWeight]:
@@ -230,13 +221,13 @@ def rule_year(year: int) -> RuleYear:
             k: SectorMoney(Decimal(v["unit_price_nok"]), Decimal(v["isf_share"])) for k, v in params["sectors"].items()
         },
         isf_debtors=frozenset(params["isf_debtors"]),
-        rbf=rbf(params["rbf"]),
+        rbf=parse_rbf(params["rbf"]),
         service_types={r["drg"]: r["service_type"] for r in _csv(folder / "service_types.csv")},
-        drg_deductions=deductions(params),
-        supplements=supplements(params),
-        block_funded=block_funded(params),
-        indicators=indicators(params),
-        not_in_isf=not_in_isf(params),
+        drg_deductions=parse_deductions(params),
+        supplements=parse_supplements(params),
+        block_funded=parse_block_funded(params),
+        indicators=parse_indicators(params),
+        not_in_isf=parse_not_in_isf(params),
     )
 
 

@@ -73,7 +73,7 @@ class RbfParams:
     steps: dict[str, tuple[tuple[Decimal, int], ...]]
 
 
-def rbf(p: dict) -> RbfParams:
+def parse_rbf(p: dict) -> RbfParams:
     """The `rbf` block of params.json; a key given as base-grant figures becomes their exact ratios."""
     basis = {k: Decimal(v) for k, v in (p.get("base_grant_mnok") or p["key"]).items()}
     total = sum(basis.values())
@@ -86,7 +86,7 @@ def rbf(p: dict) -> RbfParams:
     )
 
 
-def deductions(p: dict) -> tuple[DrgDeduction, ...]:
+def parse_deductions(p: dict) -> tuple[DrgDeduction, ...]:
     return tuple(
         DrgDeduction(
             d["name"],
@@ -100,21 +100,21 @@ def deductions(p: dict) -> tuple[DrgDeduction, ...]:
     )
 
 
-def not_in_isf(p: dict) -> tuple[NotInIsf, ...]:
+def parse_not_in_isf(p: dict) -> tuple[NotInIsf, ...]:
     return tuple(
         NotInIsf(n["name"], icd(n.get("main_conditions", ())), frozenset(n.get("procedures", ())))
         for n in p.get("not_in_isf", ())
     )
 
 
-def block_funded(p: dict) -> frozenset[tuple[str, str]]:
+def parse_block_funded(p: dict) -> frozenset[tuple[str, str]]:
     return frozenset((b["sector"], b["care_level"]) for b in p.get("block_funded", {}).get("rows", ()))
 
 
 POPULATIONS = ("all", "somatic", "phv_tsb")
 
 
-def indicators(p: dict) -> tuple[UniqueIndicator, ...]:
+def parse_indicators(p: dict) -> tuple[UniqueIndicator, ...]:
     out = tuple(
         UniqueIndicator(
             str(i["id"]),

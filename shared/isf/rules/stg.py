@@ -185,7 +185,7 @@ class StgIndex:
         return None
 
 
-def stg_rows(rows: list[dict[str, str]], year: int) -> tuple[StgRule, ...]:
+def parse_stg_rows(rows: list[dict[str, str]], year: int) -> tuple[StgRule, ...]:
     """stg.csv's rows: one per way of qualifying; `hdg`, `atc`, `valid_from` and `valid_to` are optional columns.
     A row in force only part of the year (the drug logic is updated each tertial, seed 001) carries its
     dates; rows of one STG must agree on name, period and weight, which are per rule year."""

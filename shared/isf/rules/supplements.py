@@ -157,7 +157,7 @@ def _exceptions(s: dict, where: str) -> tuple[SupplementException, ...]:
     return out
 
 
-def supplements(p: dict) -> tuple[Supplement, ...]:
+def parse_supplements(p: dict) -> tuple[Supplement, ...]:
     """params.json's `supplements`: every supplement names at least one sector and its codes are unique."""
     out = []
     for s in p.get("supplements", ()):
