@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from isf.access import Denied, Role, scope
+from isf.periods.calendar import tertial_of
 from isf.registry import RHFS, hospitals
 from isf.settlement.export import to_csv, to_xlsx
 from isf.settlement.statements import StatementError, kind_of
@@ -63,8 +64,7 @@ def _period_label(year: str, period: str) -> str:
         return year
     if period == "tertial":
         now = datetime.now(timezone.utc)
-        t = (now.month - 1) // 4 + 1 if str(now.year) == year else 3
-        return f"{year}-T{t}"
+        return tertial_of(year, now.month if str(now.year) == year else 12)  # another year: its last tertial
     return f"{year}-{period}"
 
 

@@ -8,7 +8,7 @@ only so that the fast engine can be checked against it on many random cases.
 from __future__ import annotations
 
 from isf.grouping.features import GroupingCase
-from isf.grouping.tables import LOGIC_COLUMNS, split_cell
+from isf.grouping.logic import LOGIC_COLUMNS, split_cell
 
 PRINCIPAL = "pair 1"
 

@@ -398,7 +398,7 @@ def test_no_under_26_supplement_for_lar_and_put_patients_whose_unit_refund_cover
 
 def test_the_put_exception_covers_patients_up_to_30_and_a_supplement_for_older_patients_keeps_the_rest():
     """The exceptions are data: a supplement with a higher age limit still pays a PUT patient turning 30 or more."""
-    from isf.periods.points import supplement_holds
+    from isf.rules.supplements import supplement_holds
 
     u26 = next(s for s in rule_year(2026).supplements if s.code == "U26")
     assert [x.name for x in u26.exceptions] == ["LAR", "PUT"]
@@ -406,7 +406,7 @@ def test_the_put_exception_covers_patients_up_to_30_and_a_supplement_for_older_p
 
     def holds(birth_date):
         e = phv(birth_date, special_codes=["PUT"])
-        return supplement_holds(wide, group_activity(activity(e)))
+        return supplement_holds(wide, activity(e))
 
     assert not holds("1997-01-01")  # turns 29 in 2026: PUT, no supplement
     assert holds("1996-01-01")  # turns 30: outside PUT's age, the supplement holds

@@ -7,7 +7,8 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from ..events import Activity
-from ..rules import MICRO, DrgDeduction, NotInIsf, RuleYear, StgRule, data_version, rule_year
+from ..rules import MICRO, DrgDeduction, NotInIsf, RuleYear, data_version, rule_year
+from ..rules.stg import row_holds
 from .engine import DrgResult, group_case
 from .mapping import length_of_stay, to_case
 
@@ -148,55 +149,19 @@ def deduction_holds(d: DrgDeduction, a: Activity, drg: str) -> bool:
     return not d.main_conditions or main.startswith(d.main_conditions)
 
 
-def main_hdg(rules: RuleYear, a: Activity) -> str | None:
-    """The main condition's main diagnostic group (HDG, the MDC of the definition data's `dg` table)."""
-    values = rules.definitions.dg.get(a.main_condition.replace(".", "").upper(), {})
-    for vartype in ("MDC", "DGCAT"):
-        for d_code, value in values.get(vartype, ()):
-            if not d_code:
-                return value[:2]
-    return None
-
-
-def _stg_holds(r: StgRule, a: Activity, rules: RuleYear) -> bool:
-    if r.source != a.kind:
-        return False
-    if (r.valid_from is not None or r.valid_to is not None) and (a.end is None or not r.in_force(a.end.date())):
-        return False
-    if r.sector and a.kind == "episode" and r.sector != a.sector:
-        return False
-    if r.care_level and a.care_level not in r.care_level.split("|"):
-        return False
-    if r.special_code and r.special_code not in a.special_codes and r.special_code != a.drug_code:
-        return False
-    if r.procedure and r.procedure not in a.procedures:
-        return False
-    if r.atc_prefix and not any(c.startswith(r.atc_prefix) for c in a.atc_codes):
-        return False
-    if r.atc and r.atc.isdisjoint(a.atc_codes):
-        return False
-    if r.indication_prefix and not a.main_condition.replace(".", "").startswith(r.indication_prefix):
-        return False
-    if r.hdg and main_hdg(rules, a) != r.hdg:
-        return False
-    return True
-
-
 def stg_of(rules: RuleYear, a: Activity) -> str | None:
-    """The first STG row, in file order, that holds and is in force on the activity's date (an activity
-    gives at most one STG). Only the rows filed under the activity's procedures and special codes (and
-    the prefix-only rows) are tried: the same answer as a scan of every row."""
-    codes = (*a.special_codes, a.drug_code) if a.drug_code else a.special_codes
-    for r in rules.stg_candidates(a.kind, a.procedures, codes):
-        if _stg_holds(r, a, rules):
-            return r.stg
-    return None
+    """The first STG row, in file order, that holds for the activity (an activity gives at most one STG): each row
+    holds when every criterion of a column it fills holds (`isf.rules.stg.STG_CRITERIA`). Only the rows the index
+    files under the activity's own codes are tried: the same answer as a scan of every row."""
+    r = rules.stg_index.first(a, rules.definitions)
+    return r.stg if r is not None else None
 
 
 def stg_of_by_scan(rules: RuleYear, a: Activity) -> str | None:
-    """`stg_of` without the index: every row in file order (the reference the index is tested against)."""
+    """`stg_of` without the index: every row in file order, its criteria read from the declarations (the reference
+    the index is tested against)."""
     for r in rules.stg_rules:
-        if _stg_holds(r, a, rules):
+        if row_holds(r, a, rules.definitions):
             return r.stg
     return None
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .features import Features, GroupingCase, derive
-from .tables import Definitions, LogicRow
+from .logic import LogicRow
+from .tables import Definitions
 
 
 class DrgResult(NamedTuple):

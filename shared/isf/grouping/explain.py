@@ -8,8 +8,9 @@ from ..events import Activity
 from ..rules import rule_year
 from .engine import group_case
 from .features import Features, derive
+from .logic import TAG, Rule
 from .mapping import to_case
-from .tables import TAG, Definitions, Rule
+from .tables import Definitions
 
 
 def _why_not(r: Rule, f: Features, age: int, los: int) -> list[str]:

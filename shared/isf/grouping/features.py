@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .tables import NO_PROPS, SEX_INDEX, SEXES, TAG, CodeProps, Definitions, discharge_mode, recode98
+from .codes import NO_PROPS, SEX_INDEX, SEXES, CodeProps
+from .logic import TAG, discharge_mode, recode98
+from .tables import Definitions
 
 _SEX_FACTS = {sex: TAG["sex"] + sex for sex in SEXES}
 _DISCH_FACTS = {m: TAG["disch"] + discharge_mode(m) for m in ("E", "N", "H")}

@@ -6,15 +6,17 @@ import functools
 from datetime import date
 
 
-def tertial(d: date) -> int:
-    return (d.month - 1) // 4 + 1
+def tertial_of(year: int | str, month: int) -> str:
+    """The tertial label of a month: `2026-T1` January to April, `-T2` May to August, `-T3` September to December.
+    The one place the project turns a month into its tertial (the Redis ledger script has its own copy in Lua)."""
+    return f"{year}-T{(month - 1) // 4 + 1}"
 
 
 def label(kind: str, d: date) -> str:
     if kind == "month":
         return f"{d.year}-{d.month:02d}"
     if kind == "tertial":
-        return f"{d.year}-T{tertial(d)}"
+        return tertial_of(d.year, d.month)
     if kind == "year":
         return str(d.year)
     raise ValueError(f"unknown period kind {kind!r}")
@@ -26,8 +28,8 @@ def score(d: date) -> int:
 
 
 def tertial_of_score(s: int) -> str:
-    y, m = divmod(s // 100, 100)
-    return f"{y}-T{(m - 1) // 4 + 1}"
+    year, month = divmod(s // 100, 100)
+    return tertial_of(year, month)
 
 
 @functools.cache  # asked once per item on the hot path, for a handful of years
@@ -54,4 +56,4 @@ def tertial_of_label(period: str) -> str:
     y, _, m = period.partition("-")
     if not m:
         raise ValueError(f"period {period!r} is a whole year, not within one tertial")
-    return f"{y}-T{(int(m) - 1) // 4 + 1}"
+    return tertial_of(y, int(m))

@@ -16,14 +16,14 @@ without drug financing responsibility, moved to the HF that finances them (`isf.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
-from ..events import Activity, Delta
+from ..events import Delta
 from ..grouping.activity import Grouped
 from ..grouping.mapping import length_of_stay
 from ..registry import drug_financing_hf
-from ..rules import Supplement, SupplementException, rule_year
+from ..rules import Supplement, rule_year
+from ..rules.supplements import supplement_holds
 from ..stats import PointStat
 from .calendar import label, score
 from .ledger import Contributions, Unit, contributions
@@ -35,49 +35,13 @@ def micro(points: Decimal) -> int:
     return int((points * 1_000_000).to_integral_value())
 
 
-def age_in_year(a: Activity) -> int | None:
-    """The age the patient turns in the calendar year the activity ends (from the age at its start)."""
-    if a.age_days is None or a.start is None or a.end is None:
-        return None
-    return a.end.year - (a.start.date() - timedelta(days=a.age_days)).year
-
-
-def supplement_holds(s: Supplement, g: Grouped) -> bool:
-    a = g.activity
-    if a.kind != "episode" or a.sector not in s.sectors or (s.care_levels and a.care_level not in s.care_levels):
-        return False
-    if s.conditions and not any(
-        c.replace(".", "").upper().startswith(s.conditions) for c in (a.main_condition, *a.secondary_conditions)
-    ):
-        return False
-    if s.age_in_year_below is not None:
-        age = age_in_year(a)
-        if age is None or age >= s.age_in_year_below:
-            return False
-    return not any(exception_holds(x, a) for x in s.exceptions)
-
-
-def exception_holds(x: SupplementException, a: Activity) -> bool:
-    """Whether the activity is one a supplement leaves out: it carries one of the exception's codes, of a
-    patient under its age limit (when it has one)."""
-    if not (
-        any(c.startswith(x.atc) for c in a.atc_codes)
-        or not x.special_codes.isdisjoint(a.special_codes)
-        or not x.procedures.isdisjoint(a.procedures)
-    ):
-        return False
-    if x.age_in_year_below is None:
-        return True
-    age = age_in_year(a)
-    return age is not None and age < x.age_in_year_below
-
-
 def supplements_of(g: Grouped) -> list[Supplement]:
     """The rule year's point supplements (params.json `supplements`) an ISF-financed DRG episode earns, each
-    its own item (stat system `SUPP`): they show apart from the DRG points and go through the same ledger."""
+    its own item (stat system `SUPP`): they show apart from the DRG points and go through the same ledger. Each
+    supplement's criteria are declared one per field in `isf.rules.supplements`."""
     if g.drg is None or not g.isf_financed or g.rule_year is None:
         return []
-    return [s for s in rule_year(g.rule_year).supplements if supplement_holds(s, g)]
+    return [s for s in rule_year(g.rule_year).supplements if supplement_holds(s, g.activity)]
 
 
 def point_contributions(g: Grouped) -> Contributions:
@@ -133,8 +97,8 @@ def point_contributions(g: Grouped) -> Contributions:
     if g.drg is not None:
         member("DRG", g.drg, micro(g.drg_points), None)
         for sup in supplements_of(g):
-            pts = sup.points * max(1, length_of_stay(a)) if sup.per_day else sup.points
-            items.append(Delta(stat=str(stat("SUPP", sup.code)), period=tertial, points_micro=micro(pts), count=1))
+            pts = micro(sup.points_for(length_of_stay(a)))
+            items.append(Delta(stat=str(stat("SUPP", sup.code)), period=tertial, points_micro=pts, count=1))
     if g.stg is not None:
         stg = rules.stgs[g.stg]
         member("STG", g.stg, micro(stg.weight), label(stg.period, day), stg.period == "year")
