@@ -70,7 +70,8 @@ MUTMUT := $(abspath $(VENV))/bin/mutmut
 # the functions that decide money, counts, revisions and access (not input parsing or explanations)
 MUTANTS ?= 'isf.settlement.*' 'isf.periods.*' 'isf.ingest.x_revision*' 'isf.ingest.x_withdrawal*' \
 	'isf.ingest.x*MemoryIngestLedger*' 'isf.access.x_scope*' 'isf.access.x__copy*' 'isf.access.x__child*' \
-	'isf.access.x__sight*' 'isf.access.x*Role*' 'isf.grouping.features.x_derive*' 'isf.grouping.engine.x_first_rule*'
+	'isf.access.x__sight*' 'isf.access.x*Role*' 'isf.grouping.features.x_derive*' 'isf.grouping.engine.x_first_rule*' \
+	'isf.rules.supplements.*' 'isf.rules.stg.*'
 mutation: $(STAMP)
 	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)
 	cp -r shared/isf tests pyproject.toml tools/mutmut_pytest9.py $(MUTATION_DIR)/
