@@ -10,6 +10,7 @@ import time
 from isf.events import DeltaBatch
 from isf.periods.calendar import closes_at
 from isf.settlement.views import view_fields
+from isf.stats import year_of
 
 from .. import names, observability
 from .adapter import Adapter
@@ -18,7 +19,7 @@ from .scripts import TOTALS
 
 def years_of(batch: DeltaBatch) -> list[int]:
     """The rule years a batch's deltas name in their stat keys (`P|<year>|...`, `I|<year>|...`, `S|<year>|...`)."""
-    return sorted({int(d.stat.split("|", 2)[1]) for d in batch.deltas})
+    return sorted({year_of(d.stat) for d in batch.deltas})
 
 
 class SettledTotals(Adapter):
