@@ -38,6 +38,8 @@ STATS_WORKERS = "isf:{stats}:workers"
 STATS_BEAT = "isf:{stats}:beat"
 SET_ASIDE = "isf:{stats}:aside"  # items each stage set aside (dead-lettered after ingest), each counted once
 REDRIVEN = "isf:{stats}:redriven"  # dead letters `isf redrive` has sent back (partition:offset)
+VOCAB_IDS = "isf:{vocab}:ids"  # the contribution ledgers' stats, periods and groups -> their ids
+VOCAB_TEXTS = "isf:{vocab}:texts"  # and each id -> its text
 
 
 def batches(year: int) -> str:
@@ -75,6 +77,6 @@ def set_aside_item(digest: str) -> str:
     return f"{SET_ASIDE}:{digest}"
 
 
-def ledger(patient: str, namespace: str) -> str:
-    """One contribution ledger of one patient (every source and unit of namespace `pts` or `ind`): one document."""
-    return f"isf:{{{patient}}}:L:{namespace}"
+def ledger(patient: str) -> str:
+    """The contribution ledgers of one patient (every source and unit of namespaces `pts` and `ind`): one hash."""
+    return f"isf:{{{patient}}}:ledger"

@@ -46,8 +46,8 @@ _PATIENT_FIELD = re.compile(r'("patient_id"\s*:\s*)"(?:[^"\\]|\\.)*("|$)')
 
 
 class DecideItem(NamedTuple):
-    """One valid event for the ingest ledger to decide on (`isf.stages.IngestStore.decide`). Built by keyword: the
-    field order is only the order the Redis adapter unpacks."""
+    """One valid event for the ingest ledger to decide on (`isf.stages.IngestStore.decide`).
+    Built and read by field name."""
 
     source: str
     event_id: str

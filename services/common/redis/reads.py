@@ -13,6 +13,7 @@ from isf.settlement.views import ViewSums
 
 from .. import names
 from .scripts import APPLIED
+from .transport import text
 
 
 def read_totals(client) -> list[tuple[str, int, int]]:
@@ -87,3 +88,26 @@ def read_errors(client, hfs: list[str]) -> dict[str, list[list[str]]]:
 def read_set_aside(client) -> dict[str, int]:
     """Items set aside per stage (each counted once)."""
     return {k.decode(): int(v) for k, v in client.hgetall(names.SET_ASIDE).items()}
+
+
+def read_ledger(client, key: bytes | str) -> tuple[int, int, list[str]]:
+    """(sources, memberships, units as `<group id>.<period id>`) of one patient's ledger hash (`lua/ledger.lua`),
+    for the bench's memory figure: a unit's members are a msgpack array of (record number, date) pairs, whose header
+    (after the entry count) gives their number."""
+    sources = members = 0
+    units = []
+    for f, v in client.hgetall(key).items():
+        f = text(f)
+        if ":" in f:
+            sources += 1
+        elif f.startswith("u") and "+" not in f:
+            units.append(f[1:])
+            at = 1 if v[0] < 255 else 3
+            head = v[at]
+            n = (
+                head & 0x0F
+                if 0x90 <= head <= 0x9F
+                else int.from_bytes(v[at + 1 : at + (3 if head == 0xDC else 5)], "big")
+            )
+            members += n // 2
+    return sources, members, units

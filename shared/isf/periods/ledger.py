@@ -87,8 +87,8 @@ EMPTY = Contributions()
 
 
 class ApplyItem(NamedTuple):
-    """One revision of a source for a contribution ledger (`isf.stages.LedgerStore.apply`). Built by keyword: the
-    field order is only the order the Redis adapter unpacks."""
+    """One revision of a source for a contribution ledger (`isf.stages.LedgerStore.apply`).
+    Built and read by field name."""
 
     namespace: str  # the ledger: "pts" (points) or "ind" (indicators)
     patient: str  # ledger state is kept per patient
