@@ -128,3 +128,46 @@ def _rss_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def watched_pids(stack) -> dict[str, int]:
+    """The processes whose CPU the bench counts: every service worker, the broker, redis-server, and the bench
+    itself (the feed; left out of the totals)."""
+    pids = {name: procs[0].pid for name, procs in stack.workers.items()}
+    for name, proc in (("broker", stack.infra.broker_proc), ("redis", stack.infra.redis_proc)):
+        if proc is not None:
+            pids[name] = proc.pid
+    pids[FEED] = os.getpid()
+    return pids
+
+
+FEED = "bench (feed)"
+
+
+def cpu_us_per_event(cpu0: dict[str, float], pids: dict[str, int], events: int) -> dict:
+    """CPU microseconds per event of each process since `cpu0`, and of all but the bench's feed together."""
+    each = {name: (_cpu_s(pid) - cpu0[name]) / max(1, events) * 1e6 for name, pid in pids.items()}
+    return {**{k: round(v) for k, v in each.items()}, "all": round(sum(v for k, v in each.items() if k != FEED))}
+
+
+def _script_commands() -> frozenset[str]:
+    import re
+
+    from services.common.redis_store import RedisStore
+
+    found = {c.lower() for text in RedisStore.SCRIPTS.values() for c in re.findall(r"redis\.call\('(\w+)'", text)}
+    return frozenset(found)
+
+
+def redis_usec(client) -> float:
+    """Redis's own time so far, from INFO commandstats: the scripts' calls (their time includes every command
+    they run) and the commands no script runs. Commands a script runs are also counted on their own there, so
+    summing every line would count the scripts' work twice; the few top-level calls of a command that scripts
+    also run (a worker's stats once a second, the bench's own polling) are left out with them."""
+    inner = _script_commands()
+    total = 0.0
+    for name, stat in client.info("commandstats").items():
+        cmd = name.removeprefix("cmdstat_").split("|")[0]
+        if cmd in ("eval", "evalsha", "eval_ro", "evalsha_ro", "fcall") or cmd not in inner:
+            total += stat["usec"]
+    return total

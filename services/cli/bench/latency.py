@@ -182,3 +182,21 @@ def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) 
             "totals were read after the event settled; value p99, typical p50",
         },
     }
+
+
+def timed_latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) -> dict:
+    """`_latency`, with the CPU per event of every process and Redis's own time per event while it ran."""
+    import os
+
+    from .common import _cpu_s, cpu_us_per_event, redis_usec, watched_pids
+
+    pids = watched_pids(stack)
+    cpu0 = {name: _cpu_s(pid) for name, pid in pids.items()}
+    usec0 = redis_usec(client)
+    t0 = time.monotonic()
+    lat = _latency(stack, client, tracker, feed, rate, seconds)
+    busy = sum(_cpu_s(pid) - cpu0[name] for name, pid in pids.items())
+    lat["cpu_us_per_event"] = cpu_us_per_event(cpu0, pids, lat["events"])
+    lat["cpu_busy_of_2_cores"] = round(busy / (time.monotonic() - t0) / (os.cpu_count() or 1), 3)
+    lat["redis_us_per_event"] = round((redis_usec(client) - usec0) / max(1, lat["events"]))
+    return lat

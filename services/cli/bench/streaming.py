@@ -3,15 +3,14 @@ backpressure, and latency at fixed rates."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 import time
 
 from services.common import names
 
-from .common import NATIONAL_YEAR_EVENTS, _cpu_s, _log, _ratio, _rss_kib
-from .latency import _latency, _Tracker
+from .chain import bench_raw_chain
+from .common import NATIONAL_YEAR_EVENTS, _cpu_s, _log, _ratio, _rss_kib, cpu_us_per_event, redis_usec, watched_pids
+from .latency import _Tracker, timed_latency
 from .raw import bench_raw_aiokafka
 
 
@@ -61,14 +60,9 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
         sent = [0]
         sampler = threading.Thread(target=sample, daemon=True)
         _log(f"flood of {n_flood} events")
-        watched: dict[str, int | subprocess.Popen | None] = {
-            **pids,
-            "broker": stack.infra.broker_proc,
-            "redis": stack.infra.redis_proc,
-            "bench (feed)": os.getpid(),
-        }
-        cpu_pids = {k: (v if isinstance(v, int) else v.pid) for k, v in watched.items() if v is not None}
+        cpu_pids = watched_pids(stack)
         cpu0 = {name: _cpu_s(pid) for name, pid in cpu_pids.items()}
+        usec0 = redis_usec(client)
         t0 = time.monotonic()
         sampler.start()
         produce(stack.infra.bootstrap, flood, on_progress=lambda k: sent.__setitem__(0, k))
@@ -78,9 +72,12 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
         done.set()
         sampler.join()
         rate = n_flood / elapsed
-        cpu = {name: round((_cpu_s(pid) - cpu0[name]) / n_flood * 1e6) for name, pid in cpu_pids.items()}
+        cpu = cpu_us_per_event(cpu0, cpu_pids, n_flood)
+        redis_us = (redis_usec(client) - usec0) / n_flood
         _log(f"pipeline {rate:.0f} events/s (converged={ok}); raw aiokafka baseline")
         raw_rate = bench_raw_aiokafka(stack.infra.bootstrap, [raw for _k, raw in flood])
+        _log("raw chain baseline")
+        chain = bench_raw_chain(stack.infra.bootstrap, [raw for _k, raw in flood])
         out["pipeline"] = {
             "value": round(rate),
             "unit": "events/s feed to settled totals",
@@ -88,11 +85,23 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
             "converged_with_replay": ok,
             "cpu_us_per_event": {
                 **cpu,
-                "note": "CPU time of each process over the flood per event (the bench process also replays "
-                "every event to know the expected totals, outside the services' work)",
+                "note": "CPU time of each process over the flood per event; `all`: every service worker, the "
+                "broker and redis-server (the bench process, which also replays every event to know the expected "
+                "totals, is left out)",
+            },
+            "redis_us_per_event": {
+                "value": round(redis_us),
+                "how": "INFO commandstats over the flood: the scripts' time (with the commands they run) and the "
+                "commands no script runs, per event",
             },
             "baseline": {
-                "raw_aiokafka_consume_transform_produce": {"value": round(raw_rate), "ratio": _ratio(rate, raw_rate)}
+                "raw_aiokafka_consume_transform_produce": {"value": round(raw_rate), "ratio": _ratio(rate, raw_rate)},
+                "raw_chain": {
+                    **chain,
+                    "ratio": _ratio(rate, chain["value"]),
+                    "what": "the services' hops, topics and micro-batches as plain aiokafka processes, JSON decoded "
+                    "and encoded at each hop, no domain work (bench/chain.py)",
+                },
             },
             "national_year_s": {
                 "value": round(elapsed if n_flood >= NATIONAL_YEAR_EVENTS else NATIONAL_YEAR_EVENTS / rate),
@@ -112,12 +121,7 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
         time.sleep(5)  # let the baseline's load die down before timing single events
         for rate_target in rates:
             _log(f"latency at {rate_target}/s for {seconds:.0f} s")
-            cpu0 = {name: _cpu_s(pid) for name, pid in cpu_pids.items()}
-            t0 = time.monotonic()
-            lat = out["latency"][str(rate_target)] = _latency(stack, client, tracker, feed, rate_target, seconds)
-            busy = {name: _cpu_s(pid) - cpu0[name] for name, pid in cpu_pids.items()}
-            lat["cpu_us_per_event"] = {name: round(v / lat["events"] * 1e6) for name, v in busy.items()}
-            lat["cpu_busy_of_2_cores"] = round(sum(busy.values()) / (time.monotonic() - t0) / (os.cpu_count() or 1), 3)
+            out["latency"][str(rate_target)] = timed_latency(stack, client, tracker, feed, rate_target, seconds)
         _log("draining")
         ok, _got, _w = wait_converged(client, expected_state(tracker.pipe), timeout=300)
         out["latency"]["converged_with_replay"] = ok
