@@ -7,7 +7,7 @@ import itertools
 import time
 
 from services.common import names
-from services.common.infra import LocalInfra
+from services.common.infra import LocalInfra, wait_port
 
 from .common import _cpu_s, _log, cpu_us_per_event, redis_usec, watched_pids
 from .latency import _Tracker, timed_latency
@@ -71,6 +71,7 @@ def bench_on_state(events: int, n_flood: int, rate: int, seconds: float) -> dict
     out: dict = {"preload": loaded}
     with Stack(infra=infra) as stack:
         _log("stack up on the preloaded state; warming up")
+        wait_port(stack.monitor_port, timeout=60)  # the latency phase follows the dashboard's stream
         timed_latency(stack, client, tracker, feed, 250, 2)  # 500 events: every worker has joined and run
         flood = [next(feed) for _ in range(n_flood)]
         for _k, raw in flood:
