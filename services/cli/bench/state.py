@@ -30,17 +30,23 @@ def _processed(client) -> dict[str, int]:
     return {k.decode(): int(v) for k, v in client.hgetall(names.STATS_PROCESSED).items()}
 
 
+def _progress(client) -> tuple[dict[str, int], bytes | None]:
+    """Every stage's processed count and settlement's sequence number (it moves whenever a call summed
+    something)."""
+    return _processed(client), client.get(names.SETTLE_SEQ)
+
+
 def _wait_quiet(client, ingested: int, timeout: float) -> float:
-    """Wait until ingest has taken `ingested` events and no stage's count has moved for 3 s (the workers flush
-    their counts once a second); returns when the counts last moved, monotonic."""
-    last, moved = _processed(client), time.monotonic()
+    """Wait until ingest has taken `ingested` events and neither a stage's count (the workers flush theirs
+    once a second) nor settlement's sequence number has moved for 3 s; returns when they last moved, monotonic."""
+    last, moved = _progress(client), time.monotonic()
     deadline = moved + timeout
     while time.monotonic() < deadline:
         time.sleep(0.25)
-        now = _processed(client)
+        now = _progress(client)
         if now != last:
             last, moved = now, time.monotonic()
-        elif now.get("ingest", 0) >= ingested and time.monotonic() - moved > 3:
+        elif now[0].get("ingest", 0) >= ingested and time.monotonic() - moved > 3:
             break
     return moved
 
