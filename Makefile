@@ -14,7 +14,7 @@ UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --quiet --generate-hashes
 	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 DOCKER_COMPOSE ?= /usr/bin/docker-compose
 
-.PHONY: venv deps run test lint unit integration mutation bench bench-national conformance demo-defs schemas audit clean lock secrets k8s-secrets deploy-check
+.PHONY: venv deps run test lint unit integration mutation bench bench-quick bench-national conformance demo-defs schemas audit clean lock secrets k8s-secrets deploy-check
 
 $(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -78,8 +78,13 @@ mutation: $(STAMP)
 	cd $(MUTATION_DIR) && NORDDRG=$(abspath ../shared/norddrg) nice -n 19 $(MUTMUT) run --max-children 2 $(MUTANTS) > mutmut-run.log
 	cd $(MUTATION_DIR) && $(MUTMUT) export-cicd-stats && cat mutants/mutmut-cicd-stats.json && $(MUTMUT) results | grep -v 'not checked'
 
+# every figure, with a preload of a million events' state for the grown-state phase (about 15 minutes on 2 cores)
 bench: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/isf bench
+
+# a smoke run of every figure on small samples (a preload of 50 000 events)
+bench-quick: $(STAMP) $(NODE_STAMP)
+	$(VENV)/bin/isf bench --quick
 
 # the whole national year through replay and through the services (hours on 2 cores)
 bench-national: $(STAMP) $(NODE_STAMP)
