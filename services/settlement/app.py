@@ -18,6 +18,7 @@ from isf.settlement.views import summary_view_of_sums
 from services.common import bootstrap, names, observability
 from services.common.redis import read_view_sums
 from services.common.runtime import processed, publish, supervised
+from services.settlement.pacing import Pacer
 from services.settlement.statements import compute_statements
 
 log = logging.getLogger("isf.settlement")
@@ -30,6 +31,10 @@ INTERVAL = svc.settings.isf_statement_interval
 VIEW_INTERVAL = svc.settings.isf_view_interval
 set_aside = svc.set_aside(names.POINTS)  # either delta topic takes a set-aside batch back
 _published: dict[str, str] = {}
+# Statements read every total: at most a tenth of a core (every INTERVAL while that is cheap). They are not
+# skipped when nothing was settled: NKI values and a freeze change them too.
+statements_pace = Pacer(share=0.1)
+view_pace = Pacer(share=0.25)  # the view reads its kept sums, only when something was settled since the last
 
 
 @app.agent(deltas)
@@ -57,7 +62,10 @@ async def nki(stream):
 # Statements and the view are whole-state computations: one settlement worker (the group's leader) makes them.
 @app.timer(INTERVAL, on_leader=True)
 async def publish_statements():
+    if not statements_pace.allowed():
+        return
     client = svc.sync_redis()  # a few synchronous reads of materialised hashes
+    started = statements_pace.clock()
     try:
         docs = await app.loop.run_in_executor(None, compute_statements, client)
     except redis.RedisError as exc:  # Redis away: the next tick tries again
@@ -65,6 +73,7 @@ async def publish_statements():
         return
     finally:
         client.close()
+    statements_pace.ran(started)
     observability.timer_ran("statements")
     changed = {}
     for key, doc in docs.items():
@@ -85,25 +94,19 @@ async def publish_statements():
             await publish(statements_out, key, [body.encode()])
 
 
-VIEW_SHARE = 0.25  # of one core at most for the view: a build waits 3 x the last one's time after it
-_last_view: dict = {"seq": None, "ended": 0.0, "took": 0.0}  # settle sequence number built at, when, how long
-
-
 def compute_view(client) -> dict[str, str] | None:
     """The view and its stamp, or None when nothing was settled since the last one (or the last build is too
     recent for its cost). `generated_at` is when the sums were read, so a view shows every batch settled before
     it (the monitor pushes the stamp to the dashboards, which then fetch their answers)."""
-    last = _last_view
-    t0 = time.monotonic()
-    if t0 < last["ended"] + last["took"] * (1 / VIEW_SHARE - 1):
+    started = view_pace.clock()
+    if not view_pace.allowed():
         return None
     at = time.time()
     seq = client.get(names.SETTLE_SEQ) or b"0"
-    if seq == last["seq"]:
+    if seq == view_pace.mark:
         return None
     body = json.dumps({**summary_view_of_sums(read_view_sums(client)), "generated_at": at}, separators=(",", ":"))
-    ended = time.monotonic()
-    last.update(seq=seq, ended=ended, took=ended - t0)
+    view_pace.ran(started, seq)
     return {names.VIEW_SUMMARY: body, names.VIEW_STAMP: repr(at)}
 
 

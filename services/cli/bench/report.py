@@ -45,6 +45,7 @@ def summary(doc: dict) -> dict:
         "redis_bytes_per_patient_period_ratio": doc["redis_memory"]["baseline"]["bare_set_member"]["ratio"],
         "redis_us_per_event_fresh": fresh_us,
         "preloaded_events": grown.get("preload", {}).get("events"),
+        "redis_bytes_per_event_on_1m_state": grown.get("preload", {}).get("redis_bytes_per_event"),
         "p99_s_at_1000_on_1m_state": grown_lat.get("p99"),
         "dashboard_trail_s_at_1000_on_1m_state": grown_lat.get("dashboard_trail_s", {}).get("value"),
         "redis_us_per_event_on_1m_state": grown_us,

@@ -66,9 +66,11 @@ def bench_on_state(events: int, n_flood: int, rate: int, seconds: float) -> dict
     infra = _Started().start()
     try:
         _log(f"preloading the state of {events} events")
-        loaded = preload(infra.redis_url, (raw for _k, raw in itertools.islice(feed, events)), events, DEMO_KEY)
         client = redis.Redis.from_url(infra.redis_url)
+        empty = client.info("memory")["used_memory"]
+        loaded = preload(infra.redis_url, (raw for _k, raw in itertools.islice(feed, events)), events, DEMO_KEY)
         loaded["redis_used_memory"] = client.info("memory")["used_memory"]
+        loaded["redis_bytes_per_event"] = round((loaded["redis_used_memory"] - empty) / max(1, loaded["events"]))
         _log(f"preloaded at {loaded['events_per_s']} events/s")
     except BaseException:
         infra.stop()
