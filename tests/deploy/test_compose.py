@@ -74,7 +74,7 @@ def test_every_service_is_health_checked_on_healthz_and_starts_after_kafka_redis
 def test_the_topic_job_creates_the_topics_through_the_one_entry_point(config):
     command = config["services"]["topics"]["command"]
     assert command[:3] == ["python", "-m", "services.common.topics"]
-    assert (ROOT / "services" / "topics.py").exists()
+    assert (ROOT / "services" / "common" / "topics.py").exists()
     assert "--partitions" in command
 
 
