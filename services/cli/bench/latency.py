@@ -9,7 +9,6 @@ import threading
 import time
 
 POLL_AT_MOST = 500  # pending batch ids the latency poller asks Redis about per round (every 50 ms)
-STUCK_S = 30.0  # pending longer than this: asked about once a second
 
 
 class _Tracker:
@@ -103,20 +102,15 @@ def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) 
     progress = [0.0]
 
     def poll():
-        last_stuck = 0.0
         while not (stop.is_set() and not pending):
             # Asking Redis about every pending batch 20 times a second loads the machine under test as much as
-            # the load does once thousands are pending: ask about the oldest POLL_AT_MOST (batches settle
-            # roughly in send order; a later one found late only makes its latency look longer), and about
-            # those pending over STUCK_S (most are versions overtaken in flight) once a second; in one script
-            # call with digests made before the clock started (a pipeline of a command per id cost the bench
-            # process more CPU than any service).
-            now = time.monotonic()
-            stuck_round = now - last_stuck > 1.0
-            last_stuck = now if stuck_round else last_stuck
+            # the load does once thousands are pending: ask about POLL_AT_MOST a round, in turn (those asked and
+            # not found go to the back), so a batch that never settles (a version overtaken in flight) cannot
+            # keep later ones from being asked about; each id is asked about at least every pending/POLL_AT_MOST
+            # rounds. One script call with digests made before the clock started (a pipeline of a command per id
+            # cost the bench process more CPU than any service).
             with lock:
-                due = (b for b, (t, _i, _d) in pending.items() if stuck_round or now - t < STUCK_S)
-                ids = list(itertools.islice(due, POLL_AT_MOST))
+                ids = list(itertools.islice(pending, POLL_AT_MOST))
                 digests = [pending[b][2] for b in ids]
             if ids:
                 found = read_applied(client, ids, digests)
@@ -128,6 +122,8 @@ def _latency(stack, client, tracker: _Tracker, feed, rate: int, seconds: float) 
                             remaining[i] -= 1
                             if remaining[i] == 0:
                                 settled.append((sent_at.pop(i), now))
+                        elif b in pending:
+                            pending[b] = pending.pop(b)  # to the back of the turn
                     if any(found):
                         progress[0] = now
             time.sleep(0.05)
