@@ -33,6 +33,10 @@ def values_as_sent(batch: dict) -> list[bytes]:
     return [r.value or b"" for r in heapq.merge(*batch.values(), key=lambda r: r.timestamp)]
 
 
+# as the faust services: Tansu joins a group in about half the rebalance timeout (STACK.md)
+GROUP_TIMING = {"session_timeout_ms": 10_000, "rebalance_timeout_ms": 10_000, "heartbeat_interval_ms": 1_000}
+
+
 class PlainInput:
     """One consumer of the group `group` over `topics`; `run(handle)` calls `handle(values)` per micro-batch
     of up to `batch` messages (ISF_BATCH; waiting at most `within` seconds, ISF_BATCH_WITHIN, to fill one) and
@@ -67,11 +71,8 @@ class PlainInput:
             client_id=self.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            # as the faust services: Tansu joins a group in about half the rebalance timeout (STACK.md)
-            session_timeout_ms=10_000,
-            rebalance_timeout_ms=10_000,
-            heartbeat_interval_ms=1_000,
             fetch_max_wait_ms=self.fetch_max_wait_ms,
+            **GROUP_TIMING,
             **self.client,
         )
         consumer.subscribe(self.topics, listener=_Committed(self))

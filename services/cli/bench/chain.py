@@ -32,6 +32,7 @@ async def _hop(bootstrap: str, service: str, inputs: tuple[str, ...], output: st
     from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
     from services.common.config import settings
+    from services.common.plain_input import GROUP_TIMING
     from services.common.runtime import CHUNK
 
     s = settings()
@@ -42,10 +43,8 @@ async def _hop(bootstrap: str, service: str, inputs: tuple[str, ...], output: st
         group_id=f"{PREFIX}{service}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        session_timeout_ms=10_000,
-        rebalance_timeout_ms=10_000,
-        heartbeat_interval_ms=1_000,
         fetch_max_wait_ms=s.isf_fetch_max_wait_ms,
+        **GROUP_TIMING,  # the services' consumer groups
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=10, acks=1)
     await consumer.start()
