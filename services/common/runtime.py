@@ -93,6 +93,11 @@ def track(app, service: str, store: RedisStore) -> None:
             log.warning("stats not flushed: %s", type(exc).__name__)
 
 
+def aside_digests(stage: str, aside: list[Aside]) -> list[str]:
+    """The digests under which a stage's set-aside items are counted, each (stage, item) once."""
+    return [hashlib.sha1(f"{stage}\0{a.payload}".encode()).hexdigest() for a in aside]
+
+
 class SetAside:
     """What a stage after ingest does with the items it cannot process (`isf.stages.read` and friends): each
     goes to the dead-letter topic with the stage, its input topic (where `isf redrive` sends it back once the
@@ -124,8 +129,7 @@ class SetAside:
                 for a in aside
             ],
         )
-        digests = [hashlib.sha1(f"{self.stage}\0{a.payload}".encode()).hexdigest() for a in aside]
-        await self.store.set_aside(self.stage, digests)
+        await self.store.set_aside(self.stage, aside_digests(self.stage, aside))
         observability.count("set_aside", len(aside))
         for a in aside:
             log.warning("%s: set aside: %s", self.stage, a.reason)

@@ -20,7 +20,7 @@ from isf.settlement.export import to_csv, to_xlsx
 from isf.settlement.statements import StatementError, kind_of
 from services.common import names
 
-from ..common.redis import read_errors, read_hf_counters, read_set_aside
+from ..common.redis import read_errors, read_hf_counters, read_processed, read_set_aside
 
 PERIODS = ("year", "tertial", "T1", "T2", "T3", "today")
 SERVICES = ("ingest", "grouper", "aggregator", "indicators", "settlement")
@@ -271,7 +271,7 @@ class Ops:
 
     def sample(self, r) -> None:
         now = time.time()
-        cur = {k.decode(): int(v) for k, v in r.hgetall(names.STATS_PROCESSED).items()}
+        cur = read_processed(r)
         if self.last is not None and now > self.last[0]:
             dt = now - self.last[0]
             self.rates = {s: round((cur.get(s, 0) - self.last[1].get(s, 0)) / dt, 1) for s in SERVICES}

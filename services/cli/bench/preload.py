@@ -13,7 +13,6 @@ this leaves equal to those the running services leave after the same events.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import multiprocessing as mp
 import os
 import time
@@ -22,13 +21,9 @@ from typing import Iterable
 from isf import stages
 from isf.periods.calendar import first_open_year
 from isf.replay import shard_of, source_key
+from services.common.runtime import aside_digests
 
 CHUNK = 500  # events per micro-batch: ISF_BATCH, what ingest takes at a time under load
-
-
-def _aside_digests(stage: str, aside: list[stages.Aside]) -> list[str]:
-    """The digests under which `SetAside` counts a stage's set-aside items (services/common/runtime.py)."""
-    return [hashlib.sha1(f"{stage}\0{a.payload}".encode()).hexdigest() for a in aside]
 
 
 async def apply_as_services(store, raws: list[bytes], key: bytes, retain: int, now: float | None = None) -> None:
@@ -38,13 +33,13 @@ async def apply_as_services(store, raws: list[bytes], key: bytes, retain: int, n
     out = await stages.ingest(raws, key, store, open_from=first_open_year(now or time.time(), retain), retain=retain)
     grouped, failed = stages.group_each(out.passed)
     if failed:
-        await store.set_aside("grouper", _aside_digests("grouper", failed))
+        await store.set_aside("grouper", aside_digests("grouper", failed))
     for ns, contributions in LEDGERS:
         ok, items, aside = stages.contribute(grouped, ns, contributions, retain)
         changed = await stages.apply_items(items, store, [g.rules for g in ok])
         await stages.settle(changed, store)
         if aside:
-            await store.set_aside(_service_of(ns), _aside_digests(_service_of(ns), aside))
+            await store.set_aside(_service_of(ns), aside_digests(_service_of(ns), aside))
 
 
 def _service_of(namespace: str) -> str:

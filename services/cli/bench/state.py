@@ -8,6 +8,7 @@ import time
 
 from services.common import names
 from services.common.infra import LocalInfra, wait_port
+from services.common.redis import read_processed
 
 from .common import _cpu_s, _log, cpu_us_per_event, redis_usec, watched_pids
 from .latency import _Tracker, timed_latency
@@ -26,14 +27,10 @@ class _Started(LocalInfra):
         return self
 
 
-def _processed(client) -> dict[str, int]:
-    return {k.decode(): int(v) for k, v in client.hgetall(names.STATS_PROCESSED).items()}
-
-
 def _progress(client) -> tuple[dict[str, int], bytes | None]:
     """Every stage's processed count and settlement's sequence number (it moves whenever a call summed
     something)."""
-    return _processed(client), client.get(names.SETTLE_SEQ)
+    return read_processed(client), client.get(names.SETTLE_SEQ)
 
 
 def _wait_quiet(client, ingested: int, timeout: float) -> float:
@@ -85,7 +82,7 @@ def bench_on_state(events: int, n_flood: int, rate: int, seconds: float) -> dict
         for _k, raw in flood:
             tracker.handle(raw)
         pids = watched_pids(stack)
-        before = _processed(client).get("ingest", 0)
+        before = read_processed(client).get("ingest", 0)
         cpu0 = {name: _cpu_s(pid) for name, pid in pids.items()}
         usec0 = redis_usec(client)
         _log(f"flood of {n_flood} events on the preloaded state")

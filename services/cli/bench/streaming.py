@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from services.common import names
+from services.common.redis import read_processed
 
 from .chain import bench_raw_chain
 from .common import NATIONAL_YEAR_EVENTS, _cpu_s, _log, _ratio, _rss_kib, cpu_us_per_event, redis_usec, watched_pids
@@ -50,10 +50,7 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
             while not done.is_set():
                 for name, pid in pids.items():
                     peak[name] = max(peak[name], _rss_kib(pid))
-                proc = {
-                    k.decode(): int(v)  # type: ignore[union-attr]  # stubs allow str keys; this client returns bytes
-                    for k, v in client.hgetall(names.STATS_PROCESSED).items()
-                }
+                proc = read_processed(client)
                 lag_peak[0] = max(lag_peak[0], len(warm) + sent[0] - proc.get("ingest", 0))
                 time.sleep(0.25)
 

@@ -68,6 +68,11 @@ def read_hf_counters(client) -> dict[str, dict[str, int]]:
     return {hf: {k.decode(): int(v) for k, v in got.items()} for hf, got in zip(hfs, p.execute()) if got}
 
 
+def read_processed(client) -> dict[str, int]:
+    """Events each service has processed, as its workers flush their counts once a second."""
+    return {text(k): int(v) for k, v in client.hgetall(names.STATS_PROCESSED).items()}
+
+
 def read_counters(client) -> dict[str, int]:
     """Ingest counters summed over the HFs."""
     out: dict[str, int] = {}
