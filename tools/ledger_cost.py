@@ -50,9 +50,9 @@ async def cost(url: str, sources: int, shared: bool) -> float:
     for n in range(3):
         await store.apply(
             [
-                item
+                each
                 for p in patients[:500]
-                for item in (
+                for each in (
                     item(
                         "pts", p, f"E:ous:s{(n * 37) % sources}", f"{n + 2:010d}|0|e", contributions(n + 5, p, shared)
                     ),
