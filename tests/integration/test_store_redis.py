@@ -84,6 +84,25 @@ class TestRedisStores(StoreContract):
         buckets = list(client.scan_iter(match="isf:{totals}:batches:2026:*"))
         assert len(buckets) == 7 and {client.object("encoding", b) for b in buckets} == {b"listpack"}
 
+    def test_versions_of_one_source_in_one_batch_are_decided_in_their_order_across_script_calls(self):
+        ingest, _, _ = self.fresh()
+
+        def item(i, version):
+            eid = f"e{i}.{version}"
+            return DecideItem(
+                source=f"E:ous:s{i}",
+                event_id=eid,
+                revision=revision(version, False, eid),
+                category="grouped",
+                closes_at=0,
+                patient="p",
+            )
+
+        # more items than one script call takes (transport.ITEMS): the later versions go in a later call
+        batch = [item(i, 1) for i in range(100)] + [item(0, 3), item(0, 2), item(0, 3)]
+        outcomes = [o for o, _ in self.drive(ingest.decide(batch))]
+        assert outcomes == ["accepted"] * 100 + ["accepted", "superseded", "repeat_current"]
+
     def test_a_source_moved_to_another_rule_year_moves_its_entry_and_keeps_its_event_ids(self):
         ingest, _, _ = self.fresh()
         client = redis.Redis.from_url(self.url)

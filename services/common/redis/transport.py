@@ -1,6 +1,8 @@
 """Transport and retries: a micro-batch of calls of one script as EVALSHA in one round trip, on one Redis
 or a Redis Cluster, waiting out a restart, a failover or a resharding.
 
+The calls of a per-item script (`Script.per_item`) go as few EVALSHA as possible: up to ITEMS of them in one
+(all keys of one call lie in one hash slot on Redis Cluster, so there the items are grouped by slot first).
 On Redis Cluster, redis-py refuses scripts in a cluster pipeline, so the calls are grouped by the node that
 owns their KEYS[1] and each group goes as one plain pipeline to its node, all nodes at once: still one round
 trip. A moved slot (resharding, failover) refreshes the slot map and sends again.
@@ -23,6 +25,9 @@ from .scripts import Script
 log = logging.getLogger("isf.redis")
 
 Call = tuple[list[str], list]  # (KEYS, ARGV) of one script call
+# items of a per-item script in one call: enough that the per-command cost is small, few enough that one call
+# holds Redis for milliseconds, not longer
+ITEMS = 64
 
 # what a restarting, loading, failing-over or resharding Redis answers: wait and send again
 UNAVAILABLE = (
@@ -86,7 +91,31 @@ class Transport:
         self._nodes.clear()
         await self.r.nodes_manager.initialize()
 
+    def _slot(self, key: str) -> int:
+        return self.r.keyslot(key) if self.cluster else 0
+
     async def run(self, script: Script, calls: list[Call]) -> list:
+        """Each call's answer; the calls of a per-item script go many to an EVALSHA (see the module)."""
+        if not script.per_item:
+            return await self._run(script, calls)
+        by_slot: dict[int, list[int]] = {}
+        for i, (keys, _args) in enumerate(calls):
+            by_slot.setdefault(self._slot(keys[0]), []).append(i)
+        groups = [idx[j : j + ITEMS] for idx in by_slot.values() for j in range(0, len(idx), ITEMS)]
+        batched: list[Call] = [
+            (
+                [k for i in group for k in calls[i][0]],
+                [x for i in group for x in (len(calls[i][0]), len(calls[i][1]), *calls[i][1])],
+            )
+            for group in groups
+        ]
+        out: list = [None] * len(calls)
+        for group, answers in zip(groups, await self._run(script, batched)):
+            for i, answer in zip(group, answers):
+                out[i] = answer
+        return out
+
+    async def _run(self, script: Script, calls: list[Call]) -> list:
         """Each call's answer, in one pipeline (per node). While Redis is unreachable (restarting, loading its
         AOF), wait and try again; a script Redis does not know (after a restart, on a new primary) is loaded (a
         cluster client loads it on every primary) and the pipeline sent again. Every script is idempotent, so
