@@ -1,5 +1,6 @@
-"""Redis time per ledger call as a patient's history grows: patients of 1, 10, 100 and 1 000 sources, then three
-rounds of replacing one source and adding one, with the script's time read from `INFO commandstats`.
+"""Redis time per ledger item (the script runs many items per call) as a patient's history grows: patients of
+1, 10, 100 and 1 000 sources, then three rounds of replacing one source and adding one, with the script's time
+read from `INFO commandstats`.
 
     redis-server --port 6479 --save '' --appendonly no &
     .venv/bin/python tools/ledger_cost.py redis://127.0.0.1:6479/0 [--shared]
@@ -47,28 +48,26 @@ async def cost(url: str, sources: int, shared: bool) -> float:
         first = "0000000001|0|e"
         await store.apply([item("pts", p, f"E:ous:s{i}", first, contributions(i, p, shared)) for p in patients])
     r.config_resetstat()
+    applied = 0
     for n in range(3):
-        await store.apply(
-            [
-                each
-                for p in patients[:500]
-                for each in (
-                    item(
-                        "pts", p, f"E:ous:s{(n * 37) % sources}", f"{n + 2:010d}|0|e", contributions(n + 5, p, shared)
-                    ),
-                    item("pts", p, f"E:ous:n{n}", "0000000001|0|e", contributions(n, p, shared)),
-                )
-            ]
-        )
-    stats = r.info("commandstats")["cmdstat_evalsha"]
-    return stats["usec"] / stats["calls"]
+        batch = [
+            each
+            for p in patients[:500]
+            for each in (
+                item("pts", p, f"E:ous:s{(n * 37) % sources}", f"{n + 2:010d}|0|e", contributions(n + 5, p, shared)),
+                item("pts", p, f"E:ous:n{n}", "0000000001|0|e", contributions(n, p, shared)),
+            )
+        ]
+        await store.apply(batch)
+        applied += len(batch)
+    return r.info("commandstats")["cmdstat_evalsha"]["usec"] / applied
 
 
 def main() -> None:
     url = sys.argv[1] if len(sys.argv) > 1 else "redis://127.0.0.1:6479/0"
     shared = "--shared" in sys.argv
     for sources in (1, 10, 100, 1000):
-        print(f"{sources:5d} sources per patient: {asyncio.run(cost(url, sources, shared)):8.1f} us per ledger call")
+        print(f"{sources:5d} sources per patient: {asyncio.run(cost(url, sources, shared)):8.1f} us per ledger item")
 
 
 if __name__ == "__main__":

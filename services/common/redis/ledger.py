@@ -9,7 +9,7 @@ change, so each process keeps those it has met and asks Redis only about new tex
 from __future__ import annotations
 
 import functools
-import json
+import struct
 from datetime import date
 
 from isf.events import Delta, DeltaBatch
@@ -29,6 +29,10 @@ _DAY0 = date(2000, 1, 1).toordinal()
 def day_of(score: int) -> int:
     """An activity date (yyyymmdd) as days since 2000: ordered as the dates, and three bytes in msgpack."""
     return date(score // 10000, score // 100 % 100, score % 100).toordinal() - _DAY0
+
+
+def _ints(values: list[int]) -> bytes:
+    return struct.pack(f"<{len(values)}q", *values)
 
 
 class ContributionLedger(Adapter):
@@ -56,9 +60,9 @@ class ContributionLedger(Adapter):
                 self._texts[i] = text(t)
                 self._ids[text(t)] = i
 
-    def _coded(self, new: Contributions) -> str:
-        """A source's contributions as the ledger script reads them, texts as vocabulary ids; the tertial a unit
-        credited to its first member goes with each member (computed here, never in Lua)."""
+    def _coded(self, new: Contributions) -> tuple[bytes, bytes]:
+        """A source's items and units as the ledger script reads them (8-byte integers), texts as vocabulary ids;
+        the tertial a unit credited to its first member goes with each member (computed here, never in Lua)."""
         ids = self._ids
         items = [x for d in new.items for x in (ids[d.stat], ids[d.period], d.points_micro, d.count)]
         units = [
@@ -73,7 +77,7 @@ class ContributionLedger(Adapter):
                 day_of(score),
             )
         ]
-        return json.dumps({"i": items, "u": units}, separators=(",", ":"))
+        return _ints(items), _ints(units)
 
     async def apply(self, items: list[ApplyItem]) -> list[DeltaBatch | None]:
         """Each item's deltas (what it changed), None if it is outdated."""
@@ -90,13 +94,15 @@ class ContributionLedger(Adapter):
             [
                 (
                     [names.ledger(i.patient)],
-                    [f"{i.namespace}:{i.source}", i.revision, self._coded(i.contributions), i.closes_at, self.now()],
+                    [f"{i.namespace}:{i.source}", i.revision, *self._coded(i.contributions), i.closes_at, self.now()],
                 )
                 for i in items
             ],
         )
-        answers = [(text(status), json.loads(payload) if text(status) != "old" else None) for status, payload in out]
-        await self._read_texts({int(x) for _s, rows in answers if rows for row in rows for x in row[:2]})
+        answers = [(text(status), flat if text(status) != "old" else None) for status, flat in out]
+        await self._read_texts(
+            {x for _s, flat in answers if flat for j in range(0, len(flat), 4) for x in flat[j : j + 2]}
+        )
         texts_of = self._texts
         batches: list[DeltaBatch | None] = []
         for i, (_status, rows) in zip(items, answers):
@@ -107,8 +113,13 @@ class ContributionLedger(Adapter):
                 DeltaBatch(
                     id=f"{i.namespace}:{i.source}:{i.revision}",
                     deltas=[
-                        Delta(stat=texts_of[int(s)], period=texts_of[int(p)], points_micro=int(a), count=int(c))
-                        for s, p, a, c in (rows if isinstance(rows, list) else [])
+                        Delta(
+                            stat=texts_of[rows[j]],
+                            period=texts_of[rows[j + 1]],
+                            points_micro=rows[j + 2],
+                            count=rows[j + 3],
+                        )
+                        for j in range(0, len(rows), 4)
                     ],
                 )
             )
