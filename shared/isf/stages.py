@@ -10,14 +10,15 @@ in-memory stores never suspend, so the replay drives them without an event loop 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Callable, Coroutine, Iterable, Protocol, TypeVar
+from typing import Callable, Coroutine, Generic, Iterable, Protocol, TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from .events import DELTA_BATCHES, Activity, DeltaBatch
+from .events import Activity, DeltaBatch
 from .grouping.activity import Grouped, group_activity
 from .ingest import PASS_ON, DeadItem, DecideItem, Rejected, category, parse, state_year, to_activity, withdrawal
 from .periods.calendar import closes_at
@@ -189,12 +190,42 @@ def shape_reason(what: str, exc: ValidationError) -> str:
     return f"not {what}: " + ", ".join(wrong)
 
 
-def read(raws: Iterable[bytes | None], parse_item: Callable[[object], T]) -> tuple[list[T], list[Aside]]:
+class ItemReader(Generic[T]):
+    """How a stage reads the items of its input: their model (`what` names it in reasons) and the checks beyond
+    their shape (`check`, which raises `Unfit`). Called on one item of a decoded message, it returns the item or
+    raises `Unfit`; `whole` reads a whole message by pydantic's own JSON parser in one go, and raises on anything
+    wrong in it (`read` then reads that message item by item)."""
+
+    def __init__(self, what: str, model: type[T], check: Callable[[T], T]) -> None:
+        self.what, self.check = what, check
+        self.one: TypeAdapter[T] = TypeAdapter(model)
+        self.many: TypeAdapter[list[T]] = TypeAdapter(list[model])  # type: ignore[valid-type]
+
+    def __call__(self, item: object) -> T:
+        try:
+            parsed = self.one.validate_python(item)
+        except ValidationError as exc:
+            raise Unfit(shape_reason(self.what, exc)) from None
+        return self.check(parsed)
+
+    def whole(self, raw: bytes) -> list[T]:
+        return [self.check(item) for item in self.many.validate_json(raw)]
+
+
+def read(raws: Iterable[bytes | None], parse_item: ItemReader[T]) -> tuple[list[T], list[Aside]]:
     """The items of a batch of array messages (internal topics) that `parse_item` accepts, and the rest set
-    aside: a message that is no JSON array as a whole, an item `parse_item` refuses (`Unfit`) on its own."""
+    aside: a message that is no JSON array as a whole, an item `parse_item` refuses (`Unfit`) on its own. A
+    message is read whole first (`ItemReader.whole`); only one with something wrong in it is taken apart, so what
+    is set aside and why does not depend on the fast path."""
     good: list[T] = []
     aside: list[Aside] = []
     for raw in raws:
+        if isinstance(raw, bytes):
+            try:
+                good += parse_item.whole(raw)
+                continue
+            except (Unfit, ValidationError, ValueError):
+                pass
         text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else ""
         try:
             msg = json.loads(raw)  # type: ignore[arg-type]
@@ -212,15 +243,14 @@ def read(raws: Iterable[bytes | None], parse_item: Callable[[object], T]) -> tup
     return good, aside
 
 
-def parse_activity(item: object) -> Activity:
-    """An activity the grouper can group: its shape, and an HF of the registry."""
-    try:
-        a = Activity.model_validate(item)
-    except ValidationError as exc:
-        raise Unfit(shape_reason("an activity", exc)) from None
+def _activity_fit(a: Activity) -> Activity:
     if a.hf not in hospitals():
         raise Unfit("activity of an HF not in the registry")
     return a
+
+
+parse_activity = ItemReader("an activity", Activity, _activity_fit)
+"""An activity the grouper can group: its shape, and an HF of the registry."""
 
 
 def group_each(activities: Iterable[Activity], year: int | None = None) -> tuple[list[Grouped], list[Aside]]:
@@ -235,13 +265,7 @@ def group_each(activities: Iterable[Activity], year: int | None = None) -> tuple
     return out, aside
 
 
-def parse_grouped(item: object) -> Grouped:
-    """A grouped activity a ledger can apply: its shape, a rule year and rule data version held here, and
-    DRG and STG codes of that data."""
-    try:
-        g = Grouped.model_validate(item)
-    except ValidationError as exc:
-        raise Unfit(shape_reason("a grouped activity", exc)) from None
+def _grouped_fit(g: Grouped) -> Grouped:
     if g.activity.hf not in hospitals():
         raise Unfit("grouped activity of an HF not in the registry")
     y = g.rule_year
@@ -258,6 +282,11 @@ def parse_grouped(item: object) -> Grouped:
     if g.stg is not None and g.stg not in rules.stgs:
         raise Unfit(f"STG unknown to the rule data of {y}")
     return g
+
+
+parse_grouped = ItemReader("a grouped activity", Grouped, _grouped_fit)
+"""A grouped activity a ledger can apply: its shape, a rule year and rule data version held here, and DRG and STG
+codes of that data."""
 
 
 def contribute(
@@ -281,19 +310,24 @@ def contribute(
     return ok, out, aside
 
 
-def parse_delta_batch(item: object) -> DeltaBatch:
-    """A delta batch settlement can sum: its shape, and stat keys of rule years known here."""
+@functools.lru_cache(maxsize=1 << 16)
+def _stat_unfit(stat: str) -> str:
+    """Why settlement cannot sum a stat key ("" if it can): stat keys repeat, so each is read once."""
     try:
-        b = DELTA_BATCHES.validate_python(item)
-    except ValidationError as exc:
-        raise Unfit(shape_reason("a delta batch", exc)) from None
+        year = decode_stat(stat).year
+    except StatError:
+        return "delta batch with a malformed stat key"
+    return "" if year in YEARS else f"delta batch names rule year {year}, which is not known here"
+
+
+def _delta_batch_fit(b: DeltaBatch) -> DeltaBatch:
     if not b.id:
         raise Unfit("delta batch without an id")
     for d in b.deltas:
-        try:
-            year = decode_stat(d.stat).year
-        except StatError:
-            raise Unfit("delta batch with a malformed stat key") from None
-        if year not in YEARS:
-            raise Unfit(f"delta batch names rule year {year}, which is not known here")
+        if reason := _stat_unfit(d.stat):
+            raise Unfit(reason)
     return b
+
+
+parse_delta_batch = ItemReader("a delta batch", DeltaBatch, _delta_batch_fit)
+"""A delta batch settlement can sum: its shape, and stat keys of rule years known here."""

@@ -12,6 +12,7 @@ whose sums are all zero is not shown (a total that came and went is the same as 
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Iterable
 
@@ -23,6 +24,7 @@ from .money import MICRO, ORE, nok, rhf_scopes
 ViewSums = tuple[dict[str, int], dict[str, int]]  # (micro-points by points field, count by count field)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # stat keys and periods repeat: settlement asks for every delta it sums
 def view_fields(stat: str, period: str) -> tuple[str, str] | None:
     """The view sums a delta of `stat|period` adds to: its micro-points to `year|hf|sector|system|residence|period`
     and its count to `year|hf|system|code`; None for what the view does not show (indicators, coding feedback,
