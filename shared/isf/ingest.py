@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Callable, Literal, NamedTuple
+from typing import Any, Callable, Literal, NamedTuple
 
 from pydantic import ValidationError
 
@@ -230,7 +230,7 @@ def to_activity(e: InputEvent, key: bytes) -> Activity:
     else:
         age_days = int((e.age or 0) * 365.25)
     deleted = e.action == "delete"
-    common = dict(
+    common: dict[str, Any] = dict(
         source_id=e.source_id,
         version=e.version,
         revision=revision(e.version, deleted, e.event_id),
