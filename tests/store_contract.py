@@ -4,8 +4,8 @@ as eventsourcing runs one test case against every storage backend.
 
 A subclass provides `fresh(clock=None)` -> (ingest store, ledger store, totals store), whose ingest and ledger
 stores judge rule-year closes and dead-letter retention (`DEAD_TTL`) by `clock` when given, `drive(coro)` -> its
-result, `rows()` -> the settled totals as (`stat|period`, micro-points, count) rows, and `sums()` -> the view's
-sums as kept beside them.
+result, `rows()` -> the settled totals as (`stat|period`, micro-points, count) rows, `sums()` -> the view's
+sums as kept beside them, and `indicators()` -> the indicator sums kept beside them for statements.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from isf.ingest import DeadItem, DecideItem, revision
 from isf.periods import LEDGERS
 from isf.periods.ledger import ApplyItem, Contributions, Unit
 from isf.replay import Pipeline
+from isf.settlement.statements import indicator_sums
 from isf.settlement.views import view_sums
 from tests.unit.helpers import KEY, episode, raw
 
@@ -90,6 +91,11 @@ class StoreContract:
 
     def sums(self) -> tuple:
         """The view's sums as the backend keeps them (`isf.settlement.views.view_sums` of its rows in memory)."""
+        raise NotImplementedError
+
+    def indicators(self) -> dict:
+        """The indicator sums as the backend keeps them (`isf.settlement.statements.indicator_sums` of its rows in
+        memory)."""
         raise NotImplementedError
 
     def decide(self, store, event_id: str, version: int, patient: str = "p", deleted: bool = False, close: int = 0):
@@ -217,6 +223,7 @@ class StoreContract:
         expected = list(Pipeline(KEY).run(events).totals.rows())
         assert self.run_events(events, deliveries=3) == expected
         assert self.sums() == view_sums(expected) and self.sums()[0]
+        assert self.indicators() == indicator_sums(expected) and self.indicators()
 
     # Each backend's subclass runs this one function (differing executors): every example starts from fresh()
     # stores, so nothing carries between examples or backends.
@@ -231,3 +238,4 @@ class StoreContract:
         expected = list(Pipeline(KEY).run([raw({**e, "version": 1}) for e in final]).totals.rows())
         assert self.run_events([raw(e) for e in history], batch=batch, deliveries=2) == expected
         assert self.sums() == view_sums(expected)  # the view's sums, kept beside the totals, end the same
+        assert self.indicators() == indicator_sums(expected)  # and so do the statements' indicator sums

@@ -27,6 +27,7 @@ COUNT_TOTALS = "isf:{totals}:cnt"
 VIEWS = "isf:{totals}:views"
 VIEW_POINT_SUMS = "isf:{totals}:vpts"  # the view's sums of micro-points (isf.settlement.views), kept by TOTALS_LUA
 VIEW_COUNT_SUMS = "isf:{totals}:vcnt"  # and of counts
+INDICATOR_SUMS = "isf:{totals}:ind"  # the indicator totals' counts, kept by TOTALS_LUA: what statements read of them
 SETTLE_SEQ = "isf:{totals}:seq"  # settlement calls that summed something: the view is rebuilt when it moves
 VIEW_SUMMARY = "summary"  # field of VIEWS: the monitor's materialised view (JSON)
 VIEW_STAMP = "summary_at"  # field of VIEWS: when the totals of that view were read (Unix seconds)

@@ -1,7 +1,7 @@
 """Settlement service: sums point and indicator deltas into totals (each batch once), keeps external NKI
 values, publishes the statements (after tertial 1 and 2, final, difference) whenever they change, and keeps the
 monitor's materialised view current (every ISF_VIEW_INTERVAL seconds when something was settled, built from the
-view's sums that the settlement script keeps beside the totals)."""
+view's sums that the settlement script keeps beside the totals; the statements come from kept sums too)."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ INTERVAL = svc.settings.isf_statement_interval
 VIEW_INTERVAL = svc.settings.isf_view_interval
 set_aside = svc.set_aside(names.POINTS)  # either delta topic takes a set-aside batch back
 _published: dict[str, str] = {}
-# Statements read every total: at most a tenth of a core (every INTERVAL while that is cheap). They are not
-# skipped when nothing was settled: NKI values and a freeze change them too.
+# Statements read their kept sums (the view's point sums, the indicator sums): at most a tenth of a core (every
+# INTERVAL while that is cheap). They are not skipped when nothing was settled: NKI values and a freeze change them.
 statements_pace = Pacer(share=0.1)
 view_pace = Pacer(share=0.25)  # the view reads its kept sums, only when something was settled since the last
 

@@ -1,7 +1,7 @@
 """How often settlement's whole-state jobs (the statements, the monitor's view) run: at most a share of one core.
 
-Each of them reads state that grows with the year (every total, every view sum), so on a year-sized state a
-fixed period would let them take the worker over. After a run that took t seconds a job waits t x (1/share - 1)
+Each of them reads sums that grow with the year (per HF, sector, system, residence and period), so on a year-sized
+state a fixed period would let them take the worker over. After a run that took t seconds a job waits t x (1/share - 1)
 before the next, so it never uses more than `share` of a core; while it is cheap the timer's own period decides.
 """
 

@@ -13,10 +13,18 @@ import json
 import time
 from typing import Iterable
 
-from isf.settlement.statements import FREEZABLE, Settled, StatementError, every_statement, statement_years, to_freeze
+from isf.settlement.statements import (
+    FREEZABLE,
+    Settled,
+    StatementError,
+    every_statement,
+    rows_of_sums,
+    statement_years,
+    to_freeze,
+)
 from services.common import names
 
-from ..common.redis import read_nki, read_totals
+from ..common.redis import read_nki, read_statement_sums
 
 FROZEN = names.FROZEN  # hash `<year>|<kind>` -> the statement as frozen
 
@@ -28,8 +36,10 @@ def frozen(client, year: int) -> dict[str, dict]:
 
 
 def settled(client, years: Iterable[int] | None = None) -> Settled:
-    """The settled totals, NKI values and frozen statements (of `years`; of every year with totals if None)."""
-    rows = read_totals(client)
+    """The rows of the kept sums (the view's point sums and the indicator sums, not the totals: a few thousand fields
+    however many totals a year holds), NKI values and frozen statements (of `years`; of every year with statements if
+    None)."""
+    rows = rows_of_sums(*read_statement_sums(client))
     return Settled(
         rows, read_nki(client), {y: frozen(client, y) for y in (statement_years(rows) if years is None else years)}
     )

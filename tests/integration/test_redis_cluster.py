@@ -21,11 +21,19 @@ from isf.feed import Feed, FeedConfig
 from isf.periods.calendar import closes_at
 from isf.pseudonym import DEMO_KEY
 from isf.replay import Pipeline
+from isf.settlement.statements import indicator_sums
 from isf.settlement.views import view_sums
 from services.cli.run import expected_state, wait_converged
 from services.cli.runner import Stack, produce
 from services.common.infra import DURABLE_REDIS, free_port, wait_port
-from services.common.redis import RedisStore, SettledTotals, read_applied, read_totals, read_view_sums
+from services.common.redis import (
+    RedisStore,
+    SettledTotals,
+    read_applied,
+    read_statement_sums,
+    read_totals,
+    read_view_sums,
+)
 from services.common.scripted import apply_events
 from tests.integration.store_values import store_values
 
@@ -160,6 +168,7 @@ def test_the_scripts_through_a_cluster_client_equal_replay_and_a_redelivery_chan
     assert read_totals(client) == list(expected.totals.rows())
     sums = view_sums(expected.totals.rows())
     assert read_view_sums(client) == sums
+    assert read_statement_sums(client) == (sums[0], indicator_sums(expected.totals.rows()))
 
 
 def test_a_batch_spanning_two_rule_years_is_summed_once_and_its_ids_expire_with_each_year(cluster):

@@ -1,5 +1,5 @@
-"""A statement frozen when paid stays as paid; late first-tertial corrections land in the difference and in the
-next statement's change."""
+"""The statements from Redis are those of a replay, read from the kept sums and not the totals; a statement frozen
+when paid stays as paid; late first-tertial corrections land in the difference and in the next statement's change."""
 
 import asyncio
 import json
@@ -11,7 +11,9 @@ import redis.asyncio as aredis
 
 from isf.feed import Feed, FeedConfig
 from isf.replay import Pipeline
+from isf.settlement.statements import Settled, every_statement
 from services.cli import main
+from services.common import names
 from services.common.infra import LocalInfra
 from services.common.redis import SettledTotals
 from services.settlement.statements import compute_statements
@@ -25,6 +27,19 @@ def settle(url, batches):
         await SettledTotals(aredis.from_url(url), **store_values()).settle(batches)
 
     asyncio.run(go())
+
+
+def test_the_statements_from_redis_are_the_replays_and_read_no_totals():
+    batches = []
+    events = [raw for _k, raw in Feed(FeedConfig(seed=72)).events(3000)]
+    replayed = list(Pipeline(b"k", on_batch=batches.append).run(events).totals.rows())
+    with LocalInfra() as infra:
+        client = redis.Redis.from_url(infra.redis_url)
+        settle(infra.redis_url, batches)
+        docs = compute_statements(client)
+        assert docs == every_statement(Settled(replayed)) and {"2026|final", "2026|difference"} <= set(docs)
+        client.delete(names.POINTS_TOTALS, names.COUNT_TOTALS)
+        assert compute_statements(client) == docs
 
 
 def test_frozen_statements_and_the_changes_against_what_was_paid(capsys):

@@ -15,6 +15,7 @@ from services.common.redis import (
     IngestLedger,
     SettledTotals,
     read_applied,
+    read_statement_sums,
     read_totals,
     read_view_sums,
 )
@@ -47,6 +48,9 @@ class TestRedisStores(StoreContract):
 
     def sums(self) -> tuple:
         return read_view_sums(redis.Redis.from_url(self.url))
+
+    def indicators(self) -> dict:
+        return read_statement_sums(redis.Redis.from_url(self.url))[1]
 
     def test_the_tables_grow_in_listpack_buckets_and_lose_no_entry(self):
         ingest, _, totals = self.fresh()

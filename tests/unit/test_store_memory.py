@@ -3,6 +3,7 @@
 from isf import stages
 from isf.ingest import MemoryIngestLedger
 from isf.periods.ledger import MemoryLedger
+from isf.settlement.statements import indicator_sums
 from isf.settlement.totals import Totals
 from isf.settlement.views import view_sums
 from tests.store_contract import DEAD_TTL, StoreContract
@@ -21,3 +22,6 @@ class TestMemoryStores(StoreContract):
 
     def sums(self) -> tuple:
         return view_sums(self.totals.rows())
+
+    def indicators(self) -> dict:
+        return indicator_sums(self.totals.rows())

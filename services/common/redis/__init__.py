@@ -22,6 +22,7 @@ from .reads import (
     read_nki,
     read_processed,
     read_set_aside,
+    read_statement_sums,
     read_totals,
     read_view_sums,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "read_nki",
     "read_processed",
     "read_set_aside",
+    "read_statement_sums",
     "read_totals",
     "read_view_sums",
 ]

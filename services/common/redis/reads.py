@@ -1,6 +1,6 @@
-"""Read models over what the Redis adapters keep: totals, the view's sums, applied batches, NKI values, ingest
-counters, dead-letter errors and set-aside counts; synchronous, for the monitor, the reports, the CLI and tests.
-Reads never scan: they read materialised hashes and one key per known HF."""
+"""Read models over what the Redis adapters keep: totals, the view's and the indicator sums, applied batches, NKI
+values, ingest counters, dead-letter errors and set-aside counts; synchronous, for the monitor, the reports, the CLI
+and tests. Reads never scan: they read materialised hashes and one key per known HF."""
 
 from __future__ import annotations
 
@@ -26,10 +26,20 @@ def read_totals(client) -> list[tuple[str, int, int]]:
 
 def read_view_sums(client) -> ViewSums:
     """The view's sums the settlement script keeps (`isf.settlement.views`), zeros left out."""
-    return tuple(  # type: ignore[return-value]
-        {k.decode(): int(v) for k, v in client.hgetall(key).items() if v != b"0"}
-        for key in (names.VIEW_POINT_SUMS, names.VIEW_COUNT_SUMS)
-    )
+    return _kept(client, names.VIEW_POINT_SUMS, names.VIEW_COUNT_SUMS)  # type: ignore[return-value]
+
+
+def read_statement_sums(client) -> tuple[dict[str, int], dict[str, int]]:
+    """What statements read (`isf.settlement.statements.rows_of_sums`): the view's point sums and the indicator
+    totals' counts the settlement script keeps apart (`I|...|<period>`), zeros left out."""
+    return _kept(client, names.VIEW_POINT_SUMS, names.INDICATOR_SUMS)  # type: ignore[return-value]
+
+
+def _kept(client, *keys: str) -> tuple[dict[str, int], ...]:
+    p = client.pipeline(transaction=False)
+    for key in keys:
+        p.hgetall(key)
+    return tuple({k.decode(): int(v) for k, v in got.items() if v != b"0"} for got in p.execute())
 
 
 def applied_digest(batch_id: str) -> bytes:

@@ -1,6 +1,6 @@
 """Settled totals on Redis (`isf.stages.TotalsStore`, twin of `isf.settlement.totals.Totals`): each delta batch
-summed once into the totals, the view's sums and the hour's points per HF (`lua/totals.lua`), all under the hash
-tag `{totals}`."""
+summed once into the totals, the view's sums, the indicator sums and the hour's points per HF (`lua/totals.lua`),
+all under the hash tag `{totals}`."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ class SettledTotals(Adapter):
             names.COUNT_TOTALS,
             names.VIEW_POINT_SUMS,
             names.VIEW_COUNT_SUMS,
+            names.INDICATOR_SUMS,
             names.SETTLE_SEQ,
             names.hourly(time.strftime("%Y%m%d%H", time.gmtime(now))),
             *(names.batches(y) for y in order),

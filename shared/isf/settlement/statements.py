@@ -16,8 +16,12 @@ The statements of year Y (each one document, two money streams, each labelled wi
 - difference (avregning): final minus the statement after the first tertial (the provisional one, as paid), per
   HF, RHF and RBF line.
 A statement frozen when it was paid stands for its kind, so the next one's change is measured from what was paid.
-`Settled` is what every statement is computed from (totals, NKI values, frozen copies): the settlement service and
+`Settled` is what every statement is computed from (totals rows, NKI values, frozen copies): the settlement service and
 `isf statement` read it (from Redis, or a replay) and compute through it, and `to_freeze` is the one freeze rule.
+A statement reads only the earned points per (year, HF, sector, system, residence, period) and the indicator counts:
+the view's point sums and the indicator sums the settlement script keeps, so on Redis its rows are those of the
+kept sums (`rows_of_sums`), a few thousand however many totals a year holds. A system|sector whose points sum to
+zero is not shown, nor an HF or RHF with no points (a total that came and went is the same as none).
 Indicator 9 per HF: an external NKI value for the NKI year where one is given, else the stream's own count of
 discharge summaries over the NKI year (when the stream settled that year), else none (its points fall out).
 Money is Decimal throughout, rounded to øre only when a sum is shown.
@@ -33,9 +37,10 @@ from ..events import NkiV1
 from ..periods.calendar import tertial_of_label
 from ..registry import RHFS, hospitals
 from ..rules import YEARS, rule_year
-from ..stats import indicator_totals, point_totals, year_of
+from ..stats import PointStat, indicator_totals, point_totals, year_of
 from .money import MICRO, ORE, rhf_scopes
 from .rbf import DataYears, base_grants, data_years, distribute, params_for
+from .views import view_sums
 
 ISF_KINDS = ("t1", "t2", "final")
 FREEZABLE = ("t1", "t2")  # the statements paid before the final one: frozen when paid
@@ -238,8 +243,26 @@ class Settled:
 
 
 def statement_years(rows: Iterable[tuple[str, int, int]]) -> list[int]:
-    """The activity years with settled point or indicator totals: those that have statements."""
-    return sorted({year_of(k) for k, _p, _c in rows if k[0] in "PI"})
+    """The activity years with earned points or indicator counts: those that have statements."""
+    rows = list(rows)
+    return sorted({int(f.split("|", 1)[0]) for f in view_sums(rows)[0]} | {year_of(k) for k in indicator_sums(rows)})
+
+
+def indicator_sums(rows: Iterable[tuple[str, int, int]]) -> dict[str, int]:
+    """The indicator counts of totals rows by `stat|period`, zeros left out: what the settlement script keeps of
+    them beside the totals."""
+    return {k: c for k, _p, c in rows if k[0] == "I" and c}
+
+
+def rows_of_sums(points: dict[str, int], indicators: dict[str, int]) -> list[tuple[str, int, int]]:
+    """Totals rows whose statements are those of the totals the sums were kept of: a point row per view point sum
+    (`isf.settlement.views`: micro-points per `year|hf|sector|system|residence|period`, its code left empty) and a
+    row per indicator sum."""
+    rows = []
+    for f, pts in points.items():
+        year, hf, sector, system, residence, period = f.split("|")
+        rows.append((f"{PointStat('P', int(year), hf, sector, system, '', residence)}|{period}", pts, 0))
+    return rows + [(k, 0, c) for k, c in indicators.items()]
 
 
 def every_statement(settled: Settled) -> dict[str, dict]:
@@ -285,10 +308,10 @@ def _isf(rows: list[tuple[str, int, int]], year: int, kind: str) -> dict:
     hf_out: dict[str, dict] = {}
     for hf in sorted(micro):
         by = micro[hf]
+        points = {f"{system}|{sector}": v for (system, sector), v in by.items() if v}
+        if not points:
+            continue
         nok = sum((money(sector, v) for (_system, sector), v in by.items()), Decimal(0))
-        points: dict[str, int] = {}
-        for (system, sector), v in by.items():
-            points[f"{system}|{sector}"] = points.get(f"{system}|{sector}", 0) + v
         hf_out[hf] = {
             "rhf": reg[hf].rhf,
             "points": {k: str(Decimal(v) / MICRO) for k, v in sorted(points.items())},
@@ -298,11 +321,12 @@ def _isf(rows: list[tuple[str, int, int]], year: int, kind: str) -> dict:
     region_out = {
         scope: {
             r: {
-                "points": {k: str(Decimal(v) / MICRO) for k, v in sorted(pts_of[r].items())},
+                "points": {k: str(Decimal(v) / MICRO) for k, v in sorted(pts_of[r].items()) if v},
                 "points_total": str(Decimal(sum(pts_of[r].values())) / MICRO),
                 "nok": str(region_nok[scope][r].quantize(ORE)),
             }
             for r in sorted(pts_of)
+            if any(pts_of[r].values())
         }
         for scope, pts_of in regions.items()
     }
