@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
@@ -60,12 +61,12 @@ class Grouped(BaseModel):
         _set(g, "__pydantic_private__", None)
         return g
 
-    @property
+    @functools.cached_property  # asked by every ledger and rule of an activity
     def counts(self) -> bool:
         """Whether anything is derived from it: not deleted and grouped under a rule year."""
         return self.rule_year is not None and not self.activity.deleted
 
-    @property
+    @functools.cached_property
     def isf_liable(self) -> bool:
         """Reported with a debtor inside ISF (debtor 11) and not activity the rule year keeps out of ISF
         (`not_in_isf`). Activity outside ISF is counted, never money."""
@@ -74,7 +75,7 @@ class Grouped(BaseModel):
         rules = rule_year(self.rule_year)
         return self.activity.debtor in rules.isf_debtors and not outside_isf(rules, self.activity)
 
-    @property
+    @functools.cached_property
     def block_funded(self) -> bool:
         """A stay the block grant alone finances (the rule year's `block_funded`: PHV/TSB inpatient stays): its DRG
         and weight are management information, never ISF money."""
@@ -83,7 +84,7 @@ class Grouped(BaseModel):
             self.counts and a.kind == "episode" and (a.sector, a.care_level) in rule_year(self.rule_year).block_funded  # type: ignore[arg-type]
         )
 
-    @property
+    @functools.cached_property
     def isf_financed(self) -> bool:
         """What ISF pays for and counts ("tellende ISF-opphold"): debtor inside ISF, not block-funded."""
         return self.isf_liable and not self.block_funded
