@@ -33,7 +33,7 @@ from services.common.gc_tuning import freeze_survivors, tune_gc
 from services.common.progress import Progress
 
 # Input bytes per patient shard: some 60 000 feed events (570 bytes a line), whose ledgers take some 350 MB
-# (6 KB an event): a worker of the second phase peaks near 400 MB whatever the input (README, Performance).
+# (6 KB an event): a worker of the second phase peaks under 500 MB whatever the input (README, Performance).
 SHARD_BYTES = 32 << 20
 SPILL = 100  # items a spool write holds (a worker buffers as many for every patient shard)
 
