@@ -5,11 +5,12 @@ moves a source from one patient to another):
 1. every worker reads the whole input and takes the lines whose source falls in its shard
    (`isf.replay.source_key`), ingests and groups them, and spools each ledger item to the file of the
    item's patient shard (its contributions as plain tuples: `Contributions.packed`);
-2. every worker applies the items of one patient shard, from every spool, and settles them.
+2. every worker applies the items of its patient shards, from every spool, one shard after another, and
+   settles them. There are more patient shards than workers as the input grows (`patient_shards`), so a
+   worker's memory is one shard's ledgers, whatever the size of the input.
 The ledgers end in the same state in any order of arrival (tests/unit/test_any_order.py), so the
 totals are the single process's; the parent sums the workers' counters and totals. Workers are forked,
-so a pipeline built from closures (the redistribution's pricing) needs no pickling.
-"""
+so a pipeline built from closures (the redistribution's pricing) needs no pickling."""
 
 from __future__ import annotations
 
@@ -31,24 +32,33 @@ from isf.settlement.totals import Totals
 from services.common.gc_tuning import freeze_survivors, tune_gc
 from services.common.progress import Progress
 
+# Input bytes per patient shard: some 60 000 feed events (570 bytes a line), whose ledgers take some 350 MB
+# (6 KB an event): a worker of the second phase peaks under 500 MB whatever the input (README, Performance).
+SHARD_BYTES = 32 << 20
+SPILL = 100  # items a spool write holds (a worker buffers as many for every patient shard)
 
-def _front(i: int, n: int, path: str, spool: Path, make: Callable[[], Pipeline], what: str, out) -> None:
+
+def _front(i: int, n: int, path: str, spool: Path, shards: int, make: Callable[[], Pipeline], what: str, out) -> None:
     pipe = make()
-    files = [open(spool / f"{i}-{j}", "wb") for j in range(n)]
+    files = [open(spool / f"{i}-{j}", "wb") for j in range(shards)]
+    parts: list[list] = [[] for _ in range(shards)]
     # every worker reads the whole file at about the same pace: the first one shows how far they are
     progress = Progress(f"{what}: reading and grouping", "lines") if i == 0 else None
     size = os.path.getsize(path) or 1
 
+    def spill(j: int) -> None:
+        pickle.dump(parts[j], files[j], protocol=pickle.HIGHEST_PROTOCOL)
+        parts[j] = []
+
     def flush(chunk: list[bytes]) -> None:
         grouped = pipe.front(chunk)
         for ns, contributions in pipe.ledgers:
-            parts: list[list] = [[] for _ in range(n)]
             for i in stages.ledger_items(grouped, ns, contributions):
                 spooled = (i.namespace, i.patient, i.source, i.revision, i.contributions.packed(), i.closes_at)
-                parts[shard_of(i.patient, n)].append(spooled)
-            for f, part in zip(files, parts):
-                if part:
-                    pickle.dump(part, f, protocol=pickle.HIGHEST_PROTOCOL)
+                j = shard_of(i.patient, shards)
+                parts[j].append(spooled)
+                if len(parts[j]) >= SPILL:
+                    spill(j)
 
     chunk: list[bytes] = []
     with open(path, "rb") as fh:
@@ -65,47 +75,54 @@ def _front(i: int, n: int, path: str, spool: Path, make: Callable[[], Pipeline],
                     freeze_survivors()
     if chunk:
         flush(chunk)
-    for f in files:
+    for j, f in enumerate(files):
+        if parts[j]:
+            spill(j)
         f.close()
     if progress is not None:
         progress.close(read)
     out.put((i, pipe.counters))
 
 
-def _back(j: int, n: int, spool: Path, make: Callable[[], Pipeline], what: str, out) -> None:
-    pipe = make()
-    parts = [spool / f"{i}-{j}" for i in range(n)]
-    size, before = sum(p.stat().st_size for p in parts) or 1, 0
-    progress = Progress(f"{what}: settling", "items") if j == 0 else None
-    items = 0
-    for part in parts:
-        with open(part, "rb") as fh:
-            while True:
-                try:
-                    packed = pickle.load(fh)
-                except EOFError:
-                    break
-                pipe.back(
-                    [
-                        ApplyItem(
-                            namespace=ns,
-                            patient=p,
-                            source=src,
-                            revision=rev,
-                            contributions=Contributions.unpacked(c),
-                            closes_at=close,
-                        )
-                        for ns, p, src, rev, c, close in packed
-                    ]
-                )
-                freeze_survivors()
-                items += len(packed)
-                if progress is not None:
-                    progress.update(items, (before + fh.tell()) / size)
-        before += part.stat().st_size
+def _back(k: int, n: int, spool: Path, shards: int, make: Callable[[], Pipeline], what: str, out) -> None:
+    """Settle patient shards k, k + n, k + 2n, ... one after another, each in a pipeline of its own that is
+    dropped once its totals are added to the worker's: a worker holds one shard's ledgers at a time."""
+    mine = [[spool / f"{i}-{j}" for i in range(n)] for j in range(k, shards, n)]
+    size, before = sum(p.stat().st_size for parts in mine for p in parts) or 1, 0
+    progress = Progress(f"{what}: settling", "items") if k == 0 else None
+    totals, items = Totals(), 0
+    for parts in mine:
+        pipe = make()
+        for part in parts:
+            with open(part, "rb") as fh:
+                while True:
+                    try:
+                        packed = pickle.load(fh)
+                    except EOFError:
+                        break
+                    pipe.back(
+                        [
+                            ApplyItem(
+                                namespace=ns,
+                                patient=p,
+                                source=src,
+                                revision=rev,
+                                contributions=Contributions.unpacked(c),
+                                closes_at=close,
+                            )
+                            for ns, p, src, rev, c, close in packed
+                        ]
+                    )
+                    freeze_survivors()
+                    items += len(packed)
+                    if progress is not None:
+                        progress.update(items, (before + fh.tell()) / size)
+            before += part.stat().st_size
+        totals.add_rows(pipe.totals.rows())
+        del pipe
     if progress is not None:
         progress.close(items)
-    out.put((j, list(pipe.totals.rows())))
+    out.put((k, list(totals.rows())))
 
 
 def _phase(target, n: int, args: tuple) -> list:
@@ -134,10 +151,22 @@ def _phase(target, n: int, args: tuple) -> list:
     return [answers[k] for k in range(n)]
 
 
-def run(path: str, make: Callable[[], Pipeline], workers: int | None = None, what: str = "replay") -> tuple[dict, list]:
+def patient_shards(size: int, workers: int) -> int:
+    """How many patient shards the second phase cuts an input of `size` bytes into: a multiple of the workers,
+    with at most `SHARD_BYTES` of input in each."""
+    return workers * max(1, -(-size // (SHARD_BYTES * workers)))
+
+
+def run(
+    path: str,
+    make: Callable[[], Pipeline],
+    workers: int | None = None,
+    what: str = "replay",
+    shards: int | None = None,
+) -> tuple[dict, list]:
     """The event counters and settled totals (`Totals.rows`) of the lines of `path`, replayed by the
-    pipeline `make` builds over `workers` processes (default: one per core). On a terminal, progress on
-    standard error, named `what`."""
+    pipeline `make` builds over `workers` processes (default: one per core), the ledgers in `shards` patient
+    shards (default: `patient_shards`). On a terminal, progress on standard error, named `what`."""
     n = workers or os.cpu_count() or 1
     tune_gc()
     if n == 1:
@@ -153,10 +182,11 @@ def run(path: str, make: Callable[[], Pipeline], workers: int | None = None, wha
             pipe.run(fh, after_batch=after_batch)
         progress.close(pipe.seen)
         return pipe.counters, list(pipe.totals.rows())
+    shards = patient_shards(os.path.getsize(path), n) if shards is None else shards
     spool = Path(tempfile.mkdtemp(prefix="isf-replay-"))
     try:
-        fronts = _phase(_front, n, (path, spool, make, what))
-        backs = _phase(_back, n, (spool, make, what))
+        fronts = _phase(_front, n, (path, spool, shards, make, what))
+        backs = _phase(_back, n, (spool, shards, make, what))
     finally:
         shutil.rmtree(spool, ignore_errors=True)
     counters: dict[str, int] = {}

@@ -38,6 +38,22 @@ def test_a_sharded_replay_counts_and_totals_exactly_what_one_process_does(events
     assert replay_shards.run(events, partial(Pipeline, KEY), workers) == one
 
 
+def test_workers_that_settle_many_patient_shards_each_in_turn_count_and_total_what_one_process_does(events):
+    """7 patient shards on 2 workers: one worker settles 4 of them one after another, the other 3, each
+    dropping a shard's ledgers before the next (the memory a national year needs)."""
+    one = replay_shards.run(events, partial(Pipeline, KEY), 1)
+    assert replay_shards.run(events, partial(Pipeline, KEY), 2, shards=7) == one
+
+
+def test_the_patient_shards_are_the_fewest_multiple_of_the_workers_holding_at_most_shard_bytes_each():
+    cut = replay_shards.SHARD_BYTES
+    for size in (0, 1, cut, 2 * cut, 2 * cut + 1, 12_000_000 * 570):
+        for workers in (1, 2, 3):
+            shards = replay_shards.patient_shards(size, workers)
+            assert shards % workers == 0 and size <= shards * cut
+            assert shards == workers or size > (shards - workers) * cut
+
+
 def test_a_sharded_redistribution_sums_the_same_totals_as_one_process(events):
     for make in pipelines(KEY, 2025, 2026, regroup=False) + pipelines(KEY, 2025, 2026, regroup=True):
         assert replay_shards.run(events, make, 2)[1] == replay_shards.run(events, make, 1)[1]
