@@ -38,7 +38,9 @@ class Clock:
     """Python CPU and Redis script time per stage."""
 
     def __init__(self, client: redis.Redis) -> None:
-        self.client, self.cpu, self.redis = client, {}, {}
+        self.client = client
+        self.cpu: dict[str, float] = {}
+        self.redis: dict[str, int] = {}
         self.t, self.usec = time.process_time(), self._usec()
 
     def _usec(self) -> int:
