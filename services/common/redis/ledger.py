@@ -99,13 +99,11 @@ class ContributionLedger(Adapter):
                 for i in items
             ],
         )
-        answers = [(text(status), flat if text(status) != "old" else None) for status, flat in out]
-        await self._read_texts(
-            {x for _s, flat in answers if flat for j in range(0, len(flat), 4) for x in flat[j : j + 2]}
-        )
+        answers = [None if text(status) == "old" else flat for status, flat in out]
+        await self._read_texts({x for flat in answers if flat for j in range(0, len(flat), 4) for x in flat[j : j + 2]})
         texts_of = self._texts
         batches: list[DeltaBatch | None] = []
-        for i, (_status, rows) in zip(items, answers):
+        for i, rows in zip(items, answers):
             if rows is None:
                 batches.append(None)
                 continue
