@@ -30,11 +30,12 @@ def streamed_state(client) -> dict:
 
 
 def expected_state(pipeline: Pipeline) -> dict:
-    return {
-        "events": {k: pipeline.counters[k] for k in COUNTED},
-        "points_micro_by_hf": points_by_hf(pipeline.totals.rows()),
-        "rows": list(pipeline.totals.rows()),
-    }
+    return expected_of(pipeline.counters, list(pipeline.totals.rows()))
+
+
+def expected_of(counters: dict[str, int], rows: list) -> dict:
+    """What Redis must hold once the services have taken events whose replay gave these counters and rows."""
+    return {"events": {k: counters.get(k, 0) for k in COUNTED}, "points_micro_by_hf": points_by_hf(rows), "rows": rows}
 
 
 def wait_converged(client, expected: dict, timeout: float, stack=None) -> tuple[bool, dict, float]:

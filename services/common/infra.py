@@ -60,8 +60,8 @@ class LocalInfra:
     broker_proc: subprocess.Popen | None = None
 
     def start(self) -> "LocalInfra":
-        self.bootstrap = os.environ.get("KAFKA_BOOTSTRAP", "")
-        self.redis_url = os.environ.get("REDIS_URL", "")
+        self.bootstrap = self.bootstrap or os.environ.get("KAFKA_BOOTSTRAP", "")
+        self.redis_url = self.redis_url or os.environ.get("REDIS_URL", "")
         self.workdir = tempfile.mkdtemp(prefix="isf-local-")
         try:
             if not self.bootstrap:
