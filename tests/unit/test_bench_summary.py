@@ -1,6 +1,6 @@
 """The bench's summary lifts its keys from the run's sections, and Redis's own time counts a script's work once."""
 
-from services.cli.bench import summary
+from services.cli.bench import national_summary, summary
 from services.cli.bench.common import redis_usec
 
 
@@ -46,6 +46,50 @@ def test_summary_carries_the_chain_ratio_cpu_and_the_grown_state():
 
 def test_summary_without_a_grown_figure_gives_no_growth():
     assert summary(_doc(grown_us=None))["redis_us_per_event_growth"] is None
+
+
+def test_a_run_without_a_phase_has_its_keys_null():
+    empty = summary({})
+    assert set(empty) == set(summary(_doc())) and all(v is None for v in empty.values())
+
+
+def _year(events: int) -> dict:
+    lifetimes = [
+        {"events": events // 4, "cpu_us_per_event": 600},
+        {"events": events - events // 4, "cpu_us_per_event": 400},
+    ]
+    return {
+        "national": {
+            "events": events,
+            "replay": {"events_per_s": 10_000, "seconds": events // 10_000, "workers": 2},
+            "services": {
+                "events": events,
+                "seconds": events // 2_000,
+                "events_per_s": 2_000,
+                "lifetimes": lifetimes,
+                "equal_to_replay": True,
+                "redis_bytes_per_event": 520,
+                "redis_used_memory": 520 * events,
+            },
+            "latency": {"1000": {"p99": 0.9, "dashboard_trail_s": {"value": 1.7}}},
+        }
+    }
+
+
+def test_a_national_year_run_to_the_end_is_measured_not_extrapolated():
+    s = national_summary(_year(12_000_000))
+    assert s["national_year_streaming_extrapolated"] is False
+    assert (s["national_year_streaming_s"], s["national_year_replay_s"]) == (6_000, 1_200)
+    assert s["streaming_events_measured"] == 12_000_000 and s["national_year_streams_equal_to_replay"] is True
+    assert s["cpu_us_per_event"] == 450  # weighted by each broker lifetime's events
+    assert (s["p99_s_at_1000"], s["dashboard_trail_s_at_1000"]) == (0.9, 1.7)
+    assert s["pipeline_ratio_vs_raw_chain"] is None  # a phase the national run does not take
+
+
+def test_a_shorter_national_run_is_extrapolated_to_the_year():
+    s = national_summary(_year(1_200_000))
+    assert s["national_year_streaming_extrapolated"] is True
+    assert (s["national_year_streaming_s"], s["national_year_replay_s"]) == (6_000, 1_200)
 
 
 class _Stats:

@@ -30,7 +30,9 @@ LATENCY_SEED = 107  # the events of the latency phase after it
 LIFETIME = 1_500_000  # events a broker takes before the next one: some 5 GB of its memory
 
 
-def bench_national(events: int, lifetime: int = LIFETIME, rate: int = 1000, seconds: float = 30) -> dict:
+def bench_national(
+    events: int, lifetime: int = LIFETIME, rate: int = 1000, seconds: float = 30, converge_timeout: float = 900
+) -> dict:
     import redis
 
     from isf.pseudonym import DEMO_KEY
@@ -46,7 +48,9 @@ def bench_national(events: int, lifetime: int = LIFETIME, rate: int = 1000, seco
         empty = client.info("memory")["used_memory"]
         services, stack = _stream(home.redis_url, client, events, lifetime)
         try:
-            ok, _got, waited = wait_converged(client, expected_of(counters, rows), timeout=900, stack=stack)
+            ok, _got, waited = wait_converged(
+                client, expected_of(counters, rows), timeout=converge_timeout, stack=stack
+            )
             services["equal_to_replay"] = ok
             services["redis_used_memory"] = client.info("memory")["used_memory"]
             services["redis_bytes_per_event"] = round((services["redis_used_memory"] - empty) / events)
@@ -112,7 +116,7 @@ def _stream(redis_url: str, client, events: int, lifetime: int):
     """Send the year's feed through the services, a fresh broker (and the services on it) every `lifetime`
     events, each lifetime drained before its broker stops; returns the figures and the last lifetime's stack,
     still running."""
-    from ..runner import Stack, produce
+    from ..runner import Stack
 
     feed = _feed(SEED, events)
     progress = Progress("bench: the year through the services")
@@ -120,36 +124,18 @@ def _stream(redis_url: str, client, events: int, lifetime: int):
     done = 0
     t0 = time.monotonic()
     stack = None
-    while done < events:
+    try:
+        while done < events:
+            if stack is not None:
+                stack.stop()
+            stack = Stack(infra=LocalInfra(redis_url=redis_url)).start()
+            lifetimes.append(_lifetime(stack, client, feed, done, min(lifetime, events - done), events, progress))
+            done += lifetimes[-1]["events"]
+            _log(f"{done} events through the services: {lifetimes[-1]}")
+    except BaseException:
         if stack is not None:
             stack.stop()
-        k = min(lifetime, events - done)
-        stack = Stack(infra=LocalInfra(redis_url=redis_url)).start()
-        pids = watched_pids(stack)
-        pids.pop("redis", None)
-        pids["redis"] = _redis_pid(client)
-        cpu0 = {name: _cpu_s(pid) for name, pid in pids.items()}
-        usec0 = redis_usec(client)
-        started = time.monotonic()
-        produce(
-            stack.infra.bootstrap,
-            itertools.islice(feed, k),
-            on_progress=lambda n, base=done: progress.update(base + n, (base + n) / events),
-        )
-        _drained(client, stack, done + k)
-        done += k
-        took = time.monotonic() - started
-        each = {
-            "events": k,
-            "seconds": round(took),
-            "events_per_s": round(k / took),
-            "cpu_us_per_event": cpu_us_per_event(cpu0, pids, k)["all"],
-            "redis_us_per_event": round((redis_usec(client) - usec0) / k),
-            "redis_used_memory_mib": round(client.info("memory")["used_memory"] / 2**20),
-            "rss_mib_at_end": {name: round(_rss_kib(pid) / 1024) for name, pid in pids.items()},
-        }
-        lifetimes.append(each)
-        _log(f"{done} events through the services: {each}")
+        raise
     progress.close(done)
     elapsed = time.monotonic() - t0
     return {
@@ -163,8 +149,30 @@ def _stream(redis_url: str, client, events: int, lifetime: int):
     }, stack
 
 
-def _redis_pid(client) -> int:
-    return int(client.info("server")["process_id"])
+def _lifetime(stack, client, feed, done: int, k: int, events: int, progress: Progress) -> dict:
+    """The next `k` events of the feed through the services on one broker, drained; the lifetime's figures."""
+    from ..runner import produce
+
+    pids = {**watched_pids(stack), "redis": int(client.info("server")["process_id"])}  # Redis is not the stack's
+    cpu0 = {name: _cpu_s(pid) for name, pid in pids.items()}
+    usec0 = redis_usec(client)
+    started = time.monotonic()
+    produce(
+        stack.infra.bootstrap,
+        itertools.islice(feed, k),
+        on_progress=lambda n: progress.update(done + n, (done + n) / events),
+    )
+    _drained(client, stack, done + k)
+    took = time.monotonic() - started
+    return {
+        "events": k,
+        "seconds": round(took),
+        "events_per_s": round(k / took),
+        "cpu_us_per_event": cpu_us_per_event(cpu0, pids, k)["all"],
+        "redis_us_per_event": round((redis_usec(client) - usec0) / k),
+        "redis_used_memory_mib": round(client.info("memory")["used_memory"] / 2**20),
+        "rss_mib_at_end": {name: round(_rss_kib(pid) / 1024) for name, pid in pids.items()},
+    }
 
 
 def _drained(client, stack, ingested: int, quiet: float = 5.0, timeout: float = 1800) -> None:
