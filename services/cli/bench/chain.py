@@ -99,10 +99,13 @@ async def _send(bootstrap: str, values: list[bytes]) -> None:
         await producer.stop()
 
 
-def bench_raw_chain(bootstrap: str, values: list[bytes]) -> dict:
+def bench_raw_chain(bootstrap: str, values: list[bytes], broker_pid: int | None = None) -> dict:
     """Events/s through the chain: from the first event sent to the last item settled (both ledgers' items),
-    as the pipeline's flood is timed; and the chain's processes."""
+    as the pipeline's flood is timed; the chain's processes, and their CPU per event with the broker's
+    (`broker_pid`) as the pipeline's flood counts its own."""
     from services.common.infra import create_topics
+
+    from .common import _cpu_s
 
     create_topics(bootstrap, names=tuple(PREFIX + t for t in (*names.INPUTS, *(h[2] for h in HOPS if h[2]))))
     expected = 0
@@ -127,12 +130,18 @@ def bench_raw_chain(bootstrap: str, values: list[bytes]) -> dict:
             if time.monotonic() > deadline or not all(p.is_alive() for p in procs):
                 raise RuntimeError("the raw chain's consumers did not all join their groups")
             time.sleep(0.2)
+        watched: dict[str, list[int]] = {
+            "chain": [p.pid for p in procs if p.pid],
+            "broker": [broker_pid] if broker_pid else [],
+        }
+        cpu0 = {k: sum(_cpu_s(pid) for pid in pids) for k, pids in watched.items()}
         t0 = time.monotonic()
         asyncio.run(_send(bootstrap, values))
         deadline = time.monotonic() + max(300, len(values) / 100)
         while settled.value < expected and time.monotonic() < deadline:
             time.sleep(0.02)
         elapsed = time.monotonic() - t0
+        cpu = {k: (sum(_cpu_s(pid) for pid in pids) - cpu0[k]) / len(values) * 1e6 for k, pids in watched.items()}
     finally:
         for p in procs:
             p.terminate()
@@ -143,4 +152,5 @@ def bench_raw_chain(bootstrap: str, values: list[bytes]) -> dict:
         "processes": len(procs),
         "complete": settled.value >= expected,
         "events": len(values),
+        "cpu_us_per_event": {**{k: round(v) for k, v in cpu.items()}, "all": round(sum(cpu.values()))},
     }

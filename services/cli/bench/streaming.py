@@ -74,7 +74,8 @@ def bench_streaming(n_flood: int, rates: tuple[int, ...], seconds: float) -> dic
         _log(f"pipeline {rate:.0f} events/s (converged={ok}); raw aiokafka baseline")
         raw_rate = bench_raw_aiokafka(stack.infra.bootstrap, [raw for _k, raw in flood])
         _log("raw chain baseline")
-        chain = bench_raw_chain(stack.infra.bootstrap, [raw for _k, raw in flood])
+        broker = stack.infra.broker_proc.pid if stack.infra.broker_proc else None
+        chain = bench_raw_chain(stack.infra.bootstrap, [raw for _k, raw in flood], broker_pid=broker)
         out["pipeline"] = {
             "value": round(rate),
             "unit": "events/s feed to settled totals",
