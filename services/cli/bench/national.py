@@ -17,13 +17,12 @@ import tempfile
 import time
 from functools import partial
 
-from services.common import names
 from services.common.infra import LocalInfra, wait_port
 from services.common.progress import Progress
-from services.common.redis import read_processed
 
 from .common import _cpu_s, _log, _rss_kib, cpu_us_per_event, redis_usec, watched_pids
 from .latency import _Tracker, timed_latency
+from .state import _wait_quiet
 
 SEED = 106  # the year's feed
 LATENCY_SEED = 107  # the events of the latency phase after it
@@ -162,7 +161,9 @@ def _lifetime(stack, client, feed, done: int, k: int, events: int, progress: Pro
         itertools.islice(feed, k),
         on_progress=lambda n: progress.update(done + n, (done + n) / events),
     )
-    _drained(client, stack, done + k)
+    _moved, drained = _wait_quiet(client, done + k, timeout=1800, quiet=5.0, stack=stack)
+    if not drained:
+        raise RuntimeError(f"the services did not drain {done + k} events in 1800 s")
     took = time.monotonic() - started
     return {
         "events": k,
@@ -173,20 +174,3 @@ def _lifetime(stack, client, feed, done: int, k: int, events: int, progress: Pro
         "redis_used_memory_mib": round(client.info("memory")["used_memory"] / 2**20),
         "rss_mib_at_end": {name: round(_rss_kib(pid) / 1024) for name, pid in pids.items()},
     }
-
-
-def _drained(client, stack, ingested: int, quiet: float = 5.0, timeout: float = 1800) -> None:
-    """Wait until ingest has taken `ingested` events and no stage's count nor settlement's sequence number has
-    moved for `quiet` seconds, restarting any worker that exited meanwhile."""
-    last = (read_processed(client), client.get(names.SETTLE_SEQ))
-    moved = time.monotonic()
-    deadline = moved + timeout
-    while time.monotonic() < deadline:
-        stack.supervise()
-        time.sleep(0.5)
-        now = (read_processed(client), client.get(names.SETTLE_SEQ))
-        if now != last:
-            last, moved = now, time.monotonic()
-        elif now[0].get("ingest", 0) >= ingested and time.monotonic() - moved > quiet:
-            return
-    raise RuntimeError(f"the services did not drain {ingested} events in {timeout:.0f} s")

@@ -33,19 +33,22 @@ def _progress(client) -> tuple[dict[str, int], bytes | None]:
     return read_processed(client), client.get(names.SETTLE_SEQ)
 
 
-def _wait_quiet(client, ingested: int, timeout: float) -> float:
+def _wait_quiet(client, ingested: int, timeout: float, quiet: float = 3.0, stack=None) -> tuple[float, bool]:
     """Wait until ingest has taken `ingested` events and neither a stage's count (the workers flush theirs
-    once a second) nor settlement's sequence number has moved for 3 s; returns when they last moved, monotonic."""
+    once a second) nor settlement's sequence number has moved for `quiet` seconds; with a `stack`, restart any
+    worker that exited meanwhile. Returns when they last moved (monotonic) and whether they went quiet in time."""
     last, moved = _progress(client), time.monotonic()
     deadline = moved + timeout
     while time.monotonic() < deadline:
+        if stack is not None:
+            stack.supervise()
         time.sleep(0.25)
         now = _progress(client)
         if now != last:
             last, moved = now, time.monotonic()
-        elif now[0].get("ingest", 0) >= ingested and time.monotonic() - moved > 3:
-            break
-    return moved
+        elif now[0].get("ingest", 0) >= ingested and time.monotonic() - moved > quiet:
+            return moved, True
+    return moved, False
 
 
 def bench_on_state(events: int, n_flood: int, rate: int, seconds: float) -> dict:
@@ -88,7 +91,7 @@ def bench_on_state(events: int, n_flood: int, rate: int, seconds: float) -> dict
         _log(f"flood of {n_flood} events on the preloaded state")
         t0 = time.monotonic()
         produce(stack.infra.bootstrap, flood)
-        ended = _wait_quiet(client, before + n_flood, timeout=max(600, n_flood / 100))
+        ended, _quiet = _wait_quiet(client, before + n_flood, timeout=max(600, n_flood / 100))
         out["flood"] = {
             "events": n_flood,
             "events_per_s": round(n_flood / max(ended - t0, 1e-9)),
