@@ -3,9 +3,10 @@
 A dead letter of a stage after ingest (`runtime.SetAside`) names the stage's input topic. A grouped activity a
 ledger set aside goes back to the grouper as its activity, so that it is grouped again under the rule data
 deployed now (a ledger with new data sets aside what an old grouper made); every other item goes back to the
-input topic it was read from, a whole message as it was. Each dead letter is sent once (its partition and
-offset and place in it are remembered in Redis); sending one again would change nothing either, since every stage is
-idempotent per source revision and delta batch. Ingest's dead letters (invalid input) are not redriven: the
+input topic it was read from, a whole message as it was. Each item is sent once, however many dead letters carry
+it (a batch delivered again after a restart sets its items aside again), and remembered in Redis by the digest
+it was counted under; sending one again would change nothing either, since every stage is idempotent per source
+revision and delta batch. Ingest's dead letters (invalid input) are not redriven: the
 sender corrects and sends the event again.
 """
 
@@ -16,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from services.common import names
+from services.common.runtime import aside_digest
 
 POLL_MS = 500
 
@@ -29,7 +31,8 @@ class DeadLetter:
 
     @property
     def id(self) -> str:
-        return f"{self.partition}:{self.offset}:{self.index}"
+        """The item's identity: the digest its stage counted it under (`isf:{stats}:aside`)."""
+        return aside_digest(str(self.record.get("stage")), str(self.record.get("payload")))
 
 
 def read_dead_letters(bootstrap: str) -> list[DeadLetter]:
@@ -90,8 +93,12 @@ def destination(record: dict) -> tuple[str, bytes] | None:
 def redrive(bootstrap: str, redis_client, dry_run: bool = False, stage: str | None = None) -> dict:
     """Send the set-aside items not yet redriven back (or, with `dry_run`, only say what would go where)."""
     letters = [d for d in read_dead_letters(bootstrap) if stage is None or d.record.get("stage") == stage]
-    todo = [(d, dest) for d in letters if (dest := destination(d.record)) is not None]
-    done = redis_client.smismember(names.REDRIVEN, [d.id for d, _ in todo]) if todo else []
+    items: dict[str, tuple[DeadLetter, tuple[str, bytes]]] = {}
+    for d in letters:
+        if (dest := destination(d.record)) is not None:
+            items.setdefault(d.id, (d, dest))  # the first dead letter of each item
+    todo = list(items.values())
+    done = redis_client.smismember(names.REDRIVEN, list(items)) if todo else []
     fresh = [(d, dest) for (d, dest), seen in zip(todo, done) if not seen]
     plan = Counter(f"{d.record['stage']} -> {dest[0]}" for d, dest in fresh)
     reasons = Counter(f"{d.record['stage']}: {d.record.get('reason', '')}" for d, _ in fresh)

@@ -38,7 +38,7 @@ STATS_PROCESSED = "isf:{stats}:processed"
 STATS_WORKERS = "isf:{stats}:workers"
 STATS_BEAT = "isf:{stats}:beat"
 SET_ASIDE = "isf:{stats}:aside"  # items each stage set aside (dead-lettered after ingest), each counted once
-REDRIVEN = "isf:{stats}:redriven"  # dead letters `isf redrive` has sent back (partition:offset)
+REDRIVEN = "isf:{stats}:redriven"  # items `isf redrive` has sent back (their set-aside digests)
 VOCAB_IDS = "isf:{vocab}:ids"  # the contribution ledgers' stats, periods and groups -> their ids
 VOCAB_TEXTS = "isf:{vocab}:texts"  # and each id -> its text
 

@@ -93,9 +93,14 @@ def track(app, service: str, store: RedisStore) -> None:
             log.warning("stats not flushed: %s", type(exc).__name__)
 
 
+def aside_digest(stage: str, payload: str) -> str:
+    """What identifies one set-aside item: it is counted once per stage under it, and `isf redrive` sends it
+    back once under it, however many dead letters carry it (a batch delivered again sets its items aside again)."""
+    return hashlib.sha1(f"{stage}\0{payload}".encode()).hexdigest()
+
+
 def aside_digests(stage: str, aside: list[Aside]) -> list[str]:
-    """The digests under which a stage's set-aside items are counted, each (stage, item) once."""
-    return [hashlib.sha1(f"{stage}\0{a.payload}".encode()).hexdigest() for a in aside]
+    return [aside_digest(stage, a.payload) for a in aside]
 
 
 class SetAside:

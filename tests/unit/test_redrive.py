@@ -2,8 +2,9 @@
 
 import json
 
-from services.cli.redrive import destination
+from services.cli.redrive import DeadLetter, destination
 from services.common import names
+from services.common.runtime import aside_digest
 
 
 def letter(**kw) -> dict:
@@ -27,3 +28,9 @@ def test_any_other_item_goes_back_to_its_input_topic_as_a_one_item_array_and_a_w
 def test_ingest_dead_letters_and_records_naming_no_known_topic_are_not_redriven():
     assert destination({"errors": ["bad"], "payload": "{}", "hf": "ous"}) is None
     assert destination(letter(input="elsewhere", payload="{}")) is None
+
+
+def test_an_item_in_two_dead_letters_is_one_item_named_by_the_digest_its_stage_counted_it_under():
+    first, again = DeadLetter(0, 5, 0, letter(payload='{"id":"x"}')), DeadLetter(1, 9, 3, letter(payload='{"id":"x"}'))
+    assert first.id == again.id == aside_digest("aggregator", '{"id":"x"}')
+    assert DeadLetter(0, 5, 0, letter(stage="indicators", payload='{"id":"x"}')).id != first.id
