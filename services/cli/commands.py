@@ -94,32 +94,26 @@ def cmd_explain(args) -> int:
 
 def cmd_feed(args) -> int:
     from isf.feed import Feed, FeedConfig
+    from services.common.progress import Progress
 
     events = Feed(FeedConfig(seed=args.seed, year=args.year)).events(args.count)
     if args.out:
+        progress = Progress("isf feed")
         with open(args.out, "wb") as fh:
             for n, (_k, raw) in enumerate(events, 1):
                 fh.write(raw + b"\n")
-                if n % 10000 == 0:
-                    print(f"\r{n}/{args.count} events", end="", file=sys.stderr)
-        print(f"\r{args.count}/{args.count} events -> {args.out}", file=sys.stderr)
+                if n % 1000 == 0:
+                    progress.update(n, n / args.count)
+        progress.close(args.count)
+        print(f"{args.count} events -> {args.out}", file=sys.stderr)
         return 0
     if args.kafka:
         from .runner import produce
 
-        start = time.monotonic()
-        n = produce(
-            args.kafka,
-            events,
-            rate=args.rate,
-            on_progress=lambda k: print(
-                f"\r{k}/{args.count} events ({k / max(1e-9, time.monotonic() - start):.0f}/s)",
-                end="",
-                file=sys.stderr,
-                flush=True,
-            ),
-        )
-        print(f"\r{n}/{args.count} events sent to {args.kafka}", file=sys.stderr)
+        progress = Progress("isf feed")
+        n = produce(args.kafka, events, rate=args.rate, on_progress=lambda k: progress.update(k, k / args.count))
+        progress.close(n)
+        print(f"{n} events sent to {args.kafka}", file=sys.stderr)
         return 0
     for _k, raw in events:
         sys.stdout.buffer.write(raw + b"\n")
@@ -184,24 +178,25 @@ def cmd_redrive(args) -> int:
 def cmd_calibrate(args) -> int:
     from isf.calibration import calibrate, money
     from isf.feed import Feed, FeedConfig
+    from services.common.progress import Progress
+
+    progress = Progress("isf calibrate")
 
     def events():
         for n, (_k, raw) in enumerate(Feed(FeedConfig(seed=args.seed)).events(args.count), 1):
-            if n % 10000 == 0:
-                print(f"\r{n}/{args.count} events", end="", file=sys.stderr, flush=True)
+            if n % 1000 == 0:
+                progress.update(n, n / args.count)
             yield raw
+        progress.close(args.count)
 
     if args.money:
         from isf.pseudonym import DEMO_KEY
         from isf.replay import Pipeline
 
         rows = list(Pipeline(DEMO_KEY).run(events()).totals.rows())
-        print(file=sys.stderr)
         emit({"money": money(rows, args.count, national_events=args.national_events)})
         return 0
-    report = calibrate(events())
-    print(file=sys.stderr)
-    emit(report)
+    emit(calibrate(events()))
     return 0
 
 

@@ -76,3 +76,11 @@ def test_isf_replay_shows_progress_on_a_terminal_and_is_quiet_when_piped(events,
     assert shown.returncode == 0 and shown.stdout == piped.stdout
     text = seen.decode()
     assert "replay" in text and "/s" in text and " in 0:" in text
+
+
+def test_isf_feed_to_a_file_piped_says_only_what_it_wrote(tmp_path):
+    out = tmp_path / "feed.jsonl"
+    cmd = [sys.executable, "-m", "services.cli", "feed", "--count", "1500", "--out", str(out)]
+    piped = subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=120)
+    assert piped.returncode == 0 and piped.stderr.decode() == f"1500 events -> {out}\n"
+    assert len(out.read_bytes().splitlines()) == 1500
