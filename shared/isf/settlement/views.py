@@ -55,15 +55,26 @@ def view_sums(rows: Iterable[tuple[str, int, int]]) -> ViewSums:
     return {f: v for f, v in points.items() if v}, {f: v for f, v in counts.items() if v}
 
 
+def _period_view(year: int, micro: dict[tuple[str, str], int]) -> dict:
+    """One scope's period: points by `system|sector`, their total and NOK (priced per sector, rounded once)."""
+    by_sector: dict[str, int] = {}
+    for (_system, sector), m in micro.items():
+        by_sector[sector] = by_sector.get(sector, 0) + m
+    return {
+        "points": dict(sorted((f"{sy}|{se}", str(Decimal(v) / MICRO)) for (sy, se), v in micro.items() if v)),
+        "points_total": str(Decimal(sum(micro.values())) / MICRO),
+        "nok": str(sum((nok(year, se, m) for se, m in sorted(by_sector.items())), Decimal(0)).quantize(ORE)),
+    }
+
+
 def summary_view(rows: Iterable[tuple[str, int, int]]) -> dict:
     """The view of totals rows (replay, tests): the view of their sums."""
     return summary_view_of_sums(view_sums(rows))
 
 
 def summary_view_of_sums(sums: ViewSums) -> dict:
-    """Micro-points are summed as integers per (HF, sector, system, residence, period) before they fan out to
-    the scopes with their NOK: one Decimal sum per group instead of per DRG code. NOK is linear and exact in
-    Decimal, so that is what pricing every code on its own pays."""
+    """Micro-points are summed as integers per scope, period, system and sector; NOK is priced once per sector of
+    each sum. NOK is linear and exact in Decimal, so that is what pricing every code on its own pays."""
     points, counts = sums
     reg = hospitals()
     years: dict = {}
@@ -75,29 +86,24 @@ def summary_view_of_sums(sums: ViewSums) -> dict:
         year, hf, system, code = field.split("|")
         c = year_doc(year)["counts"].setdefault(hf, {}).setdefault(system, {})
         c[code] = c.get(code, 0) + cnt
+    tertials: dict[tuple[str, str, str, str, str, str], int] = {}  # the fields summed per tertial
     for field, pts in points.items():
         year, hf, sector, system, residence, period = field.split("|")
+        key = (year, hf, sector, system, residence, tertial_of_label(period))
+        tertials[key] = tertials.get(key, 0) + pts
+    for (year, hf, sector, system, residence, tertial), pts in tertials.items():
         y = year_doc(year)
-        st = PointStat("P", int(year), hf, sector, system, "", residence)
-        money = nok(st.year, sector, pts)
-        for label in (tertial_of_label(period), str(year)):
-            for scope, name in (("hf", hf), *rhf_scopes(st), ("national", "all")):
-                entry = y[scope].setdefault(name, {}).setdefault(label, {"points": {}, "micro": 0, "nok": Decimal(0)})
-                entry["points"][f"{system}|{sector}"] = entry["points"].get(f"{system}|{sector}", 0) + pts
-                entry["micro"] += pts
-                entry["nok"] += money
+        stat = PointStat("P", int(year), hf, sector, system, "", residence)
+        part = (system, sector)
+        for label in (tertial, year):
+            for scope, name in (("hf", hf), *rhf_scopes(stat), ("national", "all")):
+                entry = y[scope].setdefault(name, {}).setdefault(label, {})  # (system, sector) -> micro-points
+                entry[part] = entry.get(part, 0) + pts
     out: dict = {}
     for year, y in sorted(years.items()):
 
-        def fmt(periods: dict) -> dict:
-            return {
-                p: {
-                    "points": {k: str(Decimal(v) / MICRO) for k, v in sorted(e["points"].items()) if v},
-                    "points_total": str(Decimal(e["micro"]) / MICRO),
-                    "nok": str(e["nok"].quantize(ORE)),
-                }
-                for p, e in sorted(periods.items())
-            }
+        def fmt(periods: dict, year: int = int(year)) -> dict:
+            return {p: _period_view(year, e) for p, e in sorted(periods.items())}
 
         out[year] = {
             "hf": {hf: {"rhf": reg[hf].rhf, "periods": fmt(p)} for hf, p in sorted(y["hf"].items())},
