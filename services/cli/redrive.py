@@ -6,8 +6,8 @@ deployed now (a ledger with new data sets aside what an old grouper made); every
 input topic it was read from, a whole message as it was. Each item is sent once, however many dead letters carry
 it (a batch delivered again after a restart sets its items aside again), and remembered in Redis by the digest
 it was counted under; sending one again would change nothing either, since every stage is idempotent per source
-revision and delta batch. Ingest's dead letters (invalid input) are not redriven: the
-sender corrects and sends the event again.
+revision and delta batch. Ingest's dead letters (invalid input) are not redriven: the sender corrects and sends
+the event again.
 """
 
 from __future__ import annotations
