@@ -24,9 +24,8 @@ POLL_MS = 500
 
 @dataclass(frozen=True)
 class DeadLetter:
-    partition: int
-    offset: int
-    index: int  # in the message's array
+    """One set-aside item as a dead letter carries it; where on the topic it lay does not name it."""
+
     record: dict
 
     @property
@@ -64,9 +63,9 @@ def read_dead_letters(bootstrap: str) -> list[DeadLetter]:
                         records = json.loads(m.value)
                     except ValueError:
                         continue
-                    for i, r in enumerate(records if isinstance(records, list) else ()):
+                    for r in records if isinstance(records, list) else ():
                         if isinstance(r, dict):
-                            out.append(DeadLetter(m.partition, m.offset, i, r))
+                            out.append(DeadLetter(r))
         return out
     finally:
         consumer.close()

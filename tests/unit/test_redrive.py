@@ -31,6 +31,6 @@ def test_ingest_dead_letters_and_records_naming_no_known_topic_are_not_redriven(
 
 
 def test_an_item_in_two_dead_letters_is_one_item_named_by_the_digest_its_stage_counted_it_under():
-    first, again = DeadLetter(0, 5, 0, letter(payload='{"id":"x"}')), DeadLetter(1, 9, 3, letter(payload='{"id":"x"}'))
+    first, again = DeadLetter(letter(payload='{"id":"x"}')), DeadLetter(letter(payload='{"id":"x"}'))
     assert first.id == again.id == aside_digest("aggregator", '{"id":"x"}')
-    assert DeadLetter(0, 5, 0, letter(stage="indicators", payload='{"id":"x"}')).id != first.id
+    assert DeadLetter(letter(stage="indicators", payload='{"id":"x"}')).id != first.id
