@@ -224,6 +224,14 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def count(text: str) -> int:
+    """A number of events: a whole number, at least 1."""
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="isf", description="ISF Stream: Norwegian activity-based financing as a stream")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -254,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     ex.set_defaults(fn=cmd_explain)
     f = sub.add_parser("feed", help="synthetic episode and prescription events")
     f.add_argument("--rate", type=float)
-    f.add_argument("--count", type=int, default=1000)
+    f.add_argument("--count", type=count, default=1000)
     f.add_argument("--seed", type=int, default=1)
     f.add_argument("--year", type=int, default=2026)
     f.add_argument("--out")
@@ -279,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     rv.add_argument("--dry-run", action="store_true", help="say what would be sent where, send nothing")
     rv.set_defaults(fn=cmd_redrive)
     ca = sub.add_parser("calibrate", help="the feed's points per HF and RBF achievements against seed 000")
-    ca.add_argument("--count", type=int, default=100_000)
+    ca.add_argument("--count", type=count, default=100_000)
     ca.add_argument("--seed", type=int, default=1)
     ca.add_argument(
         "--money",
@@ -307,4 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     from services.common.bootstrap import configure_rules
 
     configure_rules()
-    return args.fn(args)
+    try:
+        return args.fn(args)
+    except OSError as exc:  # a file that is not there or cannot be written, a server that refused: one line, no trace
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"isf {args.cmd}: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
+        return 2
